@@ -1,0 +1,142 @@
+"""Carry out a Plan: re-register what must be, update services, wait, report.
+
+Shared by restore and rollback. Re-registrations go first (each original once, however
+many services need it); a service whose re-registration failed is not updated. Every
+service ends with exactly one ServiceResult, whatever failed around it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .errors import EcsundoError
+from .gateway import EcsGateway
+from .plan import Action, Plan, Step
+from .result import ServiceResult, Status
+from .wait import wait_for
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    wait: bool = True
+    timeout: float = 900.0
+    poll_interval: float = 6.0
+
+
+def dry_run_results(plan: Plan) -> list[ServiceResult]:
+    return [_unchanged_or(step, Status.PLANNED) for step in plan.steps]
+
+
+def _unchanged_or(step: Step, status: Status) -> ServiceResult:
+    if step.action == Action.UNCHANGED:
+        return ServiceResult(
+            step.service,
+            str(step.action),
+            step.current,
+            step.target,
+            Status.UNCHANGED,
+            0.0,
+            step.reason,
+        )
+    if step.action == Action.MISSING:
+        return ServiceResult(
+            step.service, str(step.action), None, step.target, Status.MISSING, 0.0, step.reason
+        )
+    if step.action == Action.SKIP:
+        return ServiceResult(
+            step.service,
+            str(step.action),
+            step.current,
+            step.target,
+            Status.FAILED,
+            0.0,
+            step.reason,
+        )
+    return ServiceResult(
+        step.service, str(step.action), step.current, step.target, status, 0.0, step.reason
+    )
+
+
+def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[ServiceResult]:
+    changing = plan.changing
+    results: dict[str, ServiceResult] = {
+        s.service: _unchanged_or(s, Status.FAILED) for s in plan.steps if not s.changes
+    }
+
+    # 1. Re-register each needed original once.
+    needed = list(dict.fromkeys(s.target for s in changing if s.action == Action.REREGISTER))
+
+    def register(original: str) -> str | EcsundoError:
+        registration = plan.registrations[original]
+        try:
+            registered = gateway.register_task_definition(
+                registration.body, registration.request_tags()
+            )
+        except EcsundoError as exc:
+            return exc
+        return registered.arn
+
+    registered = dict(zip(needed, gateway.map(register, needed), strict=True))
+
+    # 2. Update services, always with the full task-definition ARN.
+    started: dict[str, float] = {}
+
+    def update(step: Step) -> ServiceResult:
+        to = step.target
+        if step.action == Action.REREGISTER:
+            outcome = registered[step.target]  # type: ignore[index]
+            if isinstance(outcome, EcsundoError):
+                return _failed(step, step.target, f"not updated: {outcome}")
+            to = outcome
+        assert step.service_arn is not None and to is not None
+        started[step.service_arn] = time.monotonic()
+        try:
+            gateway.update_service(plan.cluster_arn, step.service_arn, to, step.desired_count)
+        except EcsundoError as exc:
+            return _failed(step, to, str(exc))
+        return ServiceResult(
+            step.service, str(step.action), step.current, to, Status.UPDATED, 0.0, step.reason
+        )
+
+    updated = gateway.map(update, changing)
+
+    # 3. Wait for every updated service in one loop.
+    waiting = {
+        step.service_arn: result.to
+        for step, result in zip(changing, updated, strict=True)
+        if result.status == Status.UPDATED and step.service_arn and result.to
+    }
+    if options.wait and waiting:
+        settled = wait_for(
+            gateway,
+            plan.cluster_arn,
+            waiting,
+            timeout=options.timeout,
+            interval=options.poll_interval,
+            started=started,
+        )
+        for step, result in zip(changing, updated, strict=True):
+            outcome = settled.get(step.service_arn or "")
+            if outcome is not None:
+                result.status = Status.SUCCESS if outcome.ok else Status.FAILED
+                result.seconds = outcome.seconds
+                result.message = _join(step.reason, outcome.message)
+    else:
+        for result in updated:
+            if result.status == Status.UPDATED:
+                result.message = _join(result.message, "not waited for")
+
+    for step, result in zip(changing, updated, strict=True):
+        results[step.service] = result
+    return [results[s.service] for s in plan.steps]
+
+
+def _failed(step: Step, to: str | None, message: str) -> ServiceResult:
+    return ServiceResult(
+        step.service, str(step.action), step.current, to, Status.FAILED, 0.0, message
+    )
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)

@@ -1,0 +1,28 @@
+"""Errors the engine raises. Each carries one line a person can act on.
+
+The edges (CLI, entrypoint) print ``str(error)`` and exit 1; nothing below them prints.
+"""
+
+
+class EcsundoError(Exception):
+    """Base of every error this tool reports as a one-line reason."""
+
+
+class InputError(EcsundoError):
+    """An input (argument, action input, store URI, snapshot id) is malformed."""
+
+
+class NotFoundError(EcsundoError):
+    """A cluster, service, snapshot or task definition that was asked for does not exist."""
+
+
+class SnapshotRefused(EcsundoError):
+    """A stored snapshot document failed its checksum, schema or ownership checks."""
+
+
+class StoreError(EcsundoError):
+    """The snapshot store could not be read or written."""
+
+
+class AwsError(EcsundoError):
+    """An AWS call failed; the message says what was being done."""

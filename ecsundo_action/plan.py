@@ -1,0 +1,150 @@
+"""The plan: what changes, from what, to what. Plain data, no I/O.
+
+Restore and rollback gather facts read-only, build a Plan with the pure functions here,
+and hand it to apply.py. Dry-run prints the same Plan; tests assert on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .gateway import short_name
+
+# The tag a re-registration carries, naming the task definition it recreates. It is how a
+# later restore finds and reuses it instead of registering yet another revision.
+PROVENANCE_TAG = "ecsundo:restored-from"
+
+
+class Action(StrEnum):
+    UNCHANGED = "unchanged"  # already on its target: not touched
+    UPDATE = "update"  # UpdateService to an ACTIVE task definition
+    REREGISTER = "re-register"  # register the target again, then UpdateService to it
+    MISSING = "missing"  # the service no longer exists
+    SKIP = "skip"  # nothing to go to (rollback with no earlier revision)
+
+
+@dataclass(frozen=True)
+class TargetFacts:
+    """What ECS says now about a task definition a service should end on."""
+
+    status: str | None  # ACTIVE, INACTIVE, DELETE_IN_PROGRESS; None when gone
+    reuse: str | None = None  # an ACTIVE earlier re-registration of the same body
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A task definition to register again: its body and tags as they were."""
+
+    original: str
+    body: dict[str, Any]
+    tags: list[dict[str, str]]
+
+    def request_tags(self) -> list[dict[str, str]]:
+        """Its own tags (minus AWS-reserved aws:* keys, which cannot be set) plus provenance."""
+        kept = [
+            t
+            for t in self.tags
+            if not t.get("key", "").lower().startswith("aws:") and t.get("key") != PROVENANCE_TAG
+        ]
+        return [*kept, {"key": PROVENANCE_TAG, "value": self.original}]
+
+
+@dataclass(frozen=True)
+class Step:
+    service: str
+    service_arn: str | None
+    action: Action
+    current: str | None  # the task definition it runs now ("from")
+    target: str | None  # where it should end ("to"); for re-register, the original ARN
+    desired_count: int | None = None  # sent only when restoring counts, never for DAEMON
+    reason: str = ""
+
+    @property
+    def changes(self) -> bool:
+        return self.action in (Action.UPDATE, Action.REREGISTER)
+
+
+@dataclass
+class Plan:
+    cluster_arn: str
+    steps: list[Step] = field(default_factory=list)
+    registrations: dict[str, Registration] = field(default_factory=dict)
+
+    @property
+    def changing(self) -> list[Step]:
+        return [s for s in self.steps if s.changes]
+
+
+def plan_step(
+    service: dict[str, Any],
+    target: str,
+    facts: TargetFacts,
+    *,
+    can_register: bool,
+    desired_count: int | None = None,
+    why: str = "",
+) -> Step:
+    """Decide what one existing service needs to end on target.
+
+    A service already on its target is not touched, even when that target has since been
+    deregistered (ECS keeps running it). An ACTIVE target is used as is; an earlier
+    re-registration of it is reused; otherwise it is registered again when its body is
+    known (can_register), and skipped with the reason when it is not.
+    """
+    name, arn, current = service["serviceName"], service["serviceArn"], service["taskDefinition"]
+    if service.get("schedulingStrategy") == "DAEMON" or desired_count == service.get(
+        "desiredCount"
+    ):
+        desired_count = None
+    prefix = f"{why}; " if why else ""
+    landing = target if facts.status == "ACTIVE" else facts.reuse
+    if current in (target, landing):
+        if desired_count is None:
+            return Step(name, arn, Action.UNCHANGED, current, current, reason=f"{why}".strip())
+        return Step(
+            name,
+            arn,
+            Action.UPDATE,
+            current,
+            current,
+            desired_count,
+            f"{prefix}desired count {service.get('desiredCount')} -> {desired_count}",
+        )
+    if facts.status == "ACTIVE":
+        return Step(name, arn, Action.UPDATE, current, target, desired_count, f"{why}".strip())
+    if facts.reuse:
+        return Step(
+            name,
+            arn,
+            Action.UPDATE,
+            current,
+            facts.reuse,
+            desired_count,
+            f"{prefix}{short_name(target)} is {facts.status or 'deleted'}; reusing its "
+            f"re-registration {short_name(facts.reuse)}",
+        )
+    state = facts.status or "deleted"
+    if not can_register:
+        return Step(
+            name,
+            arn,
+            Action.SKIP,
+            current,
+            target,
+            reason=f"{prefix}{short_name(target)} is {state} and no snapshot holds its body",
+        )
+    return Step(
+        name,
+        arn,
+        Action.REREGISTER,
+        current,
+        target,
+        desired_count,
+        f"{prefix}{short_name(target)} is {state}; registering it again",
+    )
+
+
+def missing_step(name: str, target: str | None) -> Step:
+    return Step(name, None, Action.MISSING, None, target, reason="service no longer exists")

@@ -1,0 +1,107 @@
+"""Waiting for changed services to settle: one polling loop for all of them.
+
+A service has settled when its PRIMARY deployment runs its target task definition and
+its rollout COMPLETED (or, where rolloutState is absent, when it is the only deployment
+and runs its desired count). A FAILED rollout, or a service that ended on another task
+definition (the circuit breaker rolled it back, or someone deployed over us), is a
+failure: ECS "finishing" is not the same as the restore succeeding.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .gateway import EcsGateway, short_name
+
+
+@dataclass(frozen=True)
+class Settled:
+    ok: bool
+    seconds: float
+    message: str
+
+
+def judge(service: dict[str, Any], target: str) -> tuple[bool, str] | None:
+    """(ok, message) once a described service has settled for target; None while rolling."""
+    now_on = service.get("taskDefinition")
+    if now_on != target:
+        return False, (
+            f"service is on {short_name(now_on or '?')}, not {short_name(target)} "
+            "(rolled back by the deployment circuit breaker, or deployed over)"
+        )
+    deployments = service.get("deployments", [])
+    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+    if primary is None or primary.get("taskDefinition") != target:
+        return None
+    state = primary.get("rolloutState")
+    if state == "FAILED":
+        reason = " ".join(str(primary.get("rolloutStateReason", "")).split())
+        return False, f"rollout FAILED: {reason}" if reason else "rollout FAILED"
+    if state == "COMPLETED":
+        return True, "rollout completed"
+    if state is None and len(deployments) == 1:
+        running, desired = primary.get("runningCount", 0), primary.get("desiredCount", 0)
+        if running == desired:
+            return True, f"{running}/{desired} tasks running"
+    return None
+
+
+def wait_for(
+    gateway: EcsGateway,
+    cluster_arn: str,
+    targets: Mapping[str, str],
+    *,
+    timeout: float,
+    interval: float,
+    started: Mapping[str, float] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Settled]:
+    """Poll until every service ARN in targets settles on its task definition or time runs out.
+
+    DescribeServices is called 10 services at a time, for the still-pending ones only.
+    """
+    begin = clock()
+    started = started or {}
+    deadline = begin + timeout
+    pending = dict(targets)
+    settled: dict[str, Settled] = {}
+    last_seen: dict[str, dict[str, Any]] = {}
+
+    def since(arn: str) -> float:
+        return clock() - started.get(arn, begin)
+
+    while pending:
+        found, missing = gateway.describe_services(cluster_arn, list(pending))
+        for service in found:
+            arn = service["serviceArn"]
+            last_seen[arn] = service
+            verdict = judge(service, pending[arn])
+            if verdict is not None:
+                settled[arn] = Settled(verdict[0], since(arn), verdict[1])
+                del pending[arn]
+        for arn in missing:
+            if arn in pending:
+                settled[arn] = Settled(False, since(arn), "service was deleted while waiting")
+                del pending[arn]
+        if not pending:
+            break
+        remaining = deadline - clock()
+        if remaining <= 0:
+            break
+        sleep(min(interval, remaining))
+
+    for arn in pending:
+        primary = next(
+            (d for d in last_seen.get(arn, {}).get("deployments", []) if d["status"] == "PRIMARY"),
+            {},
+        )
+        progress = (
+            f"rollout {primary.get('rolloutState', 'unknown')}, "
+            f"{primary.get('runningCount', 0)}/{primary.get('desiredCount', 0)} running"
+        )
+        settled[arn] = Settled(False, since(arn), f"timed out after {timeout:.0f}s ({progress})")
+    return settled
