@@ -213,9 +213,13 @@ def _run(args: argparse.Namespace, out: Any) -> int:
             )
     if args.json:
         print(json.dumps(result.to_dict()), file=out)
+    elif result.plan is not None and args.dry_run:
+        print(
+            f"plan for {result.mode} of cluster {result.cluster} (dry run: nothing changed)",
+            file=out,
+        )
+        print(f"{plan_text(result.plan)}\nresult: {result.verdict}", file=out)
     else:
-        if result.plan is not None and args.dry_run:
-            print(f"plan (dry run, nothing changed):\n{plan_text(result.plan)}", file=out)
         print(result_text(result), file=out)
     return 0 if result.ok else 1
 

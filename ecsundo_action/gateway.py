@@ -58,7 +58,7 @@ def registerable_fields(ecs: ECSClient) -> tuple[str, ...]:
 
 def family_and_revision(arn: str) -> tuple[str, int]:
     """Split a full task-definition ARN into its family and revision."""
-    match = _TD_ARN.match(arn)
+    match = _TD_ARN.fullmatch(arn)
     if not match:
         raise ValueError(f"not a task-definition ARN: {arn}")
     return match["family"], int(match["rev"])
@@ -182,7 +182,7 @@ class EcsGateway:
         if not found:
             raise NotFoundError(f"cluster {cluster!r} not found in region {self.region}")
         arn = found[0]["clusterArn"]
-        match = _CLUSTER_ARN.match(arn)
+        match = _CLUSTER_ARN.fullmatch(arn)
         if not match:
             raise AwsError(f"describe cluster {cluster!r}: unexpected cluster ARN {arn!r}")
         return Cluster(found[0]["clusterName"], arn, match["account"], match["region"])

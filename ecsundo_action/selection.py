@@ -18,7 +18,7 @@ def parse(text: str | Iterable[str] | None, what: str = "services") -> list[str]
     raw = [text] if isinstance(text, str) else list(text)
     entries = [e.strip() for chunk in raw for e in re.split(r"[,\n]", chunk) if e.strip()]
     for entry in entries:
-        if not _PATTERN.match(entry):
+        if not _PATTERN.fullmatch(entry):
             raise InputError(
                 f"{what} entry {entry[:80]!r} is not valid: expected a service name or a glob "
                 "pattern (letters, digits, '-', '_', '*', '?', '[...]')"

@@ -36,7 +36,7 @@ def new_snapshot_id(now: datetime | None = None) -> str:
 
 
 def check_snapshot_id(snapshot_id: str, what: str = "snapshot-id") -> str:
-    if not _ID.match(snapshot_id) or ".." in snapshot_id:
+    if not _ID.fullmatch(snapshot_id) or ".." in snapshot_id:
         raise InputError(
             f"{what} {snapshot_id[:80]!r} is not valid: expected up to 128 letters, digits, "
             "'.', '_' or '-', starting with a letter or digit (no '/', no '..')"
@@ -96,7 +96,7 @@ class Store(ABC):
 
     def list(self, cluster: Cluster) -> list[str]:
         """Ids of the cluster's snapshots, oldest first."""
-        return sorted(i for i in self._ids(self.folder(cluster)) if _ID.match(i))
+        return sorted(i for i in self._ids(self.folder(cluster)) if _ID.fullmatch(i))
 
     def latest(self, cluster: Cluster) -> doc.Document:
         ids = self.list(cluster)
@@ -253,7 +253,11 @@ def open_store(uri: str, what: str = "store") -> Store:
             raise InputError(f"{what} {uri!r} is not valid: {expected}")
         return FileStore(path)
     if parts.scheme == "s3":
-        if not _BUCKET.match(parts.netloc) or not _PREFIX.match(parts.path) or parts.fragment:
+        if (
+            not _BUCKET.fullmatch(parts.netloc)
+            or not _PREFIX.fullmatch(parts.path)
+            or parts.fragment
+        ):
             raise InputError(f"{what} {uri!r} is not valid: {expected} (a valid bucket name)")
         query = parse_qs(parts.query, keep_blank_values=True)
         if set(query) - {"kms-key-id"} or any(len(v) != 1 or not v[0] for v in query.values()):

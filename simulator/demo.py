@@ -1,0 +1,132 @@
+"""`make demo`: the seed article's story, told against an in-process AWS stand-in.
+
+A cluster runs four services. We snapshot it, then deploy a bad release the way
+CloudFormation leaves things (new revisions; the old ones deregistered, one of them
+deleted outright), a smoke check fails, and `ecsundo cluster restore` puts every service
+back, re-registering what is gone. A second restore changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from typing import Any
+
+from simulator import Simulator
+
+CLUSTER = "shop"
+GOOD, BAD = "1.4.2", "1.5.0"
+
+
+def task_definition(family: str, version: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "family": family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+        "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        "ephemeralStorage": {"sizeInGiB": 30},
+        "containerDefinitions": [
+            {
+                "name": family,
+                "image": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{family}:{version}",
+                "essential": True,
+                "environment": [{"name": "DATABASE_PASSWORD", "value": "hunter2-never-printed"}],
+                "portMappings": [{"containerPort": 8080}],
+            }
+        ],
+        "tags": [{"key": "team", "value": "checkout"}],
+        **extra,
+    }
+
+
+def say(text: str) -> None:
+    print(f"\n\033[1m== {text}\033[0m", flush=True)
+
+
+def ecsundo(*args: str) -> int:
+    from ecsundo_action.cli import main
+
+    print(f"$ ecsundo {' '.join(args)}", flush=True)
+    code = main(list(args))
+    sys.stdout.flush()
+    print(f"(exit {code})", flush=True)
+    return code
+
+
+def smoke_check(sim: Simulator) -> list[str]:
+    """The app's health check, simulated: release BAD answers 500."""
+    ecs = sim.client("ecs")
+    arns = ecs.list_services(cluster=CLUSTER, maxResults=100)["serviceArns"]
+    broken = []
+    for service in ecs.describe_services(cluster=CLUSTER, services=arns)["services"]:
+        td = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+        image = td["taskDefinition"]["containerDefinitions"][0]["image"]
+        if image.endswith(f":{BAD}"):
+            broken.append(f"{service['serviceName']} ({image.rsplit('/', 1)[-1]}) -> HTTP 500")
+    return broken
+
+
+def main() -> int:
+    started = time.monotonic()
+    with ExitStack() as stack:
+        sim = stack.enter_context(Simulator())
+        store = f"file://{stack.enter_context(tempfile.TemporaryDirectory())}/snapshots"
+        os.environ.update(sim.env)
+        sim.rules.deploy_seconds = 1.0
+        ecs = sim.client("ecs")
+
+        say("A cluster with four services (an AWS stand-in on " + sim.endpoint_url + ")")
+        sim.create_cluster(CLUSTER)
+        families = ["web", "api", "checkout", "worker"]
+        for family in families:
+            arn = sim.register(task_definition(family, GOOD))
+            sim.create_service(CLUSTER, family, arn, desired_count=2, launch_type="FARGATE")
+            print(f"  {family:<9} runs {arn.rsplit('/', 1)[-1]}  ({family}:{GOOD})")
+
+        say("Before the deploy: snapshot")
+        ecsundo("cluster", "snapshot", CLUSTER, "--store", store)
+
+        say(f"Deploy {BAD}, the way CloudFormation leaves it")
+        for family in families[:3]:
+            old = ecs.describe_services(cluster=CLUSTER, services=[family])["services"][0]
+            new = sim.register(task_definition(family, BAD))
+            ecs.update_service(cluster=CLUSTER, service=family, taskDefinition=new)
+            ecs.deregister_task_definition(taskDefinition=old["taskDefinition"])
+            was = old["taskDefinition"].rsplit("/", 1)[-1]
+            print(f"  {family:<9} -> {new.rsplit('/', 1)[-1]}; {was} deregistered")
+        ecs.delete_task_definitions(taskDefinitions=["api:1"])
+        print("  api:1 deleted outright (DeleteTaskDefinitions)")
+
+        say("Smoke tests")
+        broken = smoke_check(sim)
+        for line in broken:
+            print(f"  FAIL {line}")
+        if not broken:
+            print("  (unexpectedly green)")
+            return 1
+
+        say("Smoke tests failed: what would a restore do? (dry run)")
+        ecsundo("cluster", "restore", CLUSTER, "--store", store, "--dry-run")
+
+        say("Restore the snapshot")
+        code = ecsundo("cluster", "restore", CLUSTER, "--store", store, "--poll-interval", "0.5")
+
+        say("Smoke tests again")
+        broken = smoke_check(sim)
+        print("  all green" if not broken else "\n".join(f"  FAIL {b}" for b in broken))
+
+        say("Restore again: nothing left to do, no new revisions")
+        again = ecsundo("cluster", "restore", CLUSTER, "--store", store)
+
+    print(f"\ndemo finished in {time.monotonic() - started:.1f}s")
+    return 0 if code == 0 and again == 0 and not broken else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

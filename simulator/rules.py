@@ -1,0 +1,578 @@
+"""AWS's ECS rules, layered over moto's ECS where moto is too lenient.
+
+moto answers many ECS calls in ways AWS never would (see the "moto" section of PRODUCT.md):
+it lists every service in one page, accepts an 11th service in DescribeServices, lets a service
+move to an INACTIVE task definition, drops registered fields it does not model, and never runs a
+deployment. Code that only passes because of that fails on AWS, so `install` patches moto's ECS
+response class and backend, once per process, to behave as AWS does. What depends on time or on
+the workload (how long a deployment takes, whether it succeeds) is read from the active `Rules`
+on every request, so a test can change it while the server runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Literal, TypeVar
+
+from botocore import xform_name
+from moto.core.responses import ActionResult
+from moto.core.utils import camelcase_to_underscores, method_names_from_class, utcnow
+from moto.ecs.exceptions import (
+    EcsClientException,
+    InvalidParameterException,
+    TaskDefinitionMemoryError,
+    TaskDefinitionMissingPropertyError,
+    TaskDefinitionNotFoundException,
+)
+from moto.ecs.models import EC2ContainerServiceBackend, Service, TaskDefinition, ecs_backends
+from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.moto_api._internal import mock_random
+
+Outcome = Literal["complete", "fail", "circuit-breaker"]
+OUTCOMES: tuple[Outcome, ...] = ("complete", "fail", "circuit-breaker")
+
+T = TypeVar("T")
+
+
+@dataclass
+class Rules:
+    """How the simulated ECS behaves where AWS depends on time or on the workload.
+
+    The server reads the active Rules on every request: change a field at any time. A
+    deployment takes the duration and outcome in force when it starts (when UpdateService is
+    called), so changing them does not rewrite deployments already under way.
+    """
+
+    #: Seconds a new deployment stays IN_PROGRESS before its outcome applies. The outcome is
+    #: applied lazily, by the first DescribeServices or UpdateService that sees it due.
+    deploy_seconds: float = 0.0
+    #: Outcome of deployments per service name (default "complete"):
+    #: "complete": rolloutState COMPLETED, older deployments removed;
+    #: "fail": rolloutState FAILED, the service stays on the new task definition;
+    #: "circuit-breaker": FAILED, and ECS rolls the service back to the task definition of its
+    #: last completed deployment, on a new PRIMARY deployment that is COMPLETED.
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    #: True: a completed deployment runs desiredCount tasks. False: tasks never start
+    #: (every runningCount stays 0), whatever the rollout state says.
+    running_counts_follow_desired: bool = True
+    #: Reserved, not enforced yet: seconds added to every request's round trip.
+    latency_seconds: float = 0.0
+    #: Reserved, not enforced yet: per-operation token buckets, operation name ->
+    #: (burst, sustained requests per second), e.g. {"UpdateService": (50, 5)}.
+    #: Empty means no throttling.
+    quotas: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def outcome(self, service_name: str) -> Outcome:
+        """The outcome of `service_name`'s deployments; raises ValueError on an unknown one."""
+        outcome = self.outcomes.get(service_name, "complete")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome for {service_name!r} must be one of {OUTCOMES}: {outcome!r}")
+        return outcome
+
+
+class _Active:
+    """The Rules every patched method reads: moto's state is per process, and so are they."""
+
+    rules = Rules()
+
+
+def activate(rules: Rules) -> None:
+    """Make `rules` the Rules the simulated ECS follows from the next request on."""
+    _Active.rules = rules
+
+
+# --- paging ----------------------------------------------------------------------------------
+
+MAX_PAGE = 100
+
+
+def _page(
+    items: list[T],
+    key: Callable[[T], Any],
+    *,
+    descending: bool,
+    max_results: int | None,
+    next_token: str | None,
+    default: int,
+) -> tuple[list[T], str | None]:
+    """One page of `items` (sorted by `key`) and the token of the next page, if any.
+
+    The token names the last item returned, so a page boundary survives items being added or
+    removed between calls. `key` must return JSON values (str, int, lists of them).
+    """
+    size = default if max_results is None else max_results
+    if not 1 <= size <= MAX_PAGE:
+        raise InvalidParameterException(f"maxResults must be between 1 and {MAX_PAGE}.")
+    start = 0
+    if next_token:
+        last = _decode_token(next_token)
+        after = [key(item) < last if descending else key(item) > last for item in items]
+        start = after.index(True) if True in after else len(items)
+    page = items[start : start + size]
+    more = start + size < len(items)
+    return page, _encode_token(key(page[-1])) if more else None
+
+
+def _encode_token(last: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(last).encode()).decode()
+
+
+def _decode_token(token: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidParameterException("Invalid nextToken.") from None
+
+
+# --- task definitions ------------------------------------------------------------------------
+
+#: Registered fields moto keeps in its own way: the family names the object, moto fills
+#: container defaults as ECS does, and tags live in the tag store (DescribeTaskDefinition
+#: include=["TAGS"]). Every other field is served back exactly as registered.
+_FIELDS_MOTO_KEEPS = frozenset({"family", "containerDefinitions", "tags"})
+
+
+def _resolve_task_definition(
+    backend: EC2ContainerServiceBackend, task_definition_str: str
+) -> TaskDefinition:
+    """A family:revision or ARN names that revision; a bare family its latest ACTIVE revision.
+
+    (moto returns the highest revision of a bare family even when it is INACTIVE.)
+    """
+    family, has_revision, revision = task_definition_str.split("/")[-1].partition(":")
+    revisions = backend.task_definitions.get(family, {})
+    if not has_revision:
+        active = [number for number, td in revisions.items() if td.status == "ACTIVE"]
+        if active:
+            return revisions[max(active)]
+    elif revision.isdigit() and int(revision) in revisions:
+        return revisions[int(revision)]
+    raise TaskDefinitionNotFoundException()
+
+
+def _launchable(backend: EC2ContainerServiceBackend, ref: str) -> TaskDefinition:
+    """The task definition a service may run: AWS refuses INACTIVE and unknown ones."""
+    try:
+        task_definition = backend.describe_task_definition(ref)
+    except TaskDefinitionNotFoundException:
+        raise EcsClientException("TaskDefinition not found.") from None
+    if task_definition.status != "ACTIVE":
+        raise EcsClientException("TaskDefinition is inactive")
+    return task_definition
+
+
+def _validate_container_definitions(
+    memory: str | None,
+    container_definitions: list[dict[str, Any]],
+    requires_compatibilities: list[str] | None,
+) -> None:
+    """AWS's check: every container names an image, and without task-level memory each one
+    sets memory or memoryReservation, whatever the compatibilities.
+
+    (moto also demands `memory` when requiresCompatibilities includes EC2; AWS does not.)
+    `requires_compatibilities` is unused: the signature is moto's.
+    """
+    for container in container_definitions:
+        name = container.get("name") or container.get("Name")
+        if not name:
+            raise TaskDefinitionMissingPropertyError("name")
+        if not (container.get("image") or container.get("Image")):
+            raise TaskDefinitionMissingPropertyError("image")
+        sizes = ("memory", "Memory", "memoryReservation", "MemoryReservation")
+        if not memory and not any(size in container for size in sizes):
+            raise TaskDefinitionMemoryError(name)
+
+
+# --- deployments -----------------------------------------------------------------------------
+
+_ROLLOUT = "_ecsundo_rollout"
+
+
+@dataclass
+class _Rollout:
+    """The deployment in progress on a service (always its PRIMARY, deployments[0])."""
+
+    due: float
+    outcome: Outcome
+    rollback_to: str
+
+
+def _deployment_id() -> str:
+    return f"ecs-svc/{mock_random.randint(10**18, 10**19 - 1)}"
+
+
+def _new_deployment(service: Service, task_definition: str) -> dict[str, Any]:
+    """A PRIMARY deployment of `task_definition`, IN_PROGRESS with no task running yet."""
+    template = service.deployments[0] if service.deployments else {}
+    deployment_id = _deployment_id()
+    now = utcnow()
+    return {
+        **template,
+        "id": deployment_id,
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "desiredCount": service.desired_count,
+        "pendingCount": 0,
+        "runningCount": 0,
+        "failedTasks": 0,
+        "createdAt": now,
+        "updatedAt": now,
+        "launchType": service.launch_type,
+        "capacityProviderStrategy": getattr(service, "capacity_provider_strategy", None),
+        "platformVersion": service.platform_version,
+        "networkConfiguration": service.network_configuration or None,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+    }
+
+
+def _complete(deployment: dict[str, Any], rules: Rules) -> None:
+    follow = rules.running_counts_follow_desired
+    deployment.update(
+        rolloutState="COMPLETED",
+        rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+        runningCount=deployment["desiredCount"] if follow else 0,
+        pendingCount=0,
+        updatedAt=utcnow(),
+    )
+
+
+def _fail(deployment: dict[str, Any], reason: str) -> None:
+    deployment.update(
+        rolloutState="FAILED",
+        rolloutStateReason=reason,
+        runningCount=0,
+        pendingCount=0,
+        failedTasks=max(1, deployment["desiredCount"]),
+        updatedAt=utcnow(),
+    )
+
+
+def _recount(service: Service) -> None:
+    """A service runs the tasks of all its deployments."""
+    service.running_count = sum(d["runningCount"] for d in service.deployments)
+    service.pending_count = sum(d["pendingCount"] for d in service.deployments)
+
+
+def _event(service: Service, message: str) -> None:
+    service.events.insert(
+        0,
+        {
+            "id": str(mock_random.uuid4()),
+            "createdAt": utcnow(),
+            "message": f"(service {service.name}) {message}",
+        },
+    )
+
+
+def _start_deployment(service: Service, task_definition: str, rules: Rules) -> None:
+    """UpdateService to a new task definition: a new PRIMARY, the others become ACTIVE."""
+    completed = (
+        d["taskDefinition"] for d in service.deployments if d["rolloutState"] == "COMPLETED"
+    )
+    rollback_to = next(completed, service.task_definition)
+    deployment = _new_deployment(service, task_definition)
+    for older in service.deployments:
+        older["status"] = "ACTIVE"
+    service.deployments.insert(0, deployment)
+    service.task_definition = task_definition
+    rollout = _Rollout(
+        due=time.monotonic() + rules.deploy_seconds,
+        outcome=rules.outcome(service.name),
+        rollback_to=rollback_to,
+    )
+    setattr(service, _ROLLOUT, rollout)
+    _recount(service)
+
+
+def _settle(service: Service, rules: Rules) -> None:
+    """Apply the outcome of the service's deployment once it is due."""
+    rollout: _Rollout | None = getattr(service, _ROLLOUT, None)
+    if rollout is None or time.monotonic() < rollout.due:
+        return
+    setattr(service, _ROLLOUT, None)
+    primary = service.deployments[0]
+    if rollout.outcome == "complete":
+        _complete(primary, rules)
+        service.deployments = [primary]
+        _event(service, f"(deployment {primary['id']}) deployment completed.")
+        _event(service, "has reached a steady state.")
+    elif rollout.outcome == "fail":
+        _fail(primary, "ECS deployment circuit breaker: tasks failed to start.")
+        _event(service, f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
+    else:
+        rollback = _new_deployment(service, rollout.rollback_to)
+        _complete(rollback, rules)
+        _fail(
+            primary,
+            f"ECS deployment circuit breaker: rolling back to deploymentId {rollback['id']}.",
+        )
+        primary["status"] = "ACTIVE"
+        service.deployments = [rollback, primary]
+        service.task_definition = rollout.rollback_to
+        _event(service, f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
+        _event(service, f"(deployment {rollback['id']}) rolled back to {rollout.rollback_to}.")
+    _recount(service)
+
+
+def _resize(service: Service, rules: Rules) -> None:
+    """UpdateService without a new deployment: only the desired count changes."""
+    primary = service.deployments[0]
+    primary["desiredCount"] = service.desired_count
+    if primary["rolloutState"] == "COMPLETED":
+        primary["runningCount"] = (
+            service.desired_count if rules.running_counts_follow_desired else 0
+        )
+    _recount(service)
+
+
+def age_deployments(
+    account_id: str, region: str, service: str, cluster: str | None, age: timedelta
+) -> None:
+    """Move the deployments of the services named `service` (in `cluster`, a name or ARN, or
+    in any cluster) `age` into the past, as if they had been made that long ago."""
+    backend: EC2ContainerServiceBackend = ecs_backends[account_id][region]
+    with _lock:
+        services = [
+            found
+            for found in backend.services.values()
+            if found.name == service and cluster in (None, found.cluster_name, found.cluster_arn)
+        ]
+        if not services:
+            raise ValueError(f"no service {service!r} in {cluster or 'any cluster'}")
+        for found in services:
+            for deployment in found.deployments:
+                deployment["createdAt"] -= age
+                deployment["updatedAt"] -= age
+
+
+# --- the patches -----------------------------------------------------------------------------
+
+_Backend = EC2ContainerServiceBackend
+_Response = EC2ContainerServiceResponse
+
+_moto_call_action = _Response.call_action
+_moto_register_response = _Response.register_task_definition
+_moto_create_service_response = _Response.create_service
+_moto_register = _Backend.register_task_definition
+_moto_create_service = _Backend.create_service
+_moto_describe_services = _Backend.describe_services
+_moto_update_service = _Backend.update_service
+
+#: ECS state changes happen under this lock: the server answers requests on many threads.
+_lock = threading.RLock()
+_REVISIONS = "_ecsundo_last_revisions"
+
+
+def _call_action(self: EC2ContainerServiceResponse) -> Any:
+    """An operation moto lacks answers 400 UnknownOperationException, not an HTML 500.
+
+    botocore retries a 500 and then fails with an unreadable message; a 400 with an AWS error
+    code fails at once with a ClientError the caller can branch on.
+    """
+    operation = self._get_action()
+    if operation and camelcase_to_underscores(operation) not in method_names_from_class(type(self)):
+        error = {
+            "__type": "UnknownOperationException",
+            "message": f"{operation} is not supported by the ECS simulator.",
+        }
+        headers = {**self.response_headers, "content-type": "application/x-amz-json-1.1"}
+        return 400, headers, json.dumps(error)
+    return _moto_call_action(self)
+
+
+def _list_services(self: EC2ContainerServiceResponse) -> ActionResult:
+    """ListServices pages like AWS (10 by default, at most 100) and lists only the ACTIVE
+    services of the cluster asked for (moto also matches clusters whose name ends with it,
+    and lists deleted services)."""
+    cluster = self.ecs_backend._get_cluster(self._get_param("cluster", "default"))
+    strategy = self._get_param("schedulingStrategy")
+    launch_type = self._get_param("launchType")
+    arns = sorted(
+        service.arn
+        for service in self.ecs_backend.services.values()
+        if service.cluster_arn == cluster.arn
+        and service.status == "ACTIVE"
+        and strategy in (None, service.scheduling_strategy)
+        and launch_type in (None, service.launch_type)
+    )
+    page, token = _page(
+        arns,
+        lambda arn: arn,
+        descending=False,
+        max_results=self._get_param("maxResults"),
+        next_token=self._get_param("nextToken"),
+        default=10,
+    )
+    return ActionResult({"serviceArns": page, "nextToken": token})
+
+
+def _list_task_definitions(self: EC2ContainerServiceResponse) -> ActionResult:
+    """ListTaskDefinitions pages like AWS (100 at most, and by default) and honours `sort`:
+    ASC orders by family name, then revision number; DESC reverses both.
+
+    `familyPrefix` is, as on AWS, a whole family name.
+    """
+    family = self._get_param("familyPrefix")
+    status = self._get_param("status", "ACTIVE")
+    descending = self._get_param("sort", "ASC") == "DESC"
+    task_definitions = sorted(
+        (
+            td
+            for revisions in self.ecs_backend.task_definitions.values()
+            for td in revisions.values()
+            if td.status == status and family in (None, td.family)
+        ),
+        key=lambda td: (td.family, td.revision),
+        reverse=descending,
+    )
+    page, token = _page(
+        task_definitions,
+        lambda td: [td.family, td.revision],
+        descending=descending,
+        max_results=self._get_param("maxResults"),
+        next_token=self._get_param("nextToken"),
+        default=MAX_PAGE,
+    )
+    return ActionResult({"taskDefinitionArns": [td.arn for td in page], "nextToken": token})
+
+
+def _register_task_definition_response(self: EC2ContainerServiceResponse) -> ActionResult:
+    """Every field the request carried is served back, including ones moto does not model
+    (enableFaultInjection, trustedExecutionConfiguration, any that botocore adds later)."""
+    result = _moto_register_response(self)
+    task_definition = result.result["taskDefinition"]
+    for name, value in json.loads(self.body).items():
+        if name not in _FIELDS_MOTO_KEEPS:
+            setattr(task_definition, xform_name(name), copy.deepcopy(value))
+    return result
+
+
+def _create_service_response(self: EC2ContainerServiceResponse) -> ActionResult:
+    """A capacity provider strategy is kept on the service instead of launchType EC2."""
+    strategy = self._get_param("capacityProviderStrategy")
+    if strategy and self._get_param("launchType"):
+        raise InvalidParameterException(
+            "Specify either a launch type or a capacity provider strategy, but not both."
+        )
+    result = _moto_create_service_response(self)
+    if strategy:
+        service = result.result["service"]
+        service.capacity_provider_strategy = strategy
+        service.launch_type = None
+        for deployment in service.deployments:
+            deployment.update(capacityProviderStrategy=strategy, launchType=None)
+    return result
+
+
+def _registered_revisions(backend: EC2ContainerServiceBackend) -> dict[str, int]:
+    """Family -> highest revision ever registered (moto's reset empties it with the backend)."""
+    return backend.__dict__.setdefault(_REVISIONS, {})
+
+
+def _register(
+    self: EC2ContainerServiceBackend, family: str, *args: Any, **kwargs: Any
+) -> TaskDefinition:
+    """Revision numbers keep increasing: a deleted revision's number is never reused."""
+    with _lock:
+        task_definition = _moto_register(self, family, *args, **kwargs)
+        _registered_revisions(self)[family] = task_definition.revision
+        return task_definition
+
+
+def _last_revision(self: EC2ContainerServiceBackend, family: str) -> int | None:
+    """The highest revision ever registered in the family, deleted or not."""
+    last = _registered_revisions(self).get(family, 0)
+    return max([last, *self.task_definitions.get(family, {})]) or None
+
+
+def _create_service(
+    self: EC2ContainerServiceBackend,
+    cluster_str: str,
+    service_name: str,
+    desired_count: int,
+    task_definition_str: str | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> Service:
+    """A new service refuses an INACTIVE task definition and starts on a COMPLETED deployment
+    that runs desiredCount tasks (moto's counts come from MOTO_ECS_SERVICE_RUNNING)."""
+    with _lock:
+        if task_definition_str:
+            _launchable(self, task_definition_str)
+        service = _moto_create_service(
+            self, cluster_str, service_name, desired_count, task_definition_str, *args, **kwargs
+        )
+        for deployment in service.deployments:
+            _complete(deployment, _Active.rules)
+        _recount(service)
+        return service
+
+
+def _describe_services(
+    self: EC2ContainerServiceBackend, cluster_str: str, service_names_or_arns: list[str]
+) -> tuple[list[Service], list[dict[str, str]]]:
+    """At most 10 services per call; deployments whose time has come settle first."""
+    if len(service_names_or_arns) > 10:
+        raise InvalidParameterException("service names can have at most 10 items.")
+    with _lock:
+        services, failures = _moto_describe_services(self, cluster_str, service_names_or_arns)
+        for service in services:
+            _settle(service, _Active.rules)
+        return services, failures
+
+
+def _update_service(self: EC2ContainerServiceBackend, properties: dict[str, Any]) -> Service:
+    """UpdateService as on AWS.
+
+    The task definition must be ACTIVE (a bare family means its latest ACTIVE revision) and is
+    stored as its ARN; a new one, or forceNewDeployment, starts a new PRIMARY deployment that
+    `Rules` settles later; a DAEMON service takes no desiredCount.
+    """
+    rules = _Active.rules
+    with _lock:
+        service = self._get_service(properties.get("cluster") or "default", properties["service"])
+        _settle(service, rules)
+        if service.scheduling_strategy == "DAEMON" and properties.get("desired_count") is not None:
+            raise InvalidParameterException(
+                "The daemon scheduling strategy does not support a desired count for services."
+            )
+        reference = properties.pop("task_definition", None)
+        target = _launchable(self, reference).arn if reference else service.task_definition
+        force = bool(properties.pop("force_new_deployment", False))
+        _moto_update_service(self, properties)
+        if service.deployment_controller.get("type") != "ECS":
+            service.task_definition = target
+        elif target != service.task_definition or force:
+            _start_deployment(service, target, rules)
+        else:
+            _resize(service, rules)
+        return service
+
+
+def install() -> None:
+    """Layer the rules over moto's ECS in this process; calling it again does nothing."""
+    with _lock:
+        if getattr(_Backend, "_ecsundo_rules", False):
+            return
+        _Response.call_action = _call_action
+        _Response.list_services = _list_services
+        _Response.list_task_definitions = _list_task_definitions
+        _Response.register_task_definition = _register_task_definition_response
+        _Response.create_service = _create_service_response
+        _Backend.describe_task_definition = _resolve_task_definition
+        _Backend._validate_container_defs = staticmethod(_validate_container_definitions)
+        _Backend._get_last_task_definition_revision_id = _last_revision
+        _Backend.register_task_definition = _register
+        _Backend.create_service = _create_service
+        _Backend.describe_services = _describe_services
+        _Backend.update_service = _update_service
+        _Backend._ecsundo_rules = True

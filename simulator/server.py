@@ -1,0 +1,301 @@
+"""moto in server mode (real HTTP) with AWS's ECS rules, a log of every call, and seeding helpers.
+
+    with Simulator() as sim:
+        ecs = sim.client("ecs")                       # or run a subprocess with env=sim.env
+        ...
+        assert [c.operation for c in sim.mutating_calls()] == ["UpdateService"]
+
+moto keeps its state per process, so only one Simulator runs in a process at a time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import urllib.request
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, NamedTuple
+
+import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.parse import PROTOCOL_PARSERS
+from moto.core.request import Request, determine_request_protocol
+from moto.core.routing import get_service_router
+from moto.core.utils import get_service_model
+from moto.server import ThreadedMotoServer
+
+from simulator.rules import Rules, activate, age_deployments, install
+
+#: Dummy credentials: moto accepts any, and maps these to its default account.
+ACCESS_KEY_ID = "testing"
+SECRET_ACCESS_KEY = "testing"
+
+READ_PREFIXES = ("Describe", "List", "Get", "Head")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Call(NamedTuple):
+    """One AWS request the simulator received.
+
+    `service` is the signing name of the request (ecs, s3, sts); `operation` the botocore
+    operation name; `params` the request's parameters under botocore's member names
+    (for S3 PutObject: Bucket, Key, ServerSideEncryption, SSEKMSKeyId, Body, ...).
+    """
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+
+
+def _signing_service(authorization: str) -> str | None:
+    """The service in a SigV4 credential scope: Credential=KEY/DATE/REGION/SERVICE/aws4_request."""
+    _, found, rest = authorization.partition("Credential=")
+    scope = rest.split(",")[0].split("/")
+    return scope[3] if found and len(scope) > 3 else None
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return stream.read(int(length))
+    return stream.read() if environ.get("wsgi.input_terminated") else b""
+
+
+def _parse_call(service: str, environ: dict[str, Any], body: bytes) -> Call:
+    """Name the operation and parse its parameters with botocore's model of the service."""
+    request = Request({**environ, "wsgi.input": io.BytesIO(body)})
+    try:
+        operation, uri_params = get_service_router(service).match(request)
+        protocol = determine_request_protocol(get_service_model(service), request.content_type)
+        parser = PROTOCOL_PARSERS[protocol](operation, map_type=dict)
+        params = parser.parse(
+            {
+                "method": request.method,
+                "values": request.values,
+                "headers": request.headers,
+                "body": body,
+                "url_path": request.path,
+                "url_params": uri_params,
+            }
+        )
+    except Exception:  # a request botocore's model cannot name is still a call: keep its line
+        return Call(service, f"{request.method} {request.path}", {})
+    return Call(service, operation.name, dict(params))
+
+
+class _Recorder:
+    """WSGI middleware that logs every signed AWS request, then hands it to moto.
+
+    Requests arrive on several threads; list.append is atomic, so the log needs no lock.
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self.calls: list[Call] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        service = _signing_service(environ.get("HTTP_AUTHORIZATION", ""))
+        if service:
+            self.calls.append(_parse_call(service, environ, body))
+        return self.app(environ, start_response)
+
+
+_running_lock = threading.Lock()
+_running: Simulator | None = None
+
+
+class Simulator:
+    """An AWS endpoint for tests: moto's server with ECS's real rules. Not started on creation."""
+
+    account_id = DEFAULT_ACCOUNT_ID
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+        self._rules = Rules()
+        self._server: ThreadedMotoServer | None = None
+        self._recorder: _Recorder | None = None
+        self._endpoint_url: str | None = None
+        self._session: boto3.session.Session | None = None
+        self._ecs_client: Any = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        global _running
+        with _running_lock:
+            if _running is not None:
+                raise RuntimeError(
+                    "a Simulator is already running in this process; moto's state is per "
+                    "process, so stop it first"
+                )
+            install()
+            activate(self._rules)
+            _quiet_request_log()
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            server.start()
+            # Wrap the app before anyone knows the port: no request can slip past the log.
+            wsgi_server = server._server
+            assert wsgi_server is not None
+            self._recorder = _Recorder(wsgi_server.app)
+            wsgi_server.app = self._recorder
+            host, port = server.get_host_and_port()
+            self._server = server
+            self._endpoint_url = f"http://{host}:{port}"
+            _running = self
+        return self
+
+    def stop(self) -> None:
+        global _running
+        with _running_lock:
+            if self._server is not None:
+                self._server.stop()
+            self._server = None
+            self._endpoint_url = None
+            self._session = None
+            self._ecs_client = None
+            if _running is self:
+                _running = None
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Wipe every moto backend, clear the call log and restore the default Rules."""
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with direct.open(request) as response:
+            response.read()
+        self.calls.clear()
+        self.rules = Rules()
+
+    # --- where and how to connect ------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._endpoint_url is None:
+            raise RuntimeError("the Simulator is not started")
+        return self._endpoint_url
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 in a subprocess at the simulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client for `service` on the simulator with dummy credentials."""
+        if self._session is None:
+            self._session = boto3.session.Session(
+                aws_access_key_id=ACCESS_KEY_ID,
+                aws_secret_access_key=SECRET_ACCESS_KEY,
+                region_name=self.region,
+            )
+        return self._session.client(service, endpoint_url=self.endpoint_url, **kwargs)
+
+    @property
+    def rules(self) -> Rules:
+        """The Rules the simulated ECS follows; change its fields at any time."""
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: Rules) -> None:
+        self._rules = rules
+        if _running is self:
+            activate(rules)
+
+    # --- the call log ------------------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[Call]:
+        """Every AWS request received since the last reset, in arrival order.
+
+        The live log: `sim.calls.clear()` forgets the calls that seeded a test's state.
+        """
+        if self._recorder is None:
+            raise RuntimeError("the Simulator is not started")
+        return self._recorder.calls
+
+    def mutating_calls(self) -> list[Call]:
+        """The calls that may change something: not Describe*, List*, Get* or Head*."""
+        return [call for call in self.calls if not call.operation.startswith(READ_PREFIXES)]
+
+    # --- seeding (over HTTP, like any client, except what no API can do) ----------------------
+
+    def _ecs(self) -> Any:
+        if self._ecs_client is None:
+            self._ecs_client = self.client("ecs")
+        return self._ecs_client
+
+    def create_cluster(self, name: str) -> str:
+        """Create a cluster; returns its ARN."""
+        return self._ecs().create_cluster(clusterName=name)["cluster"]["clusterArn"]
+
+    def register(self, body: dict[str, Any]) -> str:
+        """Register a task definition (RegisterTaskDefinition's arguments); returns its ARN."""
+        response = self._ecs().register_task_definition(**body)
+        return response["taskDefinition"]["taskDefinitionArn"]
+
+    def create_service(
+        self,
+        cluster: str,
+        name: str,
+        task_definition: str,
+        desired_count: int = 2,
+        scheduling_strategy: str = "REPLICA",
+        launch_type: str | None = "EC2",
+        capacity_provider_strategy: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> str:
+        """Create a service; returns its ARN.
+
+        A DAEMON service is sent no desiredCount; a capacity provider strategy replaces the
+        launch type. `extra` holds any other CreateService arguments (tags, ...).
+        """
+        request: dict[str, Any] = {
+            "cluster": cluster,
+            "serviceName": name,
+            "taskDefinition": task_definition,
+            "schedulingStrategy": scheduling_strategy,
+            **extra,
+        }
+        if scheduling_strategy != "DAEMON":
+            request["desiredCount"] = desired_count
+        if capacity_provider_strategy:
+            request["capacityProviderStrategy"] = capacity_provider_strategy
+        elif launch_type:
+            request["launchType"] = launch_type
+        return self._ecs().create_service(**request)["service"]["serviceArn"]
+
+    def age_deployments(self, service: str, hours: float, cluster: str | None = None) -> None:
+        """Make the deployments of `service` (in `cluster`, or any cluster) `hours` older.
+
+        No AWS API can backdate a deployment: this edits moto's state in this process.
+        """
+        age_deployments(self.account_id, self.region, service, cluster, timedelta(hours=hours))
+
+
+def _quiet_request_log() -> None:
+    """werkzeug logs every request at INFO; keep its warnings and errors unless told otherwise."""
+    logger = logging.getLogger("werkzeug")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)

@@ -1,0 +1,155 @@
+"""The `ecsundo` command as a user runs it: a subprocess, over HTTP, with the S3 store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
+BUCKET = "snapshots"
+
+
+def run(sim: Any, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ECSUNDO, *args],
+        env={**sim.env, "PATH": "/usr/bin:/bin"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def body(family: str, version: str) -> dict[str, Any]:
+    return {
+        "family": family,
+        "containerDefinitions": [
+            {
+                "name": family,
+                "image": f"shop/{family}:{version}",
+                "memory": 256,
+                "environment": [{"name": "DB_PASSWORD", "value": "hunter2-secret"}],
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def shop(sim: Any) -> Any:
+    sim.create_cluster("shop")
+    for name in ["web", "api"]:
+        sim.create_service("shop", name, sim.register(body(name, "1")))
+    sim.client("s3").create_bucket(Bucket=BUCKET)
+    return sim
+
+
+def test_snapshot_bad_deploy_restore_with_s3_store(shop: Any) -> None:
+    ecs = shop.client("ecs")
+    store = f"s3://{BUCKET}/ecsundo"
+
+    taken = run(shop, "cluster", "snapshot", "shop", "--store", store, "--json")
+    assert taken.returncode == 0, taken.stderr
+    snap = json.loads(taken.stdout)
+    assert snap["services"] == ["api", "web"]
+    assert snap["snapshotUri"] == (
+        f"s3://{BUCKET}/ecsundo/{shop.account_id}/{shop.region}/shop/{snap['snapshotId']}.json"
+    )
+    puts = [c for c in shop.calls if c.operation == "PutObject"]
+    assert len(puts) == 1 and puts[0].params["ServerSideEncryption"] == "AES256"
+
+    for name in ["web", "api"]:
+        new = shop.register(body(name, "2"))
+        ecs.update_service(cluster="shop", service=name, taskDefinition=new)
+        ecs.deregister_task_definition(taskDefinition=f"{name}:1")
+    ecs.delete_task_definitions(taskDefinitions=["api:1"])
+
+    listed = run(shop, "snapshots", "-c", "shop", "--store", store)
+    assert listed.stdout.split() == [snap["snapshotId"]]
+
+    restored = run(shop, "cluster", "restore", "shop", "--store", store, "--poll-interval", "0.1")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    lines = restored.stdout.splitlines()
+    assert lines[-1] == "result: success"
+    assert any(
+        line.startswith("api") and "re-register" in line and "success" in line for line in lines
+    )
+    for name in ["web", "api"]:
+        running = ecs.describe_services(cluster="shop", services=[name])["services"][0]
+        image = ecs.describe_task_definition(taskDefinition=running["taskDefinition"])
+        assert image["taskDefinition"]["containerDefinitions"][0]["image"] == f"shop/{name}:1"
+    # Task-definition environment values never reach the terminal.
+    for proc in (taken, listed, restored):
+        assert "hunter2" not in proc.stdout + proc.stderr
+
+    again = run(shop, "cluster", "restore", "shop", "--store", store, "--json")
+    assert again.returncode == 0
+    assert json.loads(again.stdout)["result"] == "unchanged"
+
+
+def test_service_rollback_and_help(shop: Any) -> None:
+    ecs = shop.client("ecs")
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2"))
+    )
+    rolled = run(shop, "service", "-c", "shop", "web", "--poll-interval", "0.1", "--json")
+    assert rolled.returncode == 0, rolled.stderr
+    out = json.loads(rolled.stdout)
+    assert [s["name"] for s in out["services"]] == ["web"]
+    assert out["services"][0]["to"].endswith("task-definition/web:1")
+    helped = run(shop, "help")
+    assert helped.returncode == 0 and "cluster" in helped.stdout and "snapshots" in helped.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["cluster", "restore", "nope"], "cluster 'nope' not found"),
+        (
+            ["cluster", "restore", "shop", "--snapshot-id", "20200101T000000000Z-abcdef"],
+            "snapshot '20200101T000000000Z-abcdef' not found",
+        ),
+        (
+            ["cluster", "restore", "shop", "--snapshot-id", "../../etc/passwd"],
+            "--snapshot-id '../../etc/passwd' is not valid",
+        ),
+        (
+            ["cluster", "restore", "shop", "--store", "ftp://x"],
+            "--store 'ftp://x' is not supported",
+        ),
+        (["cluster", "snapshot", "shop", "--services", "web,nope"], "'nope' matches no service"),
+        (["cluster", "restore", "shop", "--timeout", "soon"], "--timeout 'soon' is not a number"),
+        (["cluster", "restore", "bad/name!"], "cluster 'bad/name!' is not valid"),
+        (["cluster", "frobnicate", "shop"], "expected: ecsundo cluster [snapshot|restore]"),
+        (["dance"], "invalid choice"),
+        (["cluster", "restore", "shop"], "no snapshot of cluster 'shop'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_1_and_changes_nothing(
+    shop: Any, tmp_path: Path, args: list[str], reason: str
+) -> None:
+    shop.calls.clear()
+    proc = run(shop, *args, cwd=tmp_path)
+    assert proc.returncode == 1, proc
+    assert proc.stderr.count("\n") == 1 and reason in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    assert shop.mutating_calls() == []
+
+
+def test_tampered_and_truncated_snapshots_are_refused(shop: Any, tmp_path: Path) -> None:
+    store = f"file://{tmp_path}"
+    taken = json.loads(run(shop, "cluster", "snapshot", "shop", "--store", store, "--json").stdout)
+    path = Path(taken["snapshotUri"].removeprefix("file://"))
+    original = path.read_text()
+    path.write_text(original.replace("shop/web:1", "evil/web:1"))
+    shop.calls.clear()
+    tampered = run(shop, "cluster", "restore", "shop", "--store", store)
+    assert tampered.returncode == 1 and "fails its checksum" in tampered.stderr
+    path.write_text(original[: len(original) // 2])
+    truncated = run(shop, "cluster", "restore", "shop", "--store", store)
+    assert truncated.returncode == 1 and "not valid JSON" in truncated.stderr
+    assert shop.mutating_calls() == []

@@ -1,0 +1,256 @@
+"""Restore against the AWS stand-in: re-registration, reuse, waiting and failures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecsundo_action.apply import ApplyOptions
+from ecsundo_action.errors import NotFoundError, SnapshotRefused
+from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.plan import PROVENANCE_TAG
+from ecsundo_action.restore import RestoreOptions, restore
+from ecsundo_action.result import Status, Verdict
+from ecsundo_action.snapshot import snapshot
+from ecsundo_action.stores import FileStore
+
+FAST = ApplyOptions(wait=True, timeout=20, poll_interval=0.05)
+
+
+def body(family: str, version: str) -> dict[str, Any]:
+    return {
+        "family": family,
+        "containerDefinitions": [
+            {
+                "name": family,
+                "image": f"shop/{family}:{version}",
+                "memory": 256,
+                "environment": [{"name": "PASSWORD", "value": "s3cret"}],
+            }
+        ],
+        "tags": [{"key": "team", "value": "shop"}],
+    }
+
+
+class Cluster:
+    """prod: web, api (REPLICA) and agent (DAEMON), snapshotted on version 1."""
+
+    def __init__(self, sim: Any, tmp_path: Path) -> None:
+        self.sim = sim
+        self.ecs = sim.client("ecs")
+        self.store = FileStore(tmp_path / "store")
+        self.gateway = EcsGateway(self.ecs, max_concurrency=4)
+        sim.create_cluster("prod")
+        self.good: dict[str, str] = {}
+        for name in ["web", "api", "agent"]:
+            self.good[name] = sim.register(body(name, "1"))
+            if name == "agent":
+                sim.create_service("prod", name, self.good[name], scheduling_strategy="DAEMON")
+            else:
+                sim.create_service("prod", name, self.good[name], desired_count=2)
+        self.snapshot = snapshot(self.gateway, self.store, "prod")
+
+    def bad_deploy(
+        self, *names: str, deregister: bool = True, delete: tuple[str, ...] = ()
+    ) -> None:
+        """Deploy version 2 the way CloudFormation leaves it: old revisions deregistered."""
+        for name in names:
+            old = self.running(name)
+            new = self.sim.register(body(name, "2"))
+            self.ecs.update_service(cluster="prod", service=name, taskDefinition=new)
+            if deregister:
+                self.ecs.deregister_task_definition(taskDefinition=old)
+        for name in delete:
+            self.ecs.delete_task_definitions(taskDefinitions=[self.good[name]])
+
+    def running(self, name: str) -> str:
+        return self.ecs.describe_services(cluster="prod", services=[name])["services"][0][
+            "taskDefinition"
+        ]
+
+    def described(self, arn: str) -> dict[str, Any]:
+        return self.ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+
+    def restore(self, **options: Any) -> Any:
+        options.setdefault("apply", FAST)
+        return restore(self.gateway, self.store, "prod", RestoreOptions(**options))
+
+
+@pytest.fixture
+def prod(sim: Any, tmp_path: Path) -> Any:
+    cluster = Cluster(sim, tmp_path)
+    yield cluster
+    cluster.gateway.close()
+
+
+def test_restore_active_inactive_and_deleted_targets(prod: Cluster) -> None:
+    prod.bad_deploy("web", "api", "agent", delete=("api",))
+    prod.sim.calls.clear()
+
+    result = prod.restore()
+
+    assert result.verdict == Verdict.SUCCESS, result.to_dict()
+    rows = {s.name: s for s in result.services}
+    assert {n: r.action for n, r in rows.items()} == {
+        "web": "re-register",
+        "api": "re-register",
+        "agent": "re-register",
+    }
+    assert all(r.status == Status.SUCCESS for r in rows.values())
+    for name in ["web", "api", "agent"]:
+        now_on = prod.running(name)
+        assert now_on == rows[name].to
+        described = prod.described(now_on)
+        image = described["taskDefinition"]["containerDefinitions"][0]["image"]
+        assert image == f"shop/{name}:1"
+        tags = {t["key"]: t["value"] for t in described["tags"]}
+        assert tags == {"team": "shop", PROVENANCE_TAG: prod.good[name]}
+    # UpdateService is always sent the full ARN, and never a desiredCount unasked.
+    updates = [c.params for c in prod.sim.calls if c.operation == "UpdateService"]
+    assert len(updates) == 3
+    assert all(u["taskDefinition"].startswith("arn:aws:ecs:") for u in updates)
+    assert all("desiredCount" not in u for u in updates)
+    assert sorted(result.changed_services) == ["agent", "api", "web"]
+
+
+def test_restore_uses_an_active_target_as_is(prod: Cluster) -> None:
+    prod.bad_deploy("web", deregister=False)
+    prod.sim.calls.clear()
+    result = prod.restore()
+    web = next(s for s in result.services if s.name == "web")
+    assert (web.action, web.to, web.status) == ("update", prod.good["web"], Status.SUCCESS)
+    assert prod.running("web") == prod.good["web"]
+    assert not [c for c in prod.sim.calls if c.operation == "RegisterTaskDefinition"]
+    # Untouched services get no call at all.
+    touched = {
+        c.params["service"].rsplit("/", 1)[-1]
+        for c in prod.sim.calls
+        if c.operation == "UpdateService"
+    }
+    assert touched == {"web"}
+
+
+def test_second_restore_changes_nothing_and_registers_nothing(prod: Cluster) -> None:
+    prod.bad_deploy("web", "api", delete=("web",))
+    first = prod.restore()
+    assert first.verdict == Verdict.SUCCESS
+    revisions = prod.ecs.list_task_definitions(familyPrefix="web")["taskDefinitionArns"]
+    prod.sim.calls.clear()
+
+    second = prod.restore()
+
+    assert second.verdict == Verdict.UNCHANGED
+    assert {s.status for s in second.services} == {Status.UNCHANGED}
+    assert prod.sim.mutating_calls() == []
+    assert prod.ecs.list_task_definitions(familyPrefix="web")["taskDefinitionArns"] == revisions
+
+
+def test_restore_after_another_bad_deploy_reuses_the_earlier_reregistration(prod: Cluster) -> None:
+    prod.bad_deploy("web")
+    first = prod.restore()
+    reregistered = prod.running("web")
+    prod.bad_deploy("web")  # deploys version 2 again, deregistering the re-registration
+    prod.ecs.register_task_definition(**body("web", "3"))  # and a newer unrelated revision
+    # The re-registration was deregistered too: it cannot be reused, so one new revision.
+    second = prod.restore()
+    assert second.verdict == Verdict.SUCCESS
+    again = prod.running("web")
+    assert again != reregistered
+    prod.bad_deploy("web", deregister=False)
+    prod.sim.calls.clear()
+    third = prod.restore()
+    web = next(s for s in third.services if s.name == "web")
+    assert web.action == "update" and web.to == again and "reusing" in web.message
+    assert not [c for c in prod.sim.calls if c.operation == "RegisterTaskDefinition"]
+    assert first.verdict == Verdict.SUCCESS
+
+
+def test_service_deleted_since_is_missing_and_the_others_restore(prod: Cluster) -> None:
+    prod.bad_deploy("web", "api")
+    prod.ecs.delete_service(cluster="prod", service="api", force=True)
+    result = prod.restore()
+    rows = {s.name: s for s in result.services}
+    assert rows["api"].status == Status.MISSING and rows["api"].action == "missing"
+    assert rows["web"].status == Status.SUCCESS
+    assert result.verdict == Verdict.PARTIAL
+    assert not result.ok
+
+
+def test_desired_count_restored_only_when_asked_never_for_daemon(prod: Cluster) -> None:
+    prod.ecs.update_service(cluster="prod", service="web", desiredCount=7)
+    assert prod.restore().verdict == Verdict.UNCHANGED
+    prod.sim.calls.clear()
+    result = prod.restore(restore_desired_count=True)
+    assert result.verdict == Verdict.SUCCESS
+    updates = [c.params for c in prod.sim.calls if c.operation == "UpdateService"]
+    assert [(u["service"].rsplit("/", 1)[-1], u["desiredCount"]) for u in updates] == [("web", 2)]
+    described = prod.ecs.describe_services(cluster="prod", services=["web"])["services"][0]
+    assert described["desiredCount"] == 2
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(prod: Cluster) -> None:
+    prod.bad_deploy("web", "api", delete=("api",))
+    prod.sim.calls.clear()
+    result = prod.restore(dry_run=True)
+    assert result.verdict == Verdict.DRY_RUN
+    assert {s.name: s.status for s in result.services} == {
+        "web": Status.PLANNED,
+        "api": Status.PLANNED,
+        "agent": Status.UNCHANGED,
+    }
+    assert prod.sim.mutating_calls() == []
+    assert result.plan is not None and len(result.plan.changing) == 2
+
+
+def test_selection_restores_only_the_chosen_services(prod: Cluster) -> None:
+    prod.bad_deploy("web", "api")
+    result = prod.restore(patterns=["we*"])
+    assert [s.name for s in result.services] == ["web"]
+    assert prod.running("api") != prod.good["api"]
+    with pytest.raises(NotFoundError, match="'nope' matches no service"):
+        prod.restore(patterns=["nope"])
+
+
+@pytest.mark.parametrize(
+    ("outcome", "message"),
+    [("fail", "rollout FAILED"), ("circuit-breaker", "circuit breaker")],
+)
+def test_failed_rollout_or_circuit_breaker_is_a_failed_restore(
+    prod: Cluster, outcome: str, message: str
+) -> None:
+    prod.bad_deploy("web", "api", deregister=False)
+    prod.sim.rules.deploy_seconds = 0.2
+    prod.sim.rules.outcomes["web"] = outcome
+    result = prod.restore()
+    rows = {s.name: s for s in result.services}
+    assert rows["web"].status == Status.FAILED
+    assert message in rows["web"].message
+    assert rows["api"].status == Status.SUCCESS
+    assert result.verdict == Verdict.PARTIAL and not result.ok
+
+
+def test_wait_times_out_as_a_failure_and_no_wait_does_not_wait(prod: Cluster) -> None:
+    prod.bad_deploy("web", deregister=False)
+    prod.sim.rules.deploy_seconds = 30
+    timed_out = prod.restore(apply=replace(FAST, timeout=0.3))
+    web = next(s for s in timed_out.services if s.name == "web")
+    assert web.status == Status.FAILED and "timed out" in web.message
+    prod.bad_deploy("web", deregister=False)
+    not_waited = prod.restore(apply=replace(FAST, wait=False))
+    web = next(s for s in not_waited.services if s.name == "web")
+    assert web.status == Status.UPDATED and not_waited.verdict == Verdict.SUCCESS
+
+
+def test_unknown_snapshot_id_and_tampered_snapshot_change_nothing(prod: Cluster) -> None:
+    prod.bad_deploy("web")
+    prod.sim.calls.clear()
+    with pytest.raises(NotFoundError, match="snapshot '20200101T000000000Z-000000' not found"):
+        prod.restore(snapshot_id="20200101T000000000Z-000000")
+    path = Path(prod.snapshot.uri.removeprefix("file://"))
+    path.write_text(path.read_text().replace("shop/web:1", "evil/web:1"))
+    with pytest.raises(SnapshotRefused, match="checksum"):
+        prod.restore(snapshot_id=prod.snapshot.id)
+    assert prod.sim.mutating_calls() == []

@@ -1,0 +1,255 @@
+"""Rollback without a snapshot: deployment history (Stubber) and the revisions fallback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from ecsundo_action.apply import ApplyOptions
+from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.plan import PROVENANCE_TAG
+from ecsundo_action.result import Status, Verdict
+from ecsundo_action.rollback import RollbackOptions, rollback
+
+FAST = ApplyOptions(wait=True, timeout=20, poll_interval=0.05)
+ACCOUNT, REGION = "123456789012", "us-east-1"
+CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod"
+SERVICE_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/web"
+
+
+def td(ref: str) -> str:
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{ref}"
+
+
+def body(family: str, version: str) -> dict[str, Any]:
+    return {
+        "family": family,
+        "containerDefinitions": [
+            {"name": family, "image": f"shop/{family}:{version}", "memory": 256}
+        ],
+    }
+
+
+# -- the revisions fallback, on the stand-in (where the history API is unavailable) ----------
+
+
+@pytest.fixture
+def gateway(sim: Any) -> Any:
+    with EcsGateway(sim.client("ecs"), max_concurrency=4) as gw:
+        yield gw
+
+
+def test_fallback_takes_the_newest_lower_revision_with_other_containers(
+    sim: Any, gateway: EcsGateway
+) -> None:
+    ecs = sim.client("ecs")
+    sim.create_cluster("prod")
+    sim.register(body("web", "1"))
+    sim.register(body("web", "2"))  # web:2, the one before
+    sim.register(body("web", "3"))  # web:3, identical containers to web:4
+    bad = sim.register(body("web", "3"))  # web:4, running
+    sim.create_service("prod", "web", bad)
+    ecs.deregister_task_definition(taskDefinition=td("web:2"))
+
+    result = rollback(gateway, "prod", RollbackOptions(apply=FAST))
+
+    web = result.services[0]
+    assert web.action == "re-register"  # web:2 is INACTIVE: registered again from its body
+    assert web.status == Status.SUCCESS and result.verdict == Verdict.SUCCESS
+    now_on = ecs.describe_task_definition(taskDefinition=web.to, include=["TAGS"])
+    assert now_on["taskDefinition"]["containerDefinitions"][0]["image"] == "shop/web:2"
+    assert {"key": PROVENANCE_TAG, "value": td("web:2")} in now_on["tags"]
+    assert "task-definition revisions" in web.message
+
+
+def test_rolling_back_twice_steps_further_back_never_to_the_bad_revision(
+    sim: Any, gateway: EcsGateway
+) -> None:
+    ecs = sim.client("ecs")
+    sim.create_cluster("prod")
+    sim.register(body("web", "1"))
+    sim.register(body("web", "2"))
+    bad = sim.register(body("web", "3"))
+    sim.create_service("prod", "web", bad)
+    ecs.deregister_task_definition(taskDefinition=td("web:2"))
+
+    first = rollback(gateway, "prod", RollbackOptions(apply=FAST)).services[0]
+    assert first.status == Status.SUCCESS  # on web:4, a re-registration of web:2
+    second = rollback(gateway, "prod", RollbackOptions(apply=FAST)).services[0]
+    # web:4 counts as web:2, so "before" is web:1, not web:3 (the bad one, numerically lower).
+    assert second.to == td("web:1"), second
+
+
+def test_no_earlier_revision_is_reported_not_guessed(sim: Any, gateway: EcsGateway) -> None:
+    sim.create_cluster("prod")
+    sim.create_service("prod", "web", sim.register(body("web", "1")))
+    result = rollback(gateway, "prod", RollbackOptions(apply=FAST))
+    assert result.services[0].status == Status.FAILED
+    assert "no earlier task definition" in result.services[0].message
+    assert sim.mutating_calls()[-1].operation == "CreateService"
+
+
+def test_cluster_rollback_leaves_services_the_deploy_did_not_touch(
+    sim: Any, gateway: EcsGateway
+) -> None:
+    ecs = sim.client("ecs")
+    sim.create_cluster("prod")
+    for name in ["web", "api"]:
+        sim.register(body(name, "1"))
+        sim.create_service("prod", name, sim.register(body(name, "2")))
+    options = RollbackOptions(changed_within_minutes=60, dry_run=True, apply=FAST)
+    # Both were just deployed: both would roll back.
+    assert [s.status for s in rollback(gateway, "prod", options).services] == [
+        Status.PLANNED,
+        Status.PLANNED,
+    ]
+    # Only web is deployed again; api's deployment is made old.
+    ecs.update_service(cluster="prod", service="web", taskDefinition=sim.register(body("web", "3")))
+    sim.age_deployments("api", hours=3)
+    rows = {s.name: s for s in rollback(gateway, "prod", options).services}
+    assert rows["web"].status == Status.PLANNED
+    assert rows["api"].status == Status.UNCHANGED and "last 60 minutes" in rows["api"].message
+
+
+# -- ECS's deployment history (not in moto: botocore's Stubber with exact parameters) -------
+
+
+def test_history_names_what_ran_before_the_current_deployment() -> None:
+    ecs = boto3.client("ecs", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y")
+    stub = Stubber(ecs)
+    now = datetime.now(UTC)
+    service = {
+        "serviceName": "web",
+        "serviceArn": SERVICE_ARN,
+        "taskDefinition": td("web:9"),
+        "desiredCount": 2,
+        "schedulingStrategy": "REPLICA",
+        "status": "ACTIVE",
+        "deployments": [
+            {
+                "id": "d1",
+                "status": "PRIMARY",
+                "taskDefinition": td("web:9"),
+                "rolloutState": "COMPLETED",
+                "createdAt": now,
+            }
+        ],
+    }
+    stub.add_response(
+        "describe_clusters",
+        {"clusters": [{"clusterName": "prod", "clusterArn": CLUSTER_ARN, "status": "ACTIVE"}]},
+        {"clusters": ["prod"]},
+    )
+    stub.add_response(
+        "list_services", {"serviceArns": [SERVICE_ARN]}, {"cluster": CLUSTER_ARN, "maxResults": 100}
+    )
+    stub.add_response(
+        "describe_services",
+        {"services": [service], "failures": []},
+        {"cluster": CLUSTER_ARN, "services": ["web"]},
+    )
+    stub.add_response(
+        "list_service_deployments",
+        {
+            "serviceDeployments": [
+                {
+                    "serviceDeploymentArn": "arn:dep/new",
+                    "createdAt": now,
+                    "targetServiceRevisionArn": "arn:rev/9",
+                    "status": "SUCCESSFUL",
+                },
+                {
+                    "serviceDeploymentArn": "arn:dep/old",
+                    "createdAt": now - timedelta(days=1),
+                    "targetServiceRevisionArn": "arn:rev/5",
+                    "status": "SUCCESSFUL",
+                },
+            ]
+        },
+        {"cluster": CLUSTER_ARN, "service": SERVICE_ARN},
+    )
+    stub.add_response(
+        "describe_service_deployments",
+        {
+            "serviceDeployments": [
+                {
+                    "serviceDeploymentArn": "arn:dep/old",
+                    "createdAt": now - timedelta(days=1),
+                    "targetServiceRevision": {"arn": "arn:rev/5"},
+                    "sourceServiceRevisions": [{"arn": "arn:rev/4"}],
+                },
+                {
+                    "serviceDeploymentArn": "arn:dep/new",
+                    "createdAt": now,
+                    "targetServiceRevision": {"arn": "arn:rev/9"},
+                    "sourceServiceRevisions": [{"arn": "arn:rev/5"}],
+                },
+            ],
+            "failures": [],
+        },
+        {"serviceDeploymentArns": ["arn:dep/new", "arn:dep/old"]},
+    )
+    stub.add_response(
+        "describe_service_revisions",
+        {
+            "serviceRevisions": [
+                {"serviceRevisionArn": "arn:rev/9", "taskDefinition": td("web:9")},
+                {"serviceRevisionArn": "arn:rev/5", "taskDefinition": td("web:5")},
+                {"serviceRevisionArn": "arn:rev/4", "taskDefinition": td("web:4")},
+            ],
+            "failures": [],
+        },
+        {"serviceRevisionArns": ["arn:rev/9", "arn:rev/5", "arn:rev/4"]},
+    )
+    stub.add_response(
+        "describe_task_definition",
+        {
+            "taskDefinition": {
+                "taskDefinitionArn": td("web:5"),
+                "status": "ACTIVE",
+                **body("web", "5"),
+            },
+            "tags": [],
+        },
+        {"taskDefinition": td("web:5"), "include": ["TAGS"]},
+    )
+    stub.add_response(
+        "update_service",
+        {"service": {**service, "taskDefinition": td("web:5")}},
+        {"cluster": CLUSTER_ARN, "service": SERVICE_ARN, "taskDefinition": td("web:5")},
+    )
+    settled = {
+        **service,
+        "taskDefinition": td("web:5"),
+        "deployments": [
+            {
+                "id": "d2",
+                "status": "PRIMARY",
+                "taskDefinition": td("web:5"),
+                "rolloutState": "COMPLETED",
+                "createdAt": now,
+            }
+        ],
+    }
+    stub.add_response(
+        "describe_services",
+        {"services": [settled], "failures": []},
+        {"cluster": CLUSTER_ARN, "services": [SERVICE_ARN]},
+    )
+
+    with stub, EcsGateway(ecs, max_concurrency=2) as gateway:
+        result = rollback(gateway, "prod", RollbackOptions(apply=FAST))
+        stub.assert_no_pending_responses()
+
+    web = result.services[0]
+    assert (web.action, web.from_, web.to, web.status) == (
+        "update",
+        td("web:9"),
+        td("web:5"),
+        Status.SUCCESS,
+    )
+    assert "deployment history" in web.message

@@ -1,0 +1,169 @@
+"""Snapshot against the AWS stand-in (moto with AWS's rules, over HTTP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecsundo_action import document as doc
+from ecsundo_action.errors import NotFoundError
+from ecsundo_action.gateway import EcsGateway, registerable_fields
+from ecsundo_action.snapshot import github_context, snapshot
+from ecsundo_action.stores import FileStore
+
+
+def body(family: str, image: str = "nginx:1", **extra: Any) -> dict[str, Any]:
+    return {
+        "family": family,
+        "containerDefinitions": [
+            {
+                "name": family,
+                "image": image,
+                "memory": 128,
+                "environment": [{"name": "PASSWORD", "value": "s3cret"}],
+            }
+        ],
+        **extra,
+    }
+
+
+@pytest.fixture
+def gateway(sim: Any) -> Any:
+    with EcsGateway(sim.client("ecs"), max_concurrency=4) as gw:
+        yield gw
+
+
+def test_registerable_fields_come_from_botocore_not_a_hand_list(gateway: EcsGateway) -> None:
+    fields = set(registerable_fields(gateway.ecs))
+    original_tool = {
+        "family",
+        "taskRoleArn",
+        "executionRoleArn",
+        "networkMode",
+        "containerDefinitions",
+        "volumes",
+        "placementConstraints",
+        "requiresCompatibilities",
+        "cpu",
+        "memory",
+    }
+    lost_before = {
+        "runtimePlatform",
+        "ephemeralStorage",
+        "pidMode",
+        "ipcMode",
+        "proxyConfiguration",
+        "inferenceAccelerators",
+        "enableFaultInjection",
+    }
+    assert original_tool | lost_before <= fields
+    # Read-only describe fields must never be sent back to RegisterTaskDefinition.
+    assert not fields & {
+        "taskDefinitionArn",
+        "revision",
+        "status",
+        "registeredAt",
+        "requiresAttributes",
+        "compatibilities",
+    }
+
+
+def test_snapshot_records_services_task_definitions_and_context(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    sim.create_cluster("prod")
+    web = sim.register(
+        body(
+            "web",
+            tags=[{"key": "team", "value": "shop"}],
+            runtimePlatform={"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        )
+    )
+    agent = sim.register(body("agent"))
+    sim.create_service("prod", "web", web, desired_count=3)
+    sim.create_service("prod", "api", web, desired_count=1)
+    sim.create_service("prod", "agent", agent, scheduling_strategy="DAEMON")
+    context = github_context(
+        {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_REPOSITORY": "org/shop",
+            "GITHUB_SHA": "abc123",
+            "GITHUB_RUN_ID": "42",
+            "GITHUB_WORKFLOW": "deploy",
+            "GITHUB_ACTOR": "octocat",
+        }
+    )
+    store = FileStore(tmp_path)
+    sim.calls.clear()
+
+    taken = snapshot(gateway, store, "prod", github=context)
+
+    d = taken.document
+    assert [s["name"] for s in d["services"]] == ["agent", "api", "web"]
+    by_name = {s["name"]: s for s in d["services"]}
+    assert by_name["web"]["taskDefinition"] == web
+    assert by_name["web"]["desiredCount"] == 3
+    assert by_name["agent"]["schedulingStrategy"] == "DAEMON"
+    assert by_name["web"]["launchType"] == "EC2"
+    assert set(d["taskDefinitions"]) == {web, agent}
+    kept = d["taskDefinitions"][web]
+    assert kept["body"]["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    assert kept["tags"] == [{"key": "team", "value": "shop"}]
+    assert d["github"] == {
+        "repository": "org/shop",
+        "sha": "abc123",
+        "runId": "42",
+        "workflow": "deploy",
+        "actor": "octocat",
+    }
+    assert (d["region"], d["accountId"]) == (sim.region, sim.account_id)
+    assert d["cluster"]["arn"].endswith(":cluster/prod")
+    assert d["checksum"] == doc.checksum(d)
+    assert taken.uri.startswith("file://") and taken.id in taken.uri
+    assert store.get(gateway.describe_cluster("prod"), taken.id) == d
+
+    # One DescribeTaskDefinition per distinct task definition, not per service.
+    described = [c for c in sim.calls if c.operation == "DescribeTaskDefinition"]
+    assert len(described) == 2
+    assert sim.mutating_calls() == []
+
+
+def test_snapshot_pages_past_100_services(sim: Any, gateway: EcsGateway, tmp_path: Path) -> None:
+    sim.create_cluster("big")
+    td = sim.register(body("app"))
+    names = [f"svc-{i:03d}" for i in range(105)]
+    for name in names:
+        sim.create_service("big", name, td, desired_count=1)
+    sim.calls.clear()
+
+    taken = snapshot(gateway, FileStore(tmp_path), "big")
+
+    assert [s["name"] for s in taken.document["services"]] == names
+    ops = [c.operation for c in sim.calls]
+    assert ops.count("ListServices") == 2  # pages of 100
+    assert ops.count("DescribeServices") == 11  # 10 services a call
+    assert ops.count("DescribeTaskDefinition") == 1
+
+
+def test_snapshot_selection_by_name_and_glob(sim: Any, gateway: EcsGateway, tmp_path: Path) -> None:
+    sim.create_cluster("prod")
+    td = sim.register(body("app"))
+    for name in ["web", "web-admin", "api", "worker"]:
+        sim.create_service("prod", name, td)
+    taken = snapshot(gateway, FileStore(tmp_path), "prod", ["web*", "api"])
+    assert [s["name"] for s in taken.document["services"]] == ["api", "web", "web-admin"]
+    assert taken.document["selection"] == ["web*", "api"]
+
+
+def test_unknown_service_or_cluster_writes_nothing(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    sim.create_cluster("prod")
+    sim.create_service("prod", "web", sim.register(body("web")))
+    with pytest.raises(NotFoundError, match="'wbe' matches no service"):
+        snapshot(gateway, FileStore(tmp_path), "prod", ["wbe"])
+    with pytest.raises(NotFoundError, match="cluster 'nope' not found"):
+        snapshot(gateway, FileStore(tmp_path), "nope")
+    assert not list(tmp_path.rglob("*.json"))
