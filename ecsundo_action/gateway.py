@@ -166,7 +166,10 @@ class EcsGateway:
             raise translate(doing, exc) from exc
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """Run fn over items on the bounded pool, results in input order."""
+        """Run fn over items on the bounded pool, results in input order.
+
+        Not re-entrant: fn must not call map itself, or a full pool waits on itself.
+        """
         items = list(items)
         if len(items) <= 1:
             return [fn(item) for item in items]

@@ -102,7 +102,14 @@ def plan_step(
     landing = target if facts.status == "ACTIVE" else facts.reuse
     if current in (target, landing):
         if desired_count is None:
-            return Step(name, arn, Action.UNCHANGED, current, current, reason=f"{why}".strip())
+            note = (
+                ""
+                if current == target
+                else f"already on its re-registration of {short_name(target)}"
+            )
+            return Step(
+                name, arn, Action.UNCHANGED, current, current, reason=prefix + note if note else why
+            )
         return Step(
             name,
             arn,

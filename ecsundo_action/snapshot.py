@@ -119,6 +119,8 @@ def snapshot(
     github: dict[str, str] | None = None,
 ) -> Snapshot:
     """Capture the cluster's services and keep the snapshot in the store."""
+    if snapshot_id:
+        check_snapshot_id(snapshot_id)
     where = gateway.describe_cluster(cluster)
     document = capture(gateway, where, patterns, snapshot_id=snapshot_id, github=github)
     return Snapshot(document, store.put(where, document))
