@@ -17,13 +17,15 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import selection
-from .apply import ApplyOptions
 from .errors import EcsundoError, InputError
-from .gateway import short_name
 from .report import plan_text, result_text, table
+from .resources import short_name
+
+if TYPE_CHECKING:
+    from .apply import ApplyOptions
 
 PROG = "ecsundo"
 
@@ -105,6 +107,8 @@ def _parser() -> _Parser:
 
 
 def _apply_options(args: argparse.Namespace) -> ApplyOptions:
+    from .apply import ApplyOptions
+
     return ApplyOptions(
         wait=not args.no_wait, timeout=args.timeout * 60, poll_interval=args.poll_interval
     )

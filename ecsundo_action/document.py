@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 from .errors import SnapshotRefused
-from .gateway import Cluster
+from .resources import Cluster
 
 SCHEMA_VERSION = 1
 

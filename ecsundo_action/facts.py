@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .gateway import EcsGateway, TaskDefinition, family_and_revision
+from .gateway import EcsGateway
 from .plan import PROVENANCE_TAG, TargetFacts
+from .resources import TaskDefinition, family_and_revision
 
 
 def find_reregistration(gateway: EcsGateway, original: str, body: Mapping[str, Any]) -> str | None:

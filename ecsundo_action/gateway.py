@@ -7,16 +7,15 @@ DescribeTaskDefinition out over a bounded pool, and leaves retries to botocore.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from .errors import AwsError, NotFoundError
+from .resources import Cluster, TaskDefinition, family_and_revision, short_name
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -36,13 +35,6 @@ UNAVAILABLE_CODES = frozenset(
     {"UnknownOperationException", "InvalidAction", "AccessDeniedException", "AccessDenied"}
 )
 
-_TD_ARN = re.compile(
-    r"^arn:aws[\w-]*:ecs:[\w-]+:\d{12}:task-definition/(?P<family>[\w-]+):(?P<rev>\d+)$"
-)
-_CLUSTER_ARN = re.compile(
-    r"^arn:(?P<partition>aws[\w-]*):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>.+)$"
-)
-
 
 def registerable_fields(ecs: ECSClient) -> tuple[str, ...]:
     """Fields of a described task definition that RegisterTaskDefinition accepts back.
@@ -54,48 +46,6 @@ def registerable_fields(ecs: ECSClient) -> tuple[str, ...]:
     request = model.operation_model("RegisterTaskDefinition").input_shape.members
     described = model.shape_for("TaskDefinition").members
     return tuple(name for name in request if name in described)
-
-
-def family_and_revision(arn: str) -> tuple[str, int]:
-    """Split a full task-definition ARN into its family and revision."""
-    match = _TD_ARN.fullmatch(arn)
-    if not match:
-        raise ValueError(f"not a task-definition ARN: {arn}")
-    return match["family"], int(match["rev"])
-
-
-def short_name(arn: str) -> str:
-    """`family:revision` for a task-definition ARN, the last path part for other ARNs."""
-    return arn.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True)
-class Cluster:
-    name: str
-    arn: str
-    account_id: str
-    region: str
-
-
-@dataclass(frozen=True)
-class TaskDefinition:
-    """A described task definition: its registerable body, tags and status."""
-
-    arn: str
-    status: str
-    body: dict[str, Any]
-    tags: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def family(self) -> str:
-        return family_and_revision(self.arn)[0]
-
-    @property
-    def revision(self) -> int:
-        return family_and_revision(self.arn)[1]
-
-    def tag(self, key: str) -> str | None:
-        return next((t["value"] for t in self.tags if t.get("key") == key), None)
 
 
 class HistoryUnavailable(Exception):
@@ -184,11 +134,10 @@ class EcsGateway:
         found = [c for c in answer.get("clusters", []) if c.get("status") != "INACTIVE"]
         if not found:
             raise NotFoundError(f"cluster {cluster!r} not found in region {self.region}")
-        arn = found[0]["clusterArn"]
-        match = _CLUSTER_ARN.fullmatch(arn)
-        if not match:
-            raise AwsError(f"describe cluster {cluster!r}: unexpected cluster ARN {arn!r}")
-        return Cluster(found[0]["clusterName"], arn, match["account"], match["region"])
+        try:
+            return Cluster.from_arn(found[0]["clusterArn"])
+        except ValueError as exc:
+            raise AwsError(f"describe cluster {cluster!r}: {exc}") from None
 
     def list_service_arns(self, cluster_arn: str) -> list[str]:
         def pages() -> list[str]:

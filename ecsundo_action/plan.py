@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .gateway import short_name
+from .resources import short_name
 
 # The tag a re-registration carries, naming the task definition it recreates. It is how a
 # later restore finds and reuses it instead of registering yet another revision.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .gateway import short_name
 from .plan import Plan
+from .resources import short_name
 from .result import RunResult
 
 

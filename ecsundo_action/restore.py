@@ -15,8 +15,9 @@ from . import document as doc
 from . import selection
 from .apply import ApplyOptions, apply_plan, dry_run_results
 from .facts import target_facts
-from .gateway import Cluster, EcsGateway
+from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, TargetFacts, missing_step, plan_step
+from .resources import Cluster
 from .result import RunResult
 from .stores import Store, check_snapshot_id
 

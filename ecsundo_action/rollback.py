@@ -17,15 +17,9 @@ from typing import Any
 from . import selection
 from .apply import ApplyOptions, apply_plan, dry_run_results
 from .facts import target_facts
-from .gateway import (
-    HISTORY_BATCH,
-    EcsGateway,
-    HistoryUnavailable,
-    TaskDefinition,
-    family_and_revision,
-    short_name,
-)
+from .gateway import HISTORY_BATCH, EcsGateway, HistoryUnavailable
 from .plan import PROVENANCE_TAG, Action, Plan, Registration, Step, plan_step
+from .resources import TaskDefinition, family_and_revision, short_name
 from .result import RunResult
 
 

@@ -14,7 +14,8 @@ from typing import Any
 from . import __version__, selection
 from . import document as doc
 from .errors import AwsError
-from .gateway import Cluster, EcsGateway, short_name
+from .gateway import EcsGateway
+from .resources import Cluster, short_name
 from .stores import Store, check_snapshot_id, new_snapshot_id
 
 # GitHub's environment variables -> the document's github fields.

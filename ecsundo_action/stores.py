@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import document as doc
 from .errors import InputError, NotFoundError, StoreError
-from .gateway import Cluster
+from .resources import Cluster
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")

@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .gateway import EcsGateway, short_name
+from .gateway import EcsGateway
+from .resources import short_name
 
 
 @dataclass(frozen=True)
