@@ -121,7 +121,11 @@ def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[S
             if outcome is not None:
                 result.status = Status.SUCCESS if outcome.ok else Status.FAILED
                 result.seconds = outcome.seconds
-                result.message = _join(step.reason, outcome.message)
+                # A failure leads with what went wrong; a success with what was done.
+                parts = (
+                    (step.reason, outcome.message) if outcome.ok else (outcome.message, step.reason)
+                )
+                result.message = _join(*parts)
     else:
         for result in updated:
             if result.status == Status.UPDATED:

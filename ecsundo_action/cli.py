@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import selection
 from .errors import EcsundoError, InputError
-from .report import plan_text, result_text, table
-from .resources import short_name
+from .report import plan_text, result_text, snapshot_text
+from .resources import check_cluster
 
 if TYPE_CHECKING:
     from .apply import ApplyOptions
@@ -141,7 +141,7 @@ def _run(args: argparse.Namespace, out: Any) -> int:
         selection.parse(args.service, "service")
     else:
         target = args.cluster
-    _check_cluster(target)
+    check_cluster(target)
 
     with EcsGateway.connect(args.region, max_concurrency=args.max_concurrency) as gateway:
         if verb == "snapshots":
@@ -182,13 +182,7 @@ def _run(args: argparse.Namespace, out: Any) -> int:
                     file=out,
                 )
             else:
-                rows = [("SERVICE", "TASK DEFINITION")]
-                rows += [(s["name"], short_name(s["taskDefinition"])) for s in services]
-                print(
-                    f"snapshot {taken.id} of cluster {target}: {len(services)} services\n"
-                    f"{table(rows) if services else '(no services)'}\nstored at {taken.uri}",
-                    file=out,
-                )
+                print(snapshot_text(taken.document, taken.uri), file=out)
             return 0
         if verb == "restore":
             result = restore(
@@ -226,15 +220,6 @@ def _run(args: argparse.Namespace, out: Any) -> int:
     else:
         print(result_text(result), file=out)
     return 0 if result.ok else 1
-
-
-def _check_cluster(cluster: str) -> None:
-    name = cluster.rsplit("/", 1)[-1] if cluster.startswith("arn:") else cluster
-    if not name or len(name) > 255 or not all(c.isalnum() or c in "-_" for c in name):
-        raise InputError(
-            f"cluster {cluster[:80]!r} is not valid: expected a cluster name (letters, digits, "
-            "'-', '_') or a cluster ARN"
-        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .plan import Plan
 from .resources import short_name
 from .result import RunResult
@@ -49,3 +51,17 @@ def result_text(result: RunResult) -> str:
     if result.snapshot_id:
         head += f" from snapshot {result.snapshot_id}"
     return f"{head}\n{table(rows)}\nresult: {result.verdict}"
+
+
+def snapshot_text(document: dict[str, Any], uri: str) -> str:
+    """Each captured service, its task definition and container images (never env values)."""
+    rows = [("SERVICE", "TASK DEFINITION", "IMAGES")]
+    for service in document["services"]:
+        body = document["taskDefinitions"][service["taskDefinition"]]["body"]
+        images = ", ".join(str(c.get("image", "?")) for c in body["containerDefinitions"])
+        rows.append((service["name"], _short(service["taskDefinition"]), images))
+    listing = table(rows) if len(rows) > 1 else "(no services)"
+    return (
+        f"snapshot {document['id']} of cluster {document['cluster']['name']}: "
+        f"{len(rows) - 1} services\n{listing}\nstored at {uri}"
+    )

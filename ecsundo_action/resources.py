@@ -62,3 +62,20 @@ class TaskDefinition:
 
     def tag(self, key: str) -> str | None:
         return next((t["value"] for t in self.tags if t.get("key") == key), None)
+
+
+def check_cluster(cluster: str, what: str = "cluster") -> str:
+    """A cluster name (letters, digits, '-', '_', up to 255) or a cluster ARN."""
+    if cluster.startswith("arn:"):
+        if CLUSTER_ARN.fullmatch(cluster) and check_cluster(cluster.rsplit("/", 1)[-1], what):
+            return cluster
+    elif 0 < len(cluster) <= 255 and all(
+        c.isascii() and (c.isalnum() or c in "-_") for c in cluster
+    ):
+        return cluster
+    from .errors import InputError
+
+    raise InputError(
+        f"{what} {cluster[:80]!r} is not valid: expected a cluster name (letters, digits, "
+        "'-', '_') or a cluster ARN"
+    )

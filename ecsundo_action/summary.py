@@ -1,0 +1,145 @@
+"""The job summary: Markdown a person reads at a glance. Pure functions of the result.
+
+Every cell is escaped (pipes, HTML, backticks, Markdown, mentions, newlines), so names,
+images, tags and AWS messages show as text and can neither break the table nor inject
+markup. No task-definition environment value is ever read here. The summary is capped
+well under GitHub's 1 MiB per step, with a visible note when rows were cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .resources import short_name
+from .result import RunResult, Status
+
+LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
+
+ICONS = {
+    "success": "✅",
+    "updated": "🔄",
+    "unchanged": "⚪",
+    "planned": "📝",
+    "failed": "❌",
+    "missing": "⚠️",
+    "partial": "⚠️",
+    "dry-run": "📝",
+}
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+# Markdown punctuation that could start emphasis, links, images, code, headings or tables.
+_MARKDOWN = set("\\`*_{}[]()#+!|~")
+
+
+def escape(text: Any) -> str:
+    """Plain text for a table cell: nothing in it renders as Markdown, HTML or a link."""
+    out = []
+    for char in " ".join(str(text).split()):  # newlines and runs of blanks -> one space
+        if char in _HTML:
+            out.append(_HTML[char])
+        elif char == "@":
+            out.append("&#64;")  # no @mentions of people or teams
+        elif char in _MARKDOWN:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    # No autolinks: GitHub links bare https://... and www.... text.
+    return "".join(out).replace("://", "&#58;//").replace("www.", "www&#46;")
+
+
+def _row(cells: Iterable[Any]) -> str:
+    return "| " + " | ".join(escape(c) for c in cells) + " |\n"
+
+
+def _table(header: list[str], rows: list[list[Any]], budget: int) -> str:
+    """A table that stops, with a note, before it would pass budget bytes."""
+    text = _row(header) + "|" + "---|" * len(header) + "\n"
+    for shown, cells in enumerate(rows):
+        line = _row(cells)
+        if len((text + line).encode()) > budget:
+            left = len(rows) - shown
+            return (
+                text + f"\n_{left} more not shown to keep this summary under GitHub's size limit;"
+                " the `services` output lists every one._\n"
+            )
+        text += line
+    return text
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}s"
+
+
+def run_summary(result: RunResult) -> str:
+    """Heading with mode, cluster, snapshot and verdict; one row per service."""
+    verdict = str(result.verdict)
+    head = (
+        f"### {ICONS.get(verdict, '')} ecsundo {escape(result.mode)}: "
+        f"{escape(verdict)}\n\n"
+        f"Cluster **{escape(result.cluster)}**"
+    )
+    if result.snapshot_id:
+        head += f" · snapshot **{escape(result.snapshot_id)}**"
+    counts: dict[str, int] = {}
+    for service in result.services:
+        counts[str(service.status)] = counts.get(str(service.status), 0) + 1
+    head += " · " + ", ".join(f"{n} {escape(s)}" for s, n in sorted(counts.items())) + "\n\n"
+    rows = [
+        [
+            s.name,
+            short_name(s.from_) if s.from_ else "-",
+            short_name(s.to) if s.to else "-",
+            s.action,
+            f"{ICONS.get(str(s.status), '')} {s.status}",
+            _seconds(s.seconds),
+        ]
+        for s in result.services
+    ]
+    failures = [s for s in result.services if s.status in (Status.FAILED, Status.MISSING)]
+    notes = "".join(f"- **{escape(s.name)}**: {escape(s.message)}\n" for s in failures)
+    if notes:
+        notes = "\n**What went wrong**\n\n" + notes
+    budget = LIMIT - len(head.encode()) - min(len(notes.encode()), LIMIT // 4)
+    table = _table(["service", "from", "to", "action", "result", "time"], rows, budget)
+    if len(notes.encode()) > LIMIT // 4:
+        notes = notes.encode()[: LIMIT // 4].decode(errors="ignore").rsplit("\n", 1)[0]
+        notes += "\n- _more failures: see the `services` output_\n"
+    return head + table + notes + "\n"
+
+
+def snapshot_summary(document: dict[str, Any], uri: str, mode: str = "snapshot") -> str:
+    """What was captured: each service, its task definition and container images."""
+    services = document["services"]
+    head = (
+        f"### 📸 ecsundo {escape(mode)}: {len(services)} services captured\n\n"
+        f"Cluster **{escape(document['cluster']['name'])}** · snapshot "
+        f"**{escape(document['id'])}** · stored at `{_code(uri)}`\n\n"
+    )
+    rows = []
+    for service in services:
+        body = document["taskDefinitions"][service["taskDefinition"]]["body"]
+        images = ", ".join(
+            f"{c.get('name', '?')}: {c.get('image', '?')}" for c in body["containerDefinitions"]
+        )
+        rows.append([service["name"], short_name(service["taskDefinition"]), images])
+    table = _table(["service", "task definition", "images"], rows, LIMIT - len(head.encode()))
+    return head + table + "\n"
+
+
+def list_summary(cluster: str, store: str, ids: list[str]) -> str:
+    head = (
+        f"### 🗂️ ecsundo list: {len(ids)} snapshots\n\n"
+        f"Cluster **{escape(cluster)}** in `{_code(store)}` (newest first)\n\n"
+    )
+    rows = [[i] for i in reversed(ids)]
+    return head + _table(["snapshot id"], rows, LIMIT - len(head.encode())) + "\n"
+
+
+def error_summary(mode: str, message: str) -> str:
+    return f"### ❌ ecsundo {escape(mode)}: failed\n\n{escape(message)}\n"
+
+
+def _code(text: str) -> str:
+    """Inline code span content: no backticks or newlines can end it early."""
+    return " ".join(text.replace("`", "'").split())

@@ -1,0 +1,83 @@
+"""Talking to the GitHub Actions runner safely: logs, annotations, outputs, summary, state.
+
+The runner reads workflow commands (`::name::value`) from stdout, so text that came from
+AWS (error messages, image names, tags) or from a snapshot is only ever printed inside a
+`::stop-commands::` block with a random token, and annotations go through
+actions-toolkit, which escapes newlines and `%`. Outputs and state go through
+actions-toolkit's file commands, which use a random heredoc delimiter and refuse a value
+that contains it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from actions_toolkit import core
+
+
+class Runner:
+    """stdout and the GITHUB_* files of one step."""
+
+    @staticmethod
+    def _command(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A foldable log group; title must be our own text, never AWS's."""
+        self._command(f"::group::{title}")
+        try:
+            yield
+        finally:
+            self._command("::endgroup::")
+
+    def verbatim(self, text: str) -> None:
+        """Print text that may hold anything: the runner runs no command inside it."""
+        token = secrets.token_hex(16)
+        self._command(f"::stop-commands::{token}")
+        for line in text.splitlines():
+            sys.stdout.write(line + "\n")
+        self._command(f"::{token}::")
+
+    def info(self, text: str) -> None:
+        """One line of our own words (no AWS text): printed as is."""
+        self._command(text)
+
+    def error(self, message: str, title: str | None = None) -> None:
+        """An `::error` annotation; actions-toolkit escapes it onto one line."""
+        sys.stdout.flush()
+        if title:
+            core.error(message, title=title)
+        else:
+            core.error(message)
+        sys.stdout.flush()
+
+    def warning(self, message: str) -> None:
+        sys.stdout.flush()
+        core.warning(message)
+        sys.stdout.flush()
+
+    @staticmethod
+    def set_output(name: str, value: Any) -> None:
+        if os.environ.get("GITHUB_OUTPUT"):
+            text = value if isinstance(value, str) else json.dumps(value)
+            core.set_output(name, text)
+
+    @staticmethod
+    def save_state(name: str, value: str) -> None:
+        if os.environ.get("GITHUB_STATE"):
+            core.save_state(name, value)
+
+    @staticmethod
+    def summary(markdown: str) -> None:
+        path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if path:
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(markdown)

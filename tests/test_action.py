@@ -1,0 +1,267 @@
+"""The Action as the runner runs it: entrypoint.py and post.py as subprocesses, INPUT_*
+variables with hyphens, GITHUB_* files, against the AWS stand-in over HTTP."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.runner import defaults, everything, run_step
+
+SECRET = "hunter2-env-value"
+HOSTILE = "nginx\n::warning::pwned\r\n::add-mask::x\n<script>alert(1)</script> | `x` @org/team %0A"
+
+
+def body(family: str, version: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "family": family,
+        "containerDefinitions": [
+            {
+                "name": family,
+                "image": f"shop/{family}:{version}",
+                "memory": 256,
+                "environment": [{"name": "DB_PASSWORD", "value": SECRET}],
+            }
+        ],
+        **extra,
+    }
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    path = tmp_path / "workspace"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def shop(sim: Any) -> Any:
+    sim.create_cluster("shop")
+    for name in ["web", "api"]:
+        sim.create_service("shop", name, sim.register(body(name, "1")))
+    return sim
+
+
+def bad_deploy(sim: Any, *names: str) -> None:
+    ecs = sim.client("ecs")
+    for name in names:
+        new = sim.register(body(name, "2"))
+        ecs.update_service(cluster="shop", service=name, taskDefinition=new)
+        ecs.deregister_task_definition(taskDefinition=f"{name}:1")
+
+
+def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
+    snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="shop"), shop.env, workspace)
+    assert snap.returncode == 0, snap.stdout + snap.stderr
+    assert snap.outputs["result"] == "success"
+    snapshot_id = snap.outputs["snapshot-id"]
+    uri = snap.outputs["snapshot-uri"]
+    # The default store is under RUNNER_TEMP, mounted for the whole job; owner-only.
+    path = Path(uri.removeprefix("file://"))
+    assert path.is_relative_to(workspace.parent / "runner_temp")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [s["name"] for s in json.loads(snap.outputs["services"])] == ["api", "web"]
+    assert "shop/web:1" in snap.summary and snapshot_id in snap.summary
+    assert json.loads(path.read_text())["github"]["runId"] == "4242"
+
+    bad_deploy(shop, "web")
+    shop.calls.clear()
+    restored = run_step(
+        "entrypoint.py",
+        defaults(mode="restore", cluster="shop", snapshot_id=snapshot_id),
+        shop.env,
+        workspace,
+    )
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert restored.outputs["result"] == "success"
+    assert json.loads(restored.outputs["changed-services"]) == ["web"]
+    services = {s["name"]: s for s in json.loads(restored.outputs["services"])}
+    assert set(services["web"]) == {"name", "action", "from", "to", "status", "seconds", "message"}
+    assert services["web"]["action"] == "re-register"
+    assert services["web"]["status"] == "success"
+    assert services["api"]["status"] == "unchanged"
+    assert restored.outputs["snapshot-id"] == snapshot_id
+    assert ("group", "Restore of cluster shop") in restored.commands
+    assert "| service | from | to | action | result | time |" in restored.summary
+    assert "| web | web:2 | web:3 | re-register | ✅ success |" in restored.summary
+    assert restored.errors == []
+    assert SECRET not in everything(snap) + everything(restored)
+
+
+def test_failed_service_gets_an_error_annotation_and_exit_1(shop: Any, workspace: Path) -> None:
+    snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="shop"), shop.env, workspace)
+    bad_deploy(shop, "web", "api")
+    shop.rules.deploy_seconds = 0.1
+    shop.rules.outcomes["web"] = "circuit-breaker"
+    step = run_step(
+        "entrypoint.py",
+        defaults(mode="restore", cluster="shop", snapshot_id=snap.outputs["snapshot-id"]),
+        shop.env,
+        workspace,
+    )
+    assert step.returncode == 1
+    assert step.outputs["result"] == "partial"
+    assert any(e.startswith("web: service is on web:2") for e in step.errors), step.errors
+    assert len([e for e in step.errors if e.startswith(("web:", "api:"))]) == 1
+    assert "What went wrong" in step.summary
+
+
+def test_restore_latest_from_an_empty_default_store_says_how_to_restore_across_runs(
+    shop: Any, workspace: Path
+) -> None:
+    shop.calls.clear()
+    step = run_step("entrypoint.py", defaults(mode="restore", cluster="shop"), shop.env, workspace)
+    assert step.returncode == 1
+    assert len(step.errors) == 1
+    assert "no snapshot of cluster 'shop'" in step.errors[0]
+    assert "store: s3://BUCKET/PREFIX" in step.errors[0]
+    assert shop.mutating_calls() == []
+
+
+def test_rollback_and_list_modes(shop: Any, workspace: Path) -> None:
+    for _ in range(2):
+        run_step("entrypoint.py", defaults(mode="snapshot", cluster="shop"), shop.env, workspace)
+    listed = run_step("entrypoint.py", defaults(mode="list", cluster="shop"), shop.env, workspace)
+    assert listed.returncode == 0
+    ids = [line for line in listed.summary.splitlines() if line.startswith("| 2")]
+    assert len(ids) == 2 and listed.outputs["snapshot-id"] in ids[0]
+
+    shop.client("ecs").update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2"))
+    )
+    rolled = run_step(
+        "entrypoint.py",
+        defaults(mode="rollback", cluster="shop", services="web"),
+        shop.env,
+        workspace,
+    )
+    assert rolled.returncode == 0, rolled.stdout
+    [web] = json.loads(rolled.outputs["services"])
+    assert web["to"].endswith("task-definition/web:1") and web["status"] == "success"
+
+
+def test_guard_restores_in_the_post_step_after_a_failed_job(shop: Any, workspace: Path) -> None:
+    guard = run_step("entrypoint.py", defaults(mode="guard", cluster="shop"), shop.env, workspace)
+    assert guard.returncode == 0, guard.stdout + guard.stderr
+    saved = json.loads(guard.state["guard"])
+    assert saved["snapshotId"] == guard.outputs["snapshot-id"]
+
+    bad_deploy(shop, "web", "api")
+    # post-if: failure() -> the runner starts post.py in a fresh container with STATE_guard.
+    post = run_step(
+        "post.py", defaults(mode="guard", cluster="shop"), shop.env, workspace, state=guard.state
+    )
+    assert post.returncode == 0, post.stdout + post.stderr
+    assert post.outputs["result"] == "success"
+    assert sorted(json.loads(post.outputs["changed-services"])) == ["api", "web"]
+    ecs = shop.client("ecs")
+    for name in ["web", "api"]:
+        running = ecs.describe_services(cluster="shop", services=[name])["services"][0]
+        image = ecs.describe_task_definition(taskDefinition=running["taskDefinition"])
+        assert image["taskDefinition"]["containerDefinitions"][0]["image"] == f"shop/{name}:1"
+
+
+def test_post_step_without_a_guard_snapshot_does_nothing(shop: Any, workspace: Path) -> None:
+    shop.calls.clear()
+    post = run_step("post.py", defaults(mode="restore", cluster="shop"), shop.env, workspace)
+    assert post.returncode == 0
+    assert "nothing to restore" in post.stdout
+    assert shop.calls == [] and post.outputs == {}
+
+
+BAD_INPUTS = [
+    ({"mode": "undo"}, "input 'mode'"),
+    ({"mode": ""}, "input 'mode'"),
+    ({"cluster": ""}, "input 'cluster': required"),
+    ({"cluster": "prod;rm -rf"}, "input 'cluster'"),
+    ({"cluster": "arn:aws:ecs:us-east-1:123:cluster/x"}, "input 'cluster'"),
+    ({"store": "ftp://host/x"}, "input 'store'"),
+    ({"store": "s3://Bad_Bucket/x"}, "input 'store'"),
+    ({"timeout-minutes": "soon"}, "input 'timeout-minutes'"),
+    ({"timeout-minutes": "0"}, "input 'timeout-minutes'"),
+    ({"timeout-minutes": "1e9"}, "input 'timeout-minutes'"),
+    ({"timeout-minutes": "nan"}, "input 'timeout-minutes'"),
+    ({"snapshot-id": "../../etc/passwd"}, "input 'snapshot-id'"),
+    ({"snapshot-id": "a/b"}, "input 'snapshot-id'"),
+    ({"mode": "snapshot", "snapshot-id": "latest"}, "input 'snapshot-id'"),
+    ({"services": "web;api"}, "input 'services'"),
+    ({"mode": "snapshot", "services": "nope"}, "'nope' matches no service"),
+    ({"wait": "yes"}, "input 'wait'"),
+    ({"dry-run": "1"}, "input 'dry-run'"),
+    ({"restore-desired-count": "maybe"}, "input 'restore-desired-count'"),
+    ({"max-concurrency": "0"}, "input 'max-concurrency'"),
+    ({"max-concurrency": "2.5"}, "input 'max-concurrency'"),
+    ({"region": "mars-1"}, "input 'region'"),
+    ({"cluster": "nope"}, "cluster 'nope' not found"),
+    ({"snapshot-id": "20200101T000000000Z-abcdef"}, "snapshot '20200101T000000000Z-abcdef' not"),
+]
+
+
+@pytest.mark.parametrize(("inputs", "reason"), BAD_INPUTS)
+def test_bad_input_is_one_error_naming_it_exit_1_and_nothing_changed(
+    shop: Any, workspace: Path, inputs: dict[str, str], reason: str
+) -> None:
+    shop.calls.clear()
+    given = {"mode": "restore", "cluster": "shop", **inputs}
+    step = run_step("entrypoint.py", defaults(**given), shop.env, workspace)
+    assert step.returncode == 1
+    assert len(step.errors) == 1 and reason in step.errors[0], step.stdout
+    assert "Traceback" not in step.stdout + step.stderr
+    assert shop.mutating_calls() == []
+    if reason.startswith("input "):
+        assert shop.calls == []  # checked before any AWS call at all
+
+
+def test_hostile_aws_text_never_issues_a_command_or_breaks_the_summary(
+    shop: Any, workspace: Path
+) -> None:
+    ecs = shop.client("ecs")
+    evil = shop.register(
+        {
+            **body("evil", "1"),
+            "containerDefinitions": [
+                {
+                    "name": "evil",
+                    "image": HOSTILE,
+                    "memory": 64,
+                    "environment": [{"name": "K", "value": SECRET}],
+                }
+            ],
+            "tags": [{"key": "note", "value": HOSTILE}],
+        }
+    )
+    shop.create_service("shop", "evil", evil)
+    snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="shop"), shop.env, workspace)
+    assert snap.returncode == 0, snap.stdout + snap.stderr
+    ecs.update_service(
+        cluster="shop", service="evil", taskDefinition=shop.register(body("evil", "2"))
+    )
+    ecs.deregister_task_definition(taskDefinition=evil)
+    shop.rules.deploy_seconds = 0.1
+    shop.rules.outcomes["evil"] = "fail"
+    restored = run_step(
+        "entrypoint.py",
+        defaults(mode="restore", cluster="shop", snapshot_id=snap.outputs["snapshot-id"]),
+        shop.env,
+        workspace,
+    )
+    for step in (snap, restored):
+        names = {name for name, _ in step.commands}
+        assert names <= {"group", "endgroup", "error"}, step.commands
+        assert "<script>" not in step.summary and "&lt;script&gt;" in snap.summary
+        assert "@org" not in step.summary
+        assert SECRET not in everything(step)
+        # Every output parses back to exactly the outputs we set: nothing added or cut.
+        assert set(step.outputs) <= {
+            "snapshot-id",
+            "snapshot-uri",
+            "result",
+            "changed-services",
+            "services",
+        }
+        json.loads(step.outputs["services"])
+    assert restored.returncode == 1 and restored.outputs["result"] == "partial"
