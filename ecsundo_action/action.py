@@ -79,13 +79,17 @@ def read_inputs(get: Callable[[str], str], environ: Mapping[str, str]) -> Inputs
     snapshot_id = get("snapshot-id").strip() or None
     if mode == "restore":
         snapshot_id = snapshot_id or "latest"
-    if snapshot_id == "latest" and mode != "restore":
-        raise InputError(
-            "input 'snapshot-id': 'latest' names a snapshot to restore; "
-            f"{mode} mode takes an explicit new id or none"
-        )
-    if snapshot_id and snapshot_id != "latest":
+        if snapshot_id != "latest":
+            check_snapshot_id(snapshot_id, "input 'snapshot-id'")
+    elif mode in ("snapshot", "guard") and snapshot_id:
+        if snapshot_id == "latest":
+            raise InputError(
+                "input 'snapshot-id': 'latest' names a snapshot to restore; "
+                f"{mode} mode takes a new id or none"
+            )
         check_snapshot_id(snapshot_id, "input 'snapshot-id'")
+    elif mode in ("rollback", "list"):
+        snapshot_id = None  # these modes take no snapshot id (a dispatch form may send one)
     store = get("store").strip() or default_store_uri(environ)
     open_store(store, "input 'store'")
     region = get("region").strip() or None

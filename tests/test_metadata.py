@@ -1,0 +1,124 @@
+"""The action's metadata and workflows: schema-valid, actionlint-clean, and in step with
+the README and the product's fixed input and output names."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = sorted([*ROOT.glob("examples/*.yml"), *ROOT.glob(".github/workflows/*.yml")])
+
+# Fixed by the product brief: users' workflows depend on these names.
+INPUTS = [
+    "mode",
+    "cluster",
+    "services",
+    "snapshot-id",
+    "store",
+    "region",
+    "wait",
+    "timeout-minutes",
+    "dry-run",
+    "restore-desired-count",
+    "max-concurrency",
+]
+OUTPUTS = ["snapshot-id", "snapshot-uri", "result", "changed-services", "services"]
+
+
+def action() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "action.yml").read_text())
+
+
+def test_action_yml_matches_the_action_metadata_schema() -> None:
+    # tests/schemas/github-action.json: SchemaStore's schema for action.yml, as vendored
+    # by check-jsonschema 0.39.0 (see tests/schemas/README.md).
+    schema = json.loads((ROOT / "tests/schemas/github-action.json").read_text())
+    jsonschema.validate(action(), schema)
+
+
+def test_action_declares_exactly_the_product_inputs_and_outputs() -> None:
+    meta = action()
+    assert list(meta["inputs"]) == INPUTS
+    assert list(meta["outputs"]) == OUTPUTS
+    assert meta["inputs"]["mode"]["required"] and meta["inputs"]["cluster"]["required"]
+    runs = meta["runs"]
+    assert runs["using"] == "docker"
+    assert runs["image"].startswith("docker://ghcr.io/")
+    assert runs["post-if"] == "failure()"
+    # The post step's script is in the image, where post-entrypoint says.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert runs["post-entrypoint"] == "/app/post.py" and "post.py /app/" in dockerfile
+
+
+def test_every_input_is_read_with_its_hyphenated_name() -> None:
+    from ecsundo_action.action import read_inputs
+
+    asked: list[str] = []
+
+    def get(name: str) -> str:
+        asked.append(name)
+        return {"mode": "restore", "cluster": "prod"}.get(name, "")
+
+    read_inputs(get, {})
+    assert sorted(asked) == sorted(INPUTS)
+
+
+def _readme_table(title: str) -> dict[str, str]:
+    """`| name | default | description |` rows under a README heading: name -> default."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split(f"### {title}\n", 1)[1].split("\n#", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"^\| `([a-z-]+)` \| (.*?) \|", line)
+        if match:
+            rows[match[1]] = match[2].strip()
+    return rows
+
+
+def test_readme_tables_match_action_yml() -> None:
+    meta = action()
+    inputs = _readme_table("Inputs")
+    assert list(inputs) == list(meta["inputs"])
+    for name, spec in meta["inputs"].items():
+        default = spec.get("default", "")
+        shown = inputs[name].strip("`")
+        assert shown == (default if default else ("required" if spec["required"] else "-")), name
+    assert list(_readme_table("Outputs")) == list(meta["outputs"])
+
+
+def _actionlint() -> str:
+    found = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
+    if not Path(found).exists():
+        pytest.fail("actionlint is not installed: run make test (it installs the test extras)")
+    return found
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_workflow_passes_actionlint(workflow: Path) -> None:
+    proc = subprocess.run(
+        [_actionlint(), "-no-color", str(workflow)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_examples_cover_the_three_stories() -> None:
+    texts = {p.name: p.read_text() for p in ROOT.glob("examples/*.yml")}
+    assert {"auto-rollback.yml", "guard.yml", "manual-rollback.yml"} <= set(texts)
+    for text in texts.values():
+        assert "id-token: write" in text and "configure-aws-credentials" in text
+        assert "role-to-assume" in text
+    manual = yaml.safe_load(texts["manual-rollback.yml"])
+    dispatch = manual[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads `on` as True
+    assert dispatch["mode"]["type"] == "choice"
+    assert dispatch["snapshot-id"]["default"] == "latest"
+    assert "concurrency" in manual and "s3://" in texts["manual-rollback.yml"]
