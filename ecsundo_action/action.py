@@ -165,7 +165,9 @@ def run(inputs: Inputs, runner: Runner, environ: Mapping[str, str]) -> int:
     from .snapshot import github_context, snapshot
 
     store = open_store(inputs.store, "input 'store'")
-    apply = ApplyOptions(wait=inputs.wait, timeout=inputs.timeout_minutes * 60)
+    apply = ApplyOptions(
+        wait=inputs.wait, timeout=inputs.timeout_minutes * 60, progress=runner.phase
+    )
     with EcsGateway.connect(inputs.region, max_concurrency=inputs.max_concurrency) as gateway:
         if inputs.mode in ("snapshot", "guard"):
             with runner.group(f"Snapshot of cluster {inputs.cluster}"):
@@ -222,7 +224,7 @@ def run(inputs: Inputs, runner: Runner, environ: Mapping[str, str]) -> int:
             runner.set_output("result", "success")
             runner.summary(summary.list_summary(where.name, store.uri, ids))
             return 0
-        with runner.group(f"{inputs.mode.capitalize()} of cluster {inputs.cluster}"):
+        with runner.group(f"Plan the {inputs.mode} of cluster {inputs.cluster}"):
             try:
                 if inputs.mode == "restore":
                     result = restore(

@@ -8,6 +8,7 @@ service ends with exactly one ServiceResult, whatever failed around it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import EcsundoError
@@ -17,11 +18,17 @@ from .result import ServiceResult, Status
 from .wait import wait_for
 
 
+def _quiet(_: str) -> None:
+    pass
+
+
 @dataclass(frozen=True)
 class ApplyOptions:
     wait: bool = True
     timeout: float = 900.0
     poll_interval: float = 6.0
+    # Told the name of each phase as it starts (our own words, never AWS text).
+    progress: Callable[[str], None] = _quiet
 
 
 def dry_run_results(plan: Plan) -> list[ServiceResult]:
@@ -77,6 +84,8 @@ def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[S
             return exc
         return registered.arn
 
+    if needed:
+        options.progress(f"Re-register {len(needed)} task definitions")
     registered = dict(zip(needed, gateway.map(register, needed), strict=True))
 
     # 2. Update services, always with the full task-definition ARN.
@@ -99,6 +108,8 @@ def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[S
             step.service, str(step.action), step.current, to, Status.UPDATED, 0.0, step.reason
         )
 
+    if changing:
+        options.progress(f"Update {len(changing)} services")
     updated = gateway.map(update, changing)
 
     # 3. Wait for every updated service in one loop.
@@ -108,6 +119,7 @@ def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[S
         if result.status == Status.UPDATED and step.service_arn and result.to
     }
     if options.wait and waiting:
+        options.progress(f"Wait for {len(waiting)} rollouts")
         settled = wait_for(
             gateway,
             plan.cluster_arn,

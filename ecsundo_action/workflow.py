@@ -29,14 +29,27 @@ class Runner:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
+    _open = False
+
+    def phase(self, title: str) -> None:
+        """Close the open log group, if any, and start a new one (groups do not nest)."""
+        self.end_phase()
+        self._command(f"::group::{title}")
+        self._open = True
+
+    def end_phase(self) -> None:
+        if self._open:
+            self._command("::endgroup::")
+            self._open = False
+
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         """A foldable log group; title must be our own text, never AWS's."""
-        self._command(f"::group::{title}")
+        self.phase(title)
         try:
             yield
         finally:
-            self._command("::endgroup::")
+            self.end_phase()
 
     def verbatim(self, text: str) -> None:
         """Print text that may hold anything: the runner runs no command inside it."""

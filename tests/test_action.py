@@ -85,7 +85,12 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert services["web"]["status"] == "success"
     assert services["api"]["status"] == "unchanged"
     assert restored.outputs["snapshot-id"] == snapshot_id
-    assert ("group", "Restore of cluster shop") in restored.commands
+    assert [v for n, v in restored.commands if n == "group"] == [
+        "Plan the restore of cluster shop",
+        "Re-register 1 task definitions",
+        "Update 1 services",
+        "Wait for 1 rollouts",
+    ]
     assert "| service | from | to | action | result | time |" in restored.summary
     assert "| web | web:2 | web:3 | re-register | ✅ success |" in restored.summary
     assert restored.errors == []
