@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format lock container-test clean
 
 # The stamp re-installs only when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -29,6 +29,18 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The image's hash-locked dependencies (requirements/runtime.txt) from runtime.in.
+UNUSED_IN_IMAGE := pygithub pynacl cryptography cffi pycparser pyjwt
+lock: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet pip-tools
+	cd requirements && ../$(BIN)/pip-compile --quiet --generate-hashes --strip-extras \
+		--no-emit-index-url --no-emit-find-links \
+		$(addprefix --unsafe-package ,$(UNUSED_IN_IMAGE)) -o runtime.txt runtime.in
+
+# Build the image with buildah and run it as the runner does, against the AWS stand-in.
+container-test: $(VENV)/.installed
+	$(BIN)/python -m tests.container.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from datetime import timedelta
@@ -49,6 +50,7 @@ class Call(NamedTuple):
     service: str
     operation: str
     params: dict[str, Any]
+    at: float = 0.0  # wall-clock arrival (time.time()), for timing other processes
 
 
 def _signing_service(authorization: str) -> str | None:
@@ -103,7 +105,8 @@ class _Recorder:
         environ["wsgi.input"] = io.BytesIO(body)
         service = _signing_service(environ.get("HTTP_AUTHORIZATION", ""))
         if service:
-            self.calls.append(_parse_call(service, environ, body))
+            arrived = time.time()
+            self.calls.append(_parse_call(service, environ, body)._replace(at=arrived))
         return self.app(environ, start_response)
 
 
