@@ -77,7 +77,10 @@ def ensure_base() -> None:
                 "usr/share/locale",
             ):
                 for path in (rootfs / junk).glob("*"):
-                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink()
             sh("tar", "-C", str(rootfs), "-cf", str(BASE_TAR) + ".part", ".")
             os.replace(str(BASE_TAR) + ".part", BASE_TAR)
     found = subprocess.run(
