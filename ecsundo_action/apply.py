@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from .errors import EcsundoError
 from .gateway import EcsGateway
@@ -71,7 +72,8 @@ def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[S
         s.service: _unchanged_or(s, Status.FAILED) for s in plan.steps if not s.changes
     }
 
-    # 1. Re-register each needed original once.
+    # 1. Re-register each needed original once; these start first, on their own lane, as
+    #    RegisterTaskDefinition's quota (1/s) is what bounds a large restore.
     needed = list(dict.fromkeys(s.target for s in changing if s.action == Action.REREGISTER))
 
     def register(original: str) -> str | EcsundoError:
@@ -84,20 +86,13 @@ def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[S
             return exc
         return registered.arn
 
-    if needed:
-        options.progress(f"Re-register {len(needed)} task definitions")
-    registered = dict(zip(needed, gateway.map(register, needed), strict=True))
-
-    # 2. Update services, always with the full task-definition ARN.
+    # 2. Update services, always with the full task-definition ARN: those with an ACTIVE
+    #    target at once, the others as soon as their own re-registration lands.
     started: dict[str, float] = {}
 
-    def update(step: Step) -> ServiceResult:
-        to = step.target
-        if step.action == Action.REREGISTER:
-            outcome = registered[step.target]  # type: ignore[index]
-            if isinstance(outcome, EcsundoError):
-                return _failed(step, step.target, f"not updated: {outcome}")
-            to = outcome
+    def update(step: Step, to: str | EcsundoError | None) -> ServiceResult:
+        if isinstance(to, EcsundoError):
+            return _failed(step, step.target, f"not updated: {to}")
         assert step.service_arn is not None and to is not None
         started[step.service_arn] = time.monotonic()
         try:
@@ -109,8 +104,16 @@ def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[S
         )
 
     if changing:
-        options.progress(f"Update {len(changing)} services")
-    updated = gateway.map(update, changing)
+        first = f" ({len(needed)} task definitions re-registered first)" if needed else ""
+        options.progress(f"Update {len(changing)} services{first}")
+    registrations = {original: gateway.submit(register, original, slow=True) for original in needed}
+    futures = [
+        gateway.then(registrations[step.target], partial(update, step))  # type: ignore[index]
+        if step.action == Action.REREGISTER
+        else gateway.submit(update, step, step.target)
+        for step in changing
+    ]
+    updated = [future.result() for future in futures]
 
     # 3. Wait for every updated service in one loop.
     waiting = {

@@ -7,14 +7,15 @@ DescribeTaskDefinition out over a bounded pool, and leaves retries to botocore.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from .errors import AwsError, NotFoundError
+from .pacing import ECS_QUOTAS, Pacer
 from .resources import Cluster, TaskDefinition, family_and_revision, short_name
 
 if TYPE_CHECKING:
@@ -67,6 +68,14 @@ def translate(doing: str, exc: ClientError | BotoCoreError) -> AwsError:
     return AwsError(f"{doing}: {_one_line(str(exc))}")
 
 
+def _settle(target: Future[R], source: Future[R]) -> None:
+    exc = source.exception()
+    if exc is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(source.result())
+
+
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -75,12 +84,23 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 class EcsGateway:
     """ECS calls the engine needs, as plain data, with AWS errors turned into one-liners."""
 
-    def __init__(self, ecs: ECSClient, *, max_concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        ecs: ECSClient,
+        *,
+        max_concurrency: int = 8,
+        quotas: Mapping[str, tuple[float, float]] | None = ECS_QUOTAS,
+    ) -> None:
         self.ecs = ecs
         self.region: str = ecs.meta.region_name
         self.max_concurrency = max_concurrency
         self.fields = registerable_fields(ecs)
+        self.pacer = Pacer(quotas)
+        self.pacer.attach(ecs)
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="ecs")
+        # RegisterTaskDefinition's quota (1/s) is the slowest by far: its waits get their own
+        # lane so they never hold the threads every other call needs.
+        self._slow = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecs-register")
 
     @classmethod
     def connect(cls, region: str | None = None, *, max_concurrency: int = 8) -> EcsGateway:
@@ -99,6 +119,7 @@ class EcsGateway:
         return cls(ecs, max_concurrency=max_concurrency)
 
     def close(self) -> None:
+        self._slow.shutdown(wait=True)
         self._pool.shutdown(wait=True)
 
     def __enter__(self) -> EcsGateway:
@@ -114,6 +135,25 @@ class EcsGateway:
             return fn(**kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise translate(doing, exc) from exc
+
+    def submit(self, fn: Callable[..., R], *args: Any, slow: bool = False) -> Future[R]:
+        """Run fn(*args) on the pool (or the slow lane) and return its future."""
+        return (self._slow if slow else self._pool).submit(fn, *args)
+
+    def then(self, first: Future[T], fn: Callable[[T], R]) -> Future[R]:
+        """A future for fn(first's result), run on the pool as soon as first is done."""
+        done: Future[R] = Future()
+
+        def start(finished: Future[T]) -> None:
+            try:
+                follow = self._pool.submit(fn, finished.result())
+            except BaseException as exc:  # first failed: so does what follows it
+                done.set_exception(exc)
+                return
+            follow.add_done_callback(lambda f: _settle(done, f))
+
+        first.add_done_callback(start)
+        return done
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Run fn over items on the bounded pool, results in input order.

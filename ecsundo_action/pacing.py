@@ -1,0 +1,68 @@
+"""Client-side pacing to ECS's API quotas, so a cluster-wide restore never hammers and retries.
+
+ECS throttles each API with a token bucket per account and Region: a burst, then a
+sustained rate. The engine keeps a matching bucket per API and waits for a token before
+each call; botocore's adaptive retries remain the safety net for tokens someone else spent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# (burst, sustained calls per second), from ECS's documented request throttling.
+ECS_QUOTAS: dict[str, tuple[float, float]] = {
+    "DescribeServices": (100, 20),
+    "DescribeTaskDefinition": (50, 20),
+    "UpdateService": (50, 5),
+    "RegisterTaskDefinition": (20, 1),
+}
+
+
+class TokenBucket:
+    """Up to `burst` calls at once, then `rate` a second. Thread-safe; callers queue fairly:
+    each takes the next free slot (tokens may go negative) and sleeps outside the lock."""
+
+    def __init__(
+        self,
+        burst: float,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.burst, self.rate = burst, rate
+        self._clock, self._sleep = clock, sleep
+        self._tokens = burst
+        self._stamp = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Take one token, waiting for it if need be; returns the seconds waited."""
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+class Pacer:
+    """One bucket per API; hooks into a botocore client so every call takes a token."""
+
+    def __init__(self, quotas: Mapping[str, tuple[float, float]] | None = None) -> None:
+        self.buckets = {op: TokenBucket(b, r) for op, (b, r) in (quotas or {}).items()}
+        self.waited = 0.0
+
+    def before_call(self, model: Any, **_: Any) -> None:
+        bucket = self.buckets.get(model.name)
+        if bucket is not None:
+            self.waited += bucket.acquire()
+
+    def attach(self, client: Any) -> None:
+        service = client.meta.service_model.service_name
+        client.meta.events.register(f"before-call.{service}", self.before_call)
