@@ -36,6 +36,14 @@ from moto.ecs.models import EC2ContainerServiceBackend, Service, TaskDefinition,
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 
+# ECS's request throttling (burst, sustained per second) for the APIs a restore leans on.
+ECS_QUOTAS: dict[str, tuple[float, float]] = {
+    "DescribeServices": (100, 20),
+    "DescribeTaskDefinition": (50, 20),
+    "UpdateService": (50, 5),
+    "RegisterTaskDefinition": (20, 1),
+}
+
 Outcome = Literal["complete", "fail", "circuit-breaker"]
 OUTCOMES: tuple[Outcome, ...] = ("complete", "fail", "circuit-breaker")
 
@@ -63,12 +71,17 @@ class Rules:
     #: True: a completed deployment runs desiredCount tasks. False: tasks never start
     #: (every runningCount stays 0), whatever the rollout state says.
     running_counts_follow_desired: bool = True
-    #: Reserved, not enforced yet: seconds added to every request's round trip.
+    #: Seconds added to every request's round trip (all services).
     latency_seconds: float = 0.0
-    #: Reserved, not enforced yet: per-operation token buckets, operation name ->
-    #: (burst, sustained requests per second), e.g. {"UpdateService": (50, 5)}.
-    #: Empty means no throttling.
+    #: ECS's throttling: operation name -> (burst, sustained requests per second), a token
+    #: bucket each; a request that finds its bucket empty gets ThrottlingException, as from
+    #: ECS. Empty means no throttling.
     quotas: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @classmethod
+    def aws(cls, latency_seconds: float = 0.030, **changes: Any) -> Rules:
+        """What a real account looks like from a runner: round trips and ECS's quotas."""
+        return cls(latency_seconds=latency_seconds, quotas=dict(ECS_QUOTAS), **changes)
 
     def outcome(self, service_name: str) -> Outcome:
         """The outcome of `service_name`'s deployments; raises ValueError on an unknown one."""

@@ -11,6 +11,7 @@ moto keeps its state per process, so only one Simulator runs in a process at a t
 from __future__ import annotations
 
 import io
+import json
 import logging
 import threading
 import time
@@ -90,23 +91,67 @@ def _parse_call(service: str, environ: dict[str, Any], body: bytes) -> Call:
     return Call(service, operation.name, dict(params))
 
 
-class _Recorder:
-    """WSGI middleware that logs every signed AWS request, then hands it to moto.
+class _Buckets:
+    """ECS's token buckets, one per operation, refilled by the clock."""
 
-    Requests arrive on several threads; list.append is atomic, so the log needs no lock.
+    def __init__(self) -> None:
+        self._state: dict[str, tuple[float, float]] = {}  # operation -> (tokens, stamp)
+        self._lock = threading.Lock()
+
+    def take(self, operation: str, burst: float, rate: float) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            tokens, stamp = self._state.get(operation, (burst, now))
+            tokens = min(burst, tokens + (now - stamp) * rate)
+            allowed = tokens >= 1
+            self._state[operation] = (tokens - 1 if allowed else tokens, now)
+            return allowed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._state.clear()
+
+
+_THROTTLED = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+
+
+class _Recorder:
+    """WSGI middleware that logs every signed AWS request, applies the Rules' latency and
+    ECS's quotas, then hands the request to moto.
+
+    Requests arrive on several threads; list.append is atomic, so the logs need no lock.
     """
 
-    def __init__(self, app: WSGIApp) -> None:
+    def __init__(self, app: WSGIApp, rules: Callable[[], Rules]) -> None:
         self.app = app
+        self.rules = rules
         self.calls: list[Call] = []
+        self.throttled: list[Call] = []
+        self.buckets = _Buckets()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         body = _read_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
         service = _signing_service(environ.get("HTTP_AUTHORIZATION", ""))
-        if service:
-            arrived = time.time()
-            self.calls.append(_parse_call(service, environ, body)._replace(at=arrived))
+        if not service:
+            return self.app(environ, start_response)
+        arrived = time.time()
+        call = _parse_call(service, environ, body)._replace(at=arrived)
+        self.calls.append(call)
+        rules = self.rules()
+        if rules.latency_seconds:
+            time.sleep(rules.latency_seconds)
+        quota = rules.quotas.get(call.operation) if service == "ecs" else None
+        if quota and not self.buckets.take(call.operation, *quota):
+            self.throttled.append(call)
+            start_response(
+                "400 Bad Request",
+                [
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("Content-Length", str(len(_THROTTLED))),
+                ],
+            )
+            return [_THROTTLED]
         return self.app(environ, start_response)
 
 
@@ -146,7 +191,7 @@ class Simulator:
             # Wrap the app before anyone knows the port: no request can slip past the log.
             wsgi_server = server._server
             assert wsgi_server is not None
-            self._recorder = _Recorder(wsgi_server.app)
+            self._recorder = _Recorder(wsgi_server.app, lambda: self._rules)
             wsgi_server.app = self._recorder
             host, port = server.get_host_and_port()
             self._server = server
@@ -184,6 +229,9 @@ class Simulator:
         with direct.open(request) as response:
             response.read()
         self.calls.clear()
+        self.throttled.clear()
+        if self._recorder is not None:
+            self._recorder.buckets.clear()
         self.rules = Rules()
 
     # --- where and how to connect ------------------------------------------------------------
@@ -237,6 +285,13 @@ class Simulator:
         if self._recorder is None:
             raise RuntimeError("the Simulator is not started")
         return self._recorder.calls
+
+    @property
+    def throttled(self) -> list[Call]:
+        """The calls answered with ThrottlingException (they are in `calls` too)."""
+        if self._recorder is None:
+            raise RuntimeError("the Simulator is not started")
+        return self._recorder.throttled
 
     def mutating_calls(self) -> list[Call]:
         """The calls that may change something: not Describe*, List*, Get* or Head*."""
