@@ -7,14 +7,16 @@ service ends with exactly one ServiceResult, whatever failed around it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
 
 from .errors import EcsundoError
 from .gateway import EcsGateway
-from .plan import Action, Plan, Step
+from .plan import Action, Plan, Registration, Step
 from .result import ServiceResult, Status
 from .wait import wait_for
 
@@ -66,89 +68,109 @@ def _unchanged_or(step: Step, status: Status) -> ServiceResult:
     )
 
 
-def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[ServiceResult]:
-    changing = plan.changing
-    results: dict[str, ServiceResult] = {
-        s.service: _unchanged_or(s, Status.FAILED) for s in plan.steps if not s.changes
-    }
+class Applier:
+    """Carries out steps as they come: each original re-registered once, on the slow lane,
+    however many services need it; each service updated as soon as its target exists.
 
-    # 1. Re-register each needed original once; these start first, on their own lane, as
-    #    RegisterTaskDefinition's quota (1/s) is what bounds a large restore.
-    needed = list(dict.fromkeys(s.target for s in changing if s.action == Action.REREGISTER))
+    start() may be called from any thread while others run; finish() waits and reports.
+    """
 
-    def register(original: str) -> str | EcsundoError:
-        registration = plan.registrations[original]
+    def __init__(self, gateway: EcsGateway, cluster_arn: str, options: ApplyOptions) -> None:
+        self.gateway, self.cluster_arn, self.options = gateway, cluster_arn, options
+        self._registrations: dict[str, Future[str | EcsundoError]] = {}
+        self._lock = threading.Lock()
+        self._started: dict[str, float] = {}
+
+    def _register(self, registration: Registration) -> str | EcsundoError:
         try:
-            registered = gateway.register_task_definition(
+            registered = self.gateway.register_task_definition(
                 registration.body, registration.request_tags()
             )
         except EcsundoError as exc:
             return exc
         return registered.arn
 
-    # 2. Update services, always with the full task-definition ARN: those with an ACTIVE
-    #    target at once, the others as soon as their own re-registration lands.
-    started: dict[str, float] = {}
-
-    def update(step: Step, to: str | EcsundoError | None) -> ServiceResult:
+    def _update(self, step: Step, to: str | EcsundoError | None) -> ServiceResult:
         if isinstance(to, EcsundoError):
             return _failed(step, step.target, f"not updated: {to}")
         assert step.service_arn is not None and to is not None
-        started[step.service_arn] = time.monotonic()
+        self._started[step.service_arn] = time.monotonic()
         try:
-            gateway.update_service(plan.cluster_arn, step.service_arn, to, step.desired_count)
+            self.gateway.update_service(self.cluster_arn, step.service_arn, to, step.desired_count)
         except EcsundoError as exc:
             return _failed(step, to, str(exc))
         return ServiceResult(
             step.service, str(step.action), step.current, to, Status.UPDATED, 0.0, step.reason
         )
 
+    def start(self, step: Step, registration: Registration | None = None) -> Future[ServiceResult]:
+        """Begin one step: UpdateService, after re-registering its target if it needs that."""
+        if step.action != Action.REREGISTER:
+            return self.gateway.submit(self._update, step, step.target)
+        assert registration is not None and step.target is not None
+        with self._lock:
+            registered = self._registrations.get(step.target)
+            if registered is None:
+                registered = self.gateway.submit(self._register, registration, slow=True)
+                self._registrations[step.target] = registered
+        return self.gateway.then(registered, partial(self._update, step))
+
+    def finish(self, changing: list[Step], updated: list[ServiceResult]) -> list[ServiceResult]:
+        """Wait, in one loop, for every updated service to settle; fill in the results."""
+        options = self.options
+        waiting = {
+            step.service_arn: result.to
+            for step, result in zip(changing, updated, strict=True)
+            if result.status == Status.UPDATED and step.service_arn and result.to
+        }
+        if options.wait and waiting:
+            options.progress(f"Wait for {len(waiting)} rollouts")
+            settled = wait_for(
+                self.gateway,
+                self.cluster_arn,
+                waiting,
+                timeout=options.timeout,
+                interval=options.poll_interval,
+                started=self._started,
+            )
+            for step, result in zip(changing, updated, strict=True):
+                outcome = settled.get(step.service_arn or "")
+                if outcome is not None:
+                    result.status = Status.SUCCESS if outcome.ok else Status.FAILED
+                    result.seconds = outcome.seconds
+                    # A failure leads with what went wrong; a success with what was done.
+                    parts = (step.reason, outcome.message)
+                    result.message = _join(*(parts if outcome.ok else parts[::-1]))
+        else:
+            for result in updated:
+                if result.status == Status.UPDATED:
+                    result.message = _join(result.message, "not waited for")
+        return updated
+
+
+def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[ServiceResult]:
+    """Carry out a whole plan: one ServiceResult per step, in the plan's order."""
+    changing = plan.changing
     if changing:
+        needed = {s.target for s in changing if s.action == Action.REREGISTER}
         first = f" ({len(needed)} task definitions re-registered first)" if needed else ""
         options.progress(f"Update {len(changing)} services{first}")
-    registrations = {original: gateway.submit(register, original, slow=True) for original in needed}
-    futures = [
-        gateway.then(registrations[step.target], partial(update, step))  # type: ignore[index]
-        if step.action == Action.REREGISTER
-        else gateway.submit(update, step, step.target)
-        for step in changing
-    ]
-    updated = [future.result() for future in futures]
-
-    # 3. Wait for every updated service in one loop.
-    waiting = {
-        step.service_arn: result.to
-        for step, result in zip(changing, updated, strict=True)
-        if result.status == Status.UPDATED and step.service_arn and result.to
+    applier = Applier(gateway, plan.cluster_arn, options)
+    # Re-registrations start first: RegisterTaskDefinition's quota (1/s) bounds a restore.
+    ordered = sorted(changing, key=lambda s: s.action != Action.REREGISTER)
+    futures = {
+        step.service: applier.start(step, plan.registrations.get(step.target or ""))
+        for step in ordered
     }
-    if options.wait and waiting:
-        options.progress(f"Wait for {len(waiting)} rollouts")
-        settled = wait_for(
-            gateway,
-            plan.cluster_arn,
-            waiting,
-            timeout=options.timeout,
-            interval=options.poll_interval,
-            started=started,
-        )
-        for step, result in zip(changing, updated, strict=True):
-            outcome = settled.get(step.service_arn or "")
-            if outcome is not None:
-                result.status = Status.SUCCESS if outcome.ok else Status.FAILED
-                result.seconds = outcome.seconds
-                # A failure leads with what went wrong; a success with what was done.
-                parts = (
-                    (step.reason, outcome.message) if outcome.ok else (outcome.message, step.reason)
-                )
-                result.message = _join(*parts)
-    else:
-        for result in updated:
-            if result.status == Status.UPDATED:
-                result.message = _join(result.message, "not waited for")
+    return in_plan_order(
+        plan, applier.finish(changing, [futures[s.service].result() for s in changing])
+    )
 
-    for step, result in zip(changing, updated, strict=True):
-        results[step.service] = result
-    return [results[s.service] for s in plan.steps]
+
+def in_plan_order(plan: Plan, updated: list[ServiceResult]) -> list[ServiceResult]:
+    """One result per step of the plan: the changing steps' from updated, in their order."""
+    done = dict(zip((s.service for s in plan.changing), updated, strict=True))
+    return [done.get(s.service) or _unchanged_or(s, Status.FAILED) for s in plan.steps]
 
 
 def _failed(step: Step, to: str | None, message: str) -> ServiceResult:

@@ -31,25 +31,37 @@ def find_reregistration(gateway: EcsGateway, original: str, body: Mapping[str, A
     return None
 
 
+_UNKNOWN: Any = object()
+
+
+def facts_for(
+    gateway: EcsGateway,
+    arn: str,
+    body: Mapping[str, Any] | None,
+    described: TaskDefinition | None = _UNKNOWN,
+) -> TargetFacts:
+    """Facts for one target: its status, and a reusable re-registration when not ACTIVE.
+
+    body is the one to look for (None when unknown: then the target's own is used, if it
+    can still be described); described spares the DescribeTaskDefinition when already done.
+    """
+    found = gateway.describe_task_definition(arn) if described is _UNKNOWN else described
+    status = found.status if found else None
+    if status == "ACTIVE":
+        return TargetFacts(status)
+    body = body or (found.body if found else None)
+    return TargetFacts(status, find_reregistration(gateway, arn, body) if body else None)
+
+
 def target_facts(
     gateway: EcsGateway,
     bodies: Mapping[str, Mapping[str, Any] | None],
     described: Mapping[str, TaskDefinition | None] | None = None,
 ) -> dict[str, TargetFacts]:
-    """Facts for each target ARN; bodies holds the body to look for (None when unknown).
+    """Facts for each target ARN (see facts_for), gathered concurrently."""
+    known = described or {}
 
-    described may carry task definitions already described, so none is described twice.
-    """
-    known = dict(described or {})
-    known.update(gateway.describe_task_definitions(a for a in bodies if a not in known))
-    described = {arn: known[arn] for arn in bodies}
+    def one(arn: str) -> TargetFacts:
+        return facts_for(gateway, arn, bodies[arn], known.get(arn, _UNKNOWN))
 
-    def facts(arn: str) -> TargetFacts:
-        found = described[arn]
-        status = found.status if found else None
-        if status == "ACTIVE":
-            return TargetFacts(status)
-        body = bodies[arn] or (found.body if found else None)
-        return TargetFacts(status, find_reregistration(gateway, arn, body) if body else None)
-
-    return dict(zip(described, gateway.map(facts, list(described)), strict=True))
+    return dict(zip(bodies, gateway.map(one, list(bodies)), strict=True))

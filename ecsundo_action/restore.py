@@ -8,20 +8,23 @@ the others still restore; a target no longer ACTIVE is re-registered from the sn
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from . import document as doc
 from . import selection
-from .apply import ApplyOptions, apply_plan, dry_run_results
-from .facts import target_facts
+from .apply import Applier, ApplyOptions, dry_run_results, in_plan_order
+from .facts import facts_for, target_facts
 from .gateway import EcsGateway
-from .plan import Action, Plan, Registration, TargetFacts, missing_step, plan_step
+from .plan import Action, Plan, Registration, Step, TargetFacts, missing_step, plan_step
 from .resources import Cluster
-from .result import RunResult
+from .result import RunResult, ServiceResult
 from .stores import Store, check_snapshot_id
 
 LATEST = "latest"
+ACTIVE = TargetFacts("ACTIVE")  # what a service already on its target needs to know
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,30 @@ def load(store: Store, cluster: Cluster, snapshot_id: str) -> doc.Document:
     return store.get(cluster, snapshot_id)
 
 
+def plan_service(
+    document: doc.Document,
+    record: dict[str, Any],
+    service: dict[str, Any] | None,
+    facts: TargetFacts,
+    restore_desired_count: bool = False,
+) -> tuple[Step, Registration | None]:
+    """Pure: the step one snapshot service needs, and the registration it may need."""
+    target = record["taskDefinition"]
+    if service is None:
+        return missing_step(record["name"], target), None
+    step = plan_step(
+        service,
+        target,
+        facts,
+        can_register=True,
+        desired_count=record["desiredCount"] if restore_desired_count else None,
+    )
+    if step.action != Action.REREGISTER:
+        return step, None
+    kept = document["taskDefinitions"][target]
+    return step, Registration(target, kept["body"], kept["tags"])
+
+
 def plan_restore(
     document: doc.Document,
     chosen: list[str],
@@ -48,27 +75,72 @@ def plan_restore(
     restore_desired_count: bool = False,
 ) -> Plan:
     """What each chosen snapshot service needs: pure, from facts gathered beforehand."""
-    recorded = {s["name"]: s for s in document["services"]}
+    records = {s["name"]: s for s in document["services"]}
     plan = Plan(document["cluster"]["arn"])
     for name in chosen:
-        record = recorded[name]
-        target = record["taskDefinition"]
-        service = current.get(name)
-        if service is None:
-            plan.steps.append(missing_step(name, target))
-            continue
-        step = plan_step(
-            service,
-            target,
-            facts.get(target, TargetFacts("ACTIVE")),
-            can_register=True,
-            desired_count=record["desiredCount"] if restore_desired_count else None,
+        record = records[name]
+        step, registration = plan_service(
+            document,
+            record,
+            current.get(name),
+            facts.get(record["taskDefinition"], ACTIVE),
+            restore_desired_count,
         )
         plan.steps.append(step)
-        if step.action == Action.REREGISTER and target not in plan.registrations:
-            kept = document["taskDefinitions"][target]
-            plan.registrations[target] = Registration(target, kept["body"], kept["tags"])
+        if registration:
+            plan.registrations.setdefault(registration.original, registration)
     return plan
+
+
+def _apply_as_facts_arrive(
+    gateway: EcsGateway,
+    document: doc.Document,
+    chosen: list[str],
+    current: dict[str, dict[str, Any]],
+    bodies: dict[str, Any],
+    options: RestoreOptions,
+) -> tuple[Plan, list[ServiceResult]]:
+    """Plan each service the moment its target's facts are in, and start it at once.
+
+    The same pure plan_service decides each step as plan_restore would; only the timing
+    differs: the first re-registration starts while other targets are still being
+    described, so RegisterTaskDefinition's slow quota is never left idle.
+    """
+    records = {s["name"]: s for s in document["services"]}
+    applier = Applier(gateway, document["cluster"]["arn"], options.apply)
+    facts = {arn: gateway.submit(facts_for, gateway, arn, body) for arn, body in bodies.items()}
+
+    def begin(
+        name: str, found: TargetFacts
+    ) -> tuple[Step, Registration | None, Future[Any] | None]:
+        step, registration = plan_service(
+            document, records[name], current.get(name), found, options.restore_desired_count
+        )
+        return step, registration, applier.start(step, registration) if step.changes else None
+
+    started = {
+        name: gateway.then(facts[records[name]["taskDefinition"]], partial(begin, name))
+        if name in current and records[name]["taskDefinition"] in facts
+        else _done(begin(name, ACTIVE))
+        for name in chosen
+    }
+    plan = Plan(document["cluster"]["arn"])
+    updated: list[ServiceResult] = []
+    for name in chosen:
+        step, registration, running = started[name].result()
+        plan.steps.append(step)
+        if registration:
+            plan.registrations.setdefault(registration.original, registration)
+        if running is not None:
+            updated.append(running.result())
+    changing = plan.changing
+    return plan, in_plan_order(plan, applier.finish(changing, updated))
+
+
+def _done(value: Any) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_result(value)
+    return future
 
 
 def restore(gateway: EcsGateway, store: Store, cluster: str, options: RestoreOptions) -> RunResult:
@@ -84,17 +156,25 @@ def restore(gateway: EcsGateway, store: Store, cluster: str, options: RestoreOpt
     found, _missing = gateway.describe_services(where.arn, chosen)
     current = {s["serviceName"]: s for s in found}
 
+    # Facts are needed only for targets a service is not already on.
     recorded = {s["name"]: s["taskDefinition"] for s in document["services"]}
     bodies = {
         recorded[name]: document["taskDefinitions"][recorded[name]]["body"]
         for name, service in current.items()
         if service["taskDefinition"] != recorded[name]
     }
-    facts = target_facts(gateway, bodies) if bodies else {}
-    plan = plan_restore(
-        document, chosen, current, facts, restore_desired_count=options.restore_desired_count
-    )
-
+    if options.dry_run:
+        facts = target_facts(gateway, bodies) if bodies else {}
+        plan = plan_restore(
+            document, chosen, current, facts, restore_desired_count=options.restore_desired_count
+        )
+        services = dry_run_results(plan)
+    else:
+        if bodies:
+            options.apply.progress(
+                f"Restore the {len(bodies)} task definitions services are not on"
+            )
+        plan, services = _apply_as_facts_arrive(gateway, document, chosen, current, bodies, options)
     result = RunResult(
         "restore",
         where.name,
@@ -103,7 +183,5 @@ def restore(gateway: EcsGateway, store: Store, cluster: str, options: RestoreOpt
         snapshot_uri=store.location(store.key(where, document["id"])),
         plan=plan,
     )
-    result.services = (
-        dry_run_results(plan) if options.dry_run else apply_plan(gateway, plan, options.apply)
-    )
+    result.services = services
     return result

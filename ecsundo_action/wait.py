@@ -71,6 +71,7 @@ def wait_for(
     pending = dict(targets)
     settled: dict[str, Settled] = {}
     last_seen: dict[str, dict[str, Any]] = {}
+    pause = min(1.0, interval)
 
     def since(arn: str) -> float:
         return clock() - started.get(arn, begin)
@@ -93,7 +94,8 @@ def wait_for(
         remaining = deadline - clock()
         if remaining <= 0:
             break
-        sleep(min(interval, remaining))
+        sleep(min(pause, remaining))
+        pause = min(interval, pause * 2)  # quick rollouts are seen quickly, long ones polled gently
 
     for arn in pending:
         primary = next(

@@ -270,7 +270,10 @@ class Simulator:
 
     @rules.setter
     def rules(self, rules: Rules) -> None:
+        """New Rules start with full token buckets, as an idle account has."""
         self._rules = rules
+        if self._recorder is not None:
+            self._recorder.buckets.clear()
         if _running is self:
             activate(rules)
 

@@ -87,7 +87,7 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert restored.outputs["snapshot-id"] == snapshot_id
     assert [v for n, v in restored.commands if n == "group"] == [
         "Plan the restore of cluster shop",
-        "Update 1 services (1 task definitions re-registered first)",
+        "Restore the 1 task definitions services are not on",
         "Wait for 1 rollouts",
     ]
     assert "| service | from | to | action | result | time |" in restored.summary

@@ -88,9 +88,15 @@ def prod(sim: Any, tmp_path: Path) -> Any:
 
 def test_restore_active_inactive_and_deleted_targets(prod: Cluster) -> None:
     prod.bad_deploy("web", "api", "agent", delete=("api",))
+    planned = prod.restore(dry_run=True).plan
     prod.sim.calls.clear()
 
     result = prod.restore()
+
+    # Applying decides each step as the dry run's plan did (it only starts them sooner).
+    assert result.plan is not None and planned is not None
+    assert result.plan.steps == planned.steps
+    assert result.plan.registrations == planned.registrations
 
     assert result.verdict == Verdict.SUCCESS, result.to_dict()
     rows = {s.name: s for s in result.services}
