@@ -85,11 +85,12 @@ def _cluster_with_changes(sim: Any, tmp_path: Path, services: int) -> FileStore:
 
 
 # Tight quotas so a small restore meets them: 12 re-registrations against a burst of 4.
+# Rates as ECS's (at most 20/s), bursts far smaller, so a dozen services meet them.
 TIGHT = {
-    "RegisterTaskDefinition": (4, 20.0),
-    "UpdateService": (4, 20.0),
-    "DescribeTaskDefinition": (6, 40.0),
-    "DescribeServices": (4, 40.0),
+    "RegisterTaskDefinition": (4, 5.0),
+    "UpdateService": (4, 5.0),
+    "DescribeTaskDefinition": (6, 20.0),
+    "DescribeServices": (4, 20.0),
 }
 
 
