@@ -140,14 +140,18 @@ class EcsGateway:
         """Run fn(*args) on the pool (or the slow lane) and return its future."""
         return (self._slow if slow else self._pool).submit(fn, *args)
 
-    def then(self, first: Future[T], fn: Callable[[T], R]) -> Future[R]:
-        """A future for fn(first's result), run on the pool as soon as first is done."""
+    def then(self, first: Future[T], fn: Callable[[T], R], *, inline: bool = False) -> Future[R]:
+        """A future for fn(first's result), run as soon as first is done: on the pool, or
+        inline (in the thread that finished first) for quick work that must not queue."""
         done: Future[R] = Future()
 
         def start(finished: Future[T]) -> None:
             try:
+                if inline:
+                    done.set_result(fn(finished.result()))
+                    return
                 follow = self._pool.submit(fn, finished.result())
-            except BaseException as exc:  # first failed: so does what follows it
+            except BaseException as exc:  # first or fn failed: so does what follows it
                 done.set_exception(exc)
                 return
             follow.add_done_callback(lambda f: _settle(done, f))

@@ -119,7 +119,10 @@ def _apply_as_facts_arrive(
         return step, registration, applier.start(step, registration) if step.changes else None
 
     started = {
-        name: gateway.then(facts[records[name]["taskDefinition"]], partial(begin, name))
+        # Planning a step and starting it is quick: done in the thread that got its facts.
+        name: gateway.then(
+            facts[records[name]["taskDefinition"]], partial(begin, name), inline=True
+        )
         if name in current and records[name]["taskDefinition"] in facts
         else _done(begin(name, ACTIVE))
         for name in chosen
