@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format lock container-test clean
+.PHONY: demo test lint format lock container-test bench clean
 
 # The stamp re-installs only when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -41,6 +41,16 @@ lock: $(VENV)/.installed
 # Build the image with buildah and run it as the runner does, against the AWS stand-in.
 container-test: $(VENV)/.installed
 	$(BIN)/python -m tests.container.run
+
+# Snapshot and restore at 100, 500 and 1,000 services against ECS's quotas, with baselines
+# (the engine at concurrency 1; fabfuel/ecs-deploy from PyPI, in a venv of its own).
+# Writes benchmarks/results/. Takes about 30 minutes: the quotas are the point.
+ECS_DEPLOY := benchmarks/.venv-ecs-deploy
+bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	test -x $(ECS_DEPLOY)/bin/ecs || ($(PYTHON) -m venv $(ECS_DEPLOY) && \
+		$(ECS_DEPLOY)/bin/python -m pip install --quiet ecs-deploy)
+	$(BIN)/python -m benchmarks.bench --ecs-deploy $(ECS_DEPLOY)/bin/ecs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from .errors import EcsundoError
 from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step
+from .resources import short_name
 from .result import ServiceResult, Status
 from .wait import wait_for
 
@@ -96,9 +98,19 @@ class Applier:
         assert step.service_arn is not None and to is not None
         self._started[step.service_arn] = time.monotonic()
         try:
-            self.gateway.update_service(self.cluster_arn, step.service_arn, to, step.desired_count)
+            service = self.gateway.update_service(
+                self.cluster_arn, step.service_arn, to, step.desired_count
+            )
         except EcsundoError as exc:
             return _failed(step, to, str(exc))
+        racing = _racing_deployment(step, service)
+        if racing:
+            return _failed(
+                step,
+                to,
+                f"another deploy (to {short_name(racing)}) started after ecsundo read this "
+                f"service; ecsundo's update went over it: check the service, then rerun",
+            )
         return ServiceResult(
             step.service, str(step.action), step.current, to, Status.UPDATED, 0.0, step.reason
         )
@@ -171,6 +183,16 @@ def in_plan_order(plan: Plan, updated: list[ServiceResult]) -> list[ServiceResul
     """One result per step of the plan: the changing steps' from updated, in their order."""
     done = dict(zip((s.service for s in plan.changing), updated, strict=True))
     return [done.get(s.service) or _unchanged_or(s, Status.FAILED) for s in plan.steps]
+
+
+def _racing_deployment(step: Step, service: dict[str, Any]) -> str | None:
+    """The task definition of a deployment that began between reading and updating."""
+    if not step.seen:
+        return None
+    for deployment in service.get("deployments", []):
+        if deployment.get("status") != "PRIMARY" and deployment.get("id") not in step.seen:
+            return deployment.get("taskDefinition") or "?"
+    return None
 
 
 def _failed(step: Step, to: str | None, message: str) -> ServiceResult:

@@ -37,6 +37,16 @@ UNAVAILABLE_CODES = frozenset(
 )
 
 
+def client_config(max_concurrency: int = 8) -> Config:
+    """botocore's adaptive retries (backoff, and slowing down after throttles), enough
+    connections for the pool, and a user agent that names ecsundo in CloudTrail."""
+    return Config(
+        retries={"mode": "adaptive", "max_attempts": 10},
+        max_pool_connections=max(10, max_concurrency + 2),
+        user_agent_extra="ecsundo",
+    )
+
+
 def registerable_fields(ecs: ECSClient) -> tuple[str, ...]:
     """Fields of a described task definition that RegisterTaskDefinition accepts back.
 
@@ -107,13 +117,10 @@ class EcsGateway:
         """Build a client from the environment (AWS_* variables, profiles, AWS_ENDPOINT_URL)."""
         import boto3
 
-        config = Config(
-            retries={"mode": "adaptive", "max_attempts": 10},
-            max_pool_connections=max(10, max_concurrency),
-            user_agent_extra="ecsundo",
-        )
         try:
-            ecs = boto3.session.Session().client("ecs", region_name=region or None, config=config)
+            ecs = boto3.session.Session().client(
+                "ecs", region_name=region or None, config=client_config(max_concurrency)
+            )
         except NoRegionError:
             raise AwsError("no AWS region: set the region input, --region or AWS_REGION") from None
         return cls(ecs, max_concurrency=max_concurrency)

@@ -6,7 +6,7 @@ and hand it to apply.py. Dry-run prints the same Plan; tests assert on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -60,6 +60,9 @@ class Step:
     target: str | None  # where it should end ("to"); for re-register, the original ARN
     desired_count: int | None = None  # sent only when restoring counts, never for DAEMON
     reason: str = ""
+    # Ids of the service's deployments when it was read: one that appears later and is not
+    # ours is a deploy racing this run.
+    seen: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def changes(self) -> bool:
@@ -93,6 +96,19 @@ def plan_step(
     re-registration of it is reused; otherwise it is registered again when its body is
     known (can_register), and skipped with the reason when it is not.
     """
+    step = _decide(service, target, facts, can_register, desired_count, why)
+    seen = tuple(d["id"] for d in service.get("deployments", []) if "id" in d)
+    return replace(step, seen=seen)
+
+
+def _decide(
+    service: dict[str, Any],
+    target: str,
+    facts: TargetFacts,
+    can_register: bool,
+    desired_count: int | None,
+    why: str,
+) -> Step:
     name, arn, current = service["serviceName"], service["serviceArn"], service["taskDefinition"]
     if service.get("schedulingStrategy") == "DAEMON" or desired_count == service.get(
         "desiredCount"

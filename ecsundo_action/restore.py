@@ -16,6 +16,7 @@ from typing import Any
 from . import document as doc
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results, in_plan_order
+from .errors import EcsundoError
 from .facts import facts_for, target_facts
 from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step, TargetFacts, missing_step, plan_step
@@ -130,7 +131,19 @@ def _apply_as_facts_arrive(
     plan = Plan(document["cluster"]["arn"])
     updated: list[ServiceResult] = []
     for name in chosen:
-        step, registration, running = started[name].result()
+        try:
+            step, registration, running = started[name].result()
+        except EcsundoError as exc:  # its target could not be read: this one is not touched
+            service = current[name]
+            step = Step(
+                name,
+                service["serviceArn"],
+                Action.SKIP,
+                service["taskDefinition"],
+                records[name]["taskDefinition"],
+                reason=f"not restored: {exc}",
+            )
+            registration = running = None
         plan.steps.append(step)
         if registration:
             plan.registrations.setdefault(registration.original, registration)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import EcsundoError
 from .gateway import EcsGateway
 from .resources import short_name
 
@@ -77,7 +78,15 @@ def wait_for(
         return clock() - started.get(arn, begin)
 
     while pending:
-        found, missing = gateway.describe_services(cluster_arn, list(pending))
+        try:
+            found, missing = gateway.describe_services(cluster_arn, list(pending))
+        except EcsundoError as exc:
+            # ECS took the updates but cannot be read now: say so per service, do not crash.
+            for arn in pending:
+                settled[arn] = Settled(
+                    False, since(arn), f"updated, but its rollout could not be followed: {exc}"
+                )
+            return settled
         for service in found:
             arn = service["serviceArn"]
             last_seen[arn] = service

@@ -78,6 +78,21 @@ class Rules:
     #: ECS. Empty means no throttling.
     quotas: dict[str, tuple[float, float]] = field(default_factory=dict)
 
+    #: Faults, as fractions of requests (all services): answered ThrottlingException even
+    #: with tokens left, HTTP 500 InternalFailure, or the connection dropped before an answer.
+    #: None of these reach moto, so a faulted request changed nothing.
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    #: An outage: once this many requests of this operation were answered, every request
+    #: has its connection dropped until the field is set back to None.
+    outage_after: tuple[str, int] | None = None
+    #: Called with each request (a Call) before it reaches moto: a test's hook for what
+    #: another actor does at that moment (a racing deploy, say).
+    before_request: Callable[[Any], None] | None = None
+    #: Seed of the faults' random draws, for a repeatable run.
+    seed: int = 7
+
     @classmethod
     def aws(cls, latency_seconds: float = 0.030, **changes: Any) -> Rules:
         """What a real account looks like from a runner: round trips and ECS's quotas."""

@@ -10,12 +10,16 @@ moto keeps its state per process, so only one Simulator runs in a process at a t
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import random
+import socket
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from types import TracebackType
@@ -113,6 +117,24 @@ class _Buckets:
 
 
 _THROTTLED = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+_INTERNAL = json.dumps({"__type": "ServerException", "message": "Service unavailable"}).encode()
+
+
+def _answer(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
+    start_response(
+        status,
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def _drop(environ: dict[str, Any]) -> list[bytes]:
+    """Close the connection without an answer, as a network fault or a dead endpoint does."""
+    connection = environ.get("werkzeug.socket")
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("simulated dropped connection")
 
 
 class _Recorder:
@@ -128,6 +150,10 @@ class _Recorder:
         self.calls: list[Call] = []
         self.throttled: list[Call] = []
         self.buckets = _Buckets()
+        self.served: Counter[str] = Counter()  # requests handed to moto, per operation
+        self._lock = threading.Lock()
+        self._random = random.Random(0)
+        self._seed: int | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         body = _read_body(environ)
@@ -141,18 +167,44 @@ class _Recorder:
         rules = self.rules()
         if rules.latency_seconds:
             time.sleep(rules.latency_seconds)
+        if self._down(rules, call):
+            return _drop(environ)
+        fault = self._fault(rules)
+        if fault == "drop":
+            return _drop(environ)
+        if fault == "error":
+            return _answer(start_response, "500 Internal Server Error", _INTERNAL)
         quota = rules.quotas.get(call.operation) if service == "ecs" else None
-        if quota and not self.buckets.take(call.operation, *quota):
+        if fault == "throttle" or (quota and not self.buckets.take(call.operation, *quota)):
             self.throttled.append(call)
-            start_response(
-                "400 Bad Request",
-                [
-                    ("Content-Type", "application/x-amz-json-1.1"),
-                    ("Content-Length", str(len(_THROTTLED))),
-                ],
-            )
-            return [_THROTTLED]
+            return _answer(start_response, "400 Bad Request", _THROTTLED)
+        if rules.before_request is not None:
+            rules.before_request(call)
+        self.served[call.operation] += 1
         return self.app(environ, start_response)
+
+    def _down(self, rules: Rules, call: Call) -> bool:
+        if rules.outage_after is None:
+            return False
+        operation, count = rules.outage_after
+        return self.served[operation] >= count
+
+    def _fault(self, rules: Rules) -> str | None:
+        if not (rules.throttle_rate or rules.error_rate or rules.drop_rate):
+            return None
+        with self._lock:
+            if self._seed != rules.seed:
+                self._random, self._seed = random.Random(rules.seed), rules.seed
+            draw = self._random.random()
+        for fault, rate in (
+            ("throttle", rules.throttle_rate),
+            ("error", rules.error_rate),
+            ("drop", rules.drop_rate),
+        ):
+            if draw < rate:
+                return fault
+            draw -= rate
+        return None
 
 
 _running_lock = threading.Lock()
@@ -232,6 +284,7 @@ class Simulator:
         self.throttled.clear()
         if self._recorder is not None:
             self._recorder.buckets.clear()
+            self._recorder.served.clear()
         self.rules = Rules()
 
     # --- where and how to connect ------------------------------------------------------------
@@ -270,10 +323,12 @@ class Simulator:
 
     @rules.setter
     def rules(self, rules: Rules) -> None:
-        """New Rules start with full token buckets, as an idle account has."""
+        """New Rules start afresh: full token buckets (an idle account), no requests counted
+        toward an outage."""
         self._rules = rules
         if self._recorder is not None:
             self._recorder.buckets.clear()
+            self._recorder.served.clear()
         if _running is self:
             activate(rules)
 

@@ -1,0 +1,164 @@
+"""A rollback runs on the worst day: faults, an endpoint that dies mid-restore, a racing
+deploy. Every service must end correct, or be reported exactly as it was left."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from botocore.config import Config
+
+from ecsundo_action.apply import ApplyOptions
+from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.restore import RestoreOptions, restore
+from ecsundo_action.result import Status, Verdict
+from ecsundo_action.snapshot import snapshot
+from ecsundo_action.stores import FileStore
+from simulator import Rules
+
+FAST = ApplyOptions(timeout=60, poll_interval=0.05)
+
+
+def seed(sim: Any, n: int, tmp_path: Path) -> FileStore:
+    """n services on revision 1 of their own family, snapshotted; then a bad deploy that
+    deregisters half of the snapshot's revisions."""
+    ecs = sim.client("ecs")
+    sim.create_cluster("prod")
+    for i in range(n):
+        family = f"svc{i:03d}"
+        sim.create_service(
+            "prod",
+            family,
+            sim.register(
+                {
+                    "family": family,
+                    "containerDefinitions": [
+                        {"name": "app", "image": f"{family}:good", "memory": 64}
+                    ],
+                }
+            ),
+            desired_count=1,
+        )
+    store = FileStore(tmp_path)
+    with EcsGateway(ecs, quotas=None) as gateway:
+        snapshot(gateway, store, "prod")
+    for i in range(n):
+        family = f"svc{i:03d}"
+        new = sim.register(
+            {
+                "family": family,
+                "containerDefinitions": [{"name": "app", "image": f"{family}:bad", "memory": 64}],
+            }
+        )
+        ecs.update_service(cluster="prod", service=family, taskDefinition=new)
+        if i % 2 == 0:
+            ecs.deregister_task_definition(taskDefinition=f"{family}:1")
+    return store
+
+
+def images(sim: Any, n: int) -> set[str]:
+    ecs = sim.client("ecs")
+    seen = set()
+    for start in range(0, n, 10):
+        names = [f"svc{i:03d}" for i in range(start, min(n, start + 10))]
+        for service in ecs.describe_services(cluster="prod", services=names)["services"]:
+            td = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+            seen.add(td["taskDefinition"]["containerDefinitions"][0]["image"])
+    return seen
+
+
+def test_snapshot_and_restore_of_200_services_under_faults(sim: Any, tmp_path: Path) -> None:
+    n = 200
+    store = seed(sim, n, tmp_path)
+    sim.rules = Rules(throttle_rate=0.20, error_rate=0.05, drop_rate=0.03)
+    # botocore's legacy retries here. ecsundo runs with adaptive mode, which slows the
+    # client after each throttle (right for ECS's rate-based throttling, a crawl under these
+    # random faults) and, like standard mode, stops retrying once its retry quota is spent:
+    # under faults this dense some calls would then fail, be reported per service, and a
+    # rerun converge (see the outage test). What this test checks, that the engine ends
+    # every service correct whatever the calls went through, does not depend on the mode.
+    retries = Config(retries={"mode": "legacy", "max_attempts": 10})
+    with EcsGateway(sim.client("ecs", config=retries), quotas=None) as gateway:
+        again = snapshot(gateway, FileStore(tmp_path / "again"), "prod")
+        result = restore(gateway, store, "prod", RestoreOptions(apply=FAST))
+    faults = Counter(c.operation for c in sim.throttled)
+    assert sum(faults.values()) > 50, "the faults really happened"
+    assert len(again.document["services"]) == n
+    failures = [(s.name, s.message) for s in result.services if s.status != Status.SUCCESS]
+    assert result.verdict == Verdict.SUCCESS, failures[:3]
+    sim.rules = Rules()
+    assert images(sim, n) == {f"svc{i:03d}:good" for i in range(n)}
+
+
+def test_endpoint_dies_mid_restore_report_is_exact_and_a_rerun_converges(
+    sim: Any, tmp_path: Path
+) -> None:
+    n = 20
+    store = seed(sim, n, tmp_path)
+    # The endpoint goes away after the 8th UpdateService it answers.
+    sim.rules = Rules(outage_after=("UpdateService", 8))
+    few_retries = Config(
+        retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=5
+    )
+    with EcsGateway(sim.client("ecs", config=few_retries), quotas=None) as gateway:
+        first = restore(gateway, store, "prod", RestoreOptions(apply=FAST))
+    assert not first.ok and first.verdict in (Verdict.PARTIAL, Verdict.FAILED)
+    rows = {s.name: s for s in first.services}
+    assert len(rows) == n  # every service is accounted for
+    updated = {name for name, s in rows.items() if "updated, but" in s.message}
+    not_updated = {name for name, s in rows.items() if name not in updated}
+    assert len(updated) == 8, {k: v.message for k, v in rows.items()}
+    assert all(rows[name].status == Status.FAILED for name in rows)
+    sim.rules = Rules()
+    ecs = sim.client("ecs")
+    for name in updated:  # what the report says was updated, was
+        service = ecs.describe_services(cluster="prod", services=[name])["services"][0]
+        assert service["taskDefinition"] == rows[name].to
+    with EcsGateway(sim.client("ecs"), quotas=None) as gateway:
+        second = restore(gateway, store, "prod", RestoreOptions(apply=FAST))
+    assert second.verdict == Verdict.SUCCESS
+    assert images(sim, n) == {f"svc{i:03d}:good" for i in range(n)}
+    # Re-registrations the first run made are reused: each family holds its two deployed
+    # revisions plus, where the snapshot's was deregistered, exactly one re-registration.
+    for i in range(n):
+        family = f"svc{i:03d}"
+        revisions = [
+            arn
+            for status in ("ACTIVE", "INACTIVE")
+            for arn in ecs.list_task_definitions(familyPrefix=family, status=status)[
+                "taskDefinitionArns"
+            ]
+        ]
+        assert len(revisions) == (3 if i % 2 == 0 else 2), (family, revisions)
+    assert not_updated and all(rows[name].status == Status.FAILED for name in not_updated)
+
+
+def test_a_deploy_racing_the_restore_is_reported(sim: Any, tmp_path: Path) -> None:
+    store = seed(sim, 4, tmp_path)
+    racer = sim.client("ecs")
+    raced: list[str] = []
+
+    def race(call: Any) -> None:
+        # Just before ecsundo's UpdateService for svc001 lands, someone deploys to it.
+        if (
+            call.operation == "UpdateService"
+            and call.params["service"].endswith("/svc001")
+            and not raced
+        ):
+            raced.append("deploy")
+            fresh = racer.register_task_definition(
+                family="svc001",
+                containerDefinitions=[{"name": "app", "image": "svc001:hotfix", "memory": 64}],
+            )["taskDefinition"]["taskDefinitionArn"]
+            racer.update_service(cluster="prod", service="svc001", taskDefinition=fresh)
+
+    sim.rules = Rules(deploy_seconds=0.3, before_request=race)
+    with EcsGateway(sim.client("ecs"), quotas=None) as gateway:
+        result = restore(gateway, store, "prod", RestoreOptions(apply=FAST))
+    rows = {s.name: s for s in result.services}
+    assert raced == ["deploy"]
+    assert rows["svc001"].status == Status.FAILED
+    assert "another deploy (to svc001:" in rows["svc001"].message
+    assert all(rows[n].status == Status.SUCCESS for n in ("svc000", "svc002", "svc003"))
+    assert result.verdict == Verdict.PARTIAL and not result.ok
