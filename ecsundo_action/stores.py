@@ -170,8 +170,11 @@ class S3Store(Store):
     def client(self) -> Any:
         if self._client is None:
             import boto3
+            from botocore.config import Config
 
-            self._client = boto3.session.Session().client("s3")
+            self._client = boto3.session.Session().client(
+                "s3", config=Config(retries={"mode": "adaptive"}, user_agent_extra="ecsundo")
+            )
         return self._client
 
     def _object(self, key: str) -> str:

@@ -56,6 +56,7 @@ class Call(NamedTuple):
     operation: str
     params: dict[str, Any]
     at: float = 0.0  # wall-clock arrival (time.time()), for timing other processes
+    user_agent: str = ""  # who called: ecsundo's clients say "ecsundo" in theirs
 
 
 def _signing_service(authorization: str) -> str | None:
@@ -162,7 +163,9 @@ class _Recorder:
         if not service:
             return self.app(environ, start_response)
         arrived = time.time()
-        call = _parse_call(service, environ, body)._replace(at=arrived)
+        call = _parse_call(service, environ, body)._replace(
+            at=arrived, user_agent=environ.get("HTTP_USER_AGENT", "")
+        )
         self.calls.append(call)
         rules = self.rules()
         if rules.latency_seconds:

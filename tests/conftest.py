@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from simulator import Simulator
+from tests import iam
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The shared corpus beside the repository, else the copy kept in the repository.
@@ -24,10 +25,19 @@ def sim_server() -> Iterator[Simulator]:
 
 
 @pytest.fixture
-def sim(sim_server: Simulator) -> Simulator:
-    """A started simulator with no AWS state, an empty call log and default Rules."""
+def sim(sim_server: Simulator) -> Iterator[Simulator]:
+    """A started simulator with no AWS state, an empty call log and default Rules.
+
+    Afterwards, the calls ecsundo's own clients made are kept for the IAM policy check.
+    """
     sim_server.reset()
-    return sim_server
+    yield sim_server
+    iam.record(sim_server.calls)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The IAM policy check runs last, over every call the rest of the suite made."""
+    items.sort(key=lambda item: item.path.name == "test_iam_policy.py")
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ def run(sim: Any, *args: str, cwd: Path | None = None) -> subprocess.CompletedPr
 def body(family: str, version: str) -> dict[str, Any]:
     return {
         "family": family,
+        "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
         "containerDefinitions": [
             {
                 "name": family,

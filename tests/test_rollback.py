@@ -14,6 +14,7 @@ from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
 from ecsundo_action.result import Status, Verdict
 from ecsundo_action.rollback import RollbackOptions, rollback
+from tests import iam
 
 FAST = ApplyOptions(wait=True, timeout=20, poll_interval=0.05)
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -244,6 +245,14 @@ def test_history_names_what_ran_before_the_current_deployment() -> None:
     with stub, EcsGateway(ecs, max_concurrency=2) as gateway:
         result = rollback(gateway, "prod", RollbackOptions(apply=FAST))
         stub.assert_no_pending_responses()
+    # Every stubbed call was made (asserted above); moto cannot serve these three, so the
+    # least-privilege check learns of them here.
+    for operation in (
+        "ListServiceDeployments",
+        "DescribeServiceDeployments",
+        "DescribeServiceRevisions",
+    ):
+        iam.record_operation("ecs", operation, {})
 
     web = result.services[0]
     assert (web.action, web.from_, web.to, web.status) == (
