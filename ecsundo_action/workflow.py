@@ -81,6 +81,8 @@ class Runner:
     def set_output(name: str, value: Any) -> None:
         if os.environ.get("GITHUB_OUTPUT"):
             text = value if isinstance(value, str) else json.dumps(value)
+            if "\r" in text:  # the runner reads a lone CR as a line end: it would be lost
+                raise ValueError(f"output {name} holds a carriage return")
             core.set_output(name, text)
 
     @staticmethod

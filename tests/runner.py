@@ -9,6 +9,7 @@ parses stdout for workflow commands and the files by its heredoc rules: so do we
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ class Step:
 def parse_file_commands(text: str) -> dict[str, str]:
     """GITHUB_OUTPUT / GITHUB_STATE as the runner reads them: name=value or name<<DELIM."""
     values: dict[str, str] = {}
-    lines = text.split("\n")
+    lines = re.split(r"\r\n|\r|\n", text)  # the runner reads lines as .NET's ReadLine does
     i = 0
     while i < len(lines):
         line = lines[i]

@@ -13,6 +13,7 @@ import pytest
 from tests.runner import defaults, everything, run_step
 
 SECRET = "hunter2-env-value"
+SECRET_REF = "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-token-Zx9Q"
 HOSTILE = "nginx\n::warning::pwned\r\n::add-mask::x\n<script>alert(1)</script> | `x` @org/team %0A"
 
 
@@ -25,6 +26,7 @@ def body(family: str, version: str, **extra: Any) -> dict[str, Any]:
                 "image": f"shop/{family}:{version}",
                 "memory": 256,
                 "environment": [{"name": "DB_PASSWORD", "value": SECRET}],
+                "secrets": [{"name": "API_TOKEN", "valueFrom": SECRET_REF}],
             }
         ],
         **extra,
@@ -93,7 +95,8 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert "| service | from | to | action | result | time |" in restored.summary
     assert "| web | web:2 | web:3 | re-register | ✅ success |" in restored.summary
     assert restored.errors == []
-    assert SECRET not in everything(snap) + everything(restored)
+    for secret in (SECRET, SECRET_REF):  # neither values nor where secrets live
+        assert secret not in everything(snap) + everything(restored)
 
 
 def test_failed_service_gets_an_error_annotation_and_exit_1(shop: Any, workspace: Path) -> None:

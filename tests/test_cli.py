@@ -154,3 +154,14 @@ def test_tampered_and_truncated_snapshots_are_refused(shop: Any, tmp_path: Path)
     truncated = run(shop, "cluster", "restore", "shop", "--store", store)
     assert truncated.returncode == 1 and "not valid JSON" in truncated.stderr
     assert shop.mutating_calls() == []
+
+
+def test_s3_store_with_a_kms_key_asks_for_it_on_every_write(shop: Any) -> None:
+    store = f"s3://{BUCKET}/ecsundo?kms-key-id=alias/ecsundo-snapshots"
+    shop.calls.clear()
+    taken = run(shop, "cluster", "snapshot", "shop", "--store", store, "--json")
+    assert taken.returncode == 0, taken.stderr
+    [put] = [c.params for c in shop.calls if c.operation == "PutObject"]
+    assert put["ServerSideEncryption"] == "aws:kms"
+    assert put["SSEKMSKeyId"] == "alias/ecsundo-snapshots"
+    assert put["IfNoneMatch"] == "*"  # never overwrites a snapshot

@@ -1,0 +1,188 @@
+"""Bad input that only shows once AWS or the store is read: snapshot documents that are
+truncated, tampered, another cluster's, region's or account's, or of an unknown schema;
+missing credentials; the wrong region. Through the action and through the CLI, each is
+one line naming the problem, exit 1, no traceback, and no call that changes anything.
+
+(Malformed inputs and arguments have their tables in test_action.py and test_cli.py.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecsundo_action import document as doc
+from tests.runner import defaults, run_step
+
+ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
+
+
+def _edit(change: Callable[[dict[str, Any]], None], reseal: bool = True) -> Callable[[Path], None]:
+    def apply(path: Path) -> None:
+        document = json.loads(path.read_text())
+        change(document)
+        if reseal:
+            document["checksum"] = doc.checksum(document)
+        path.write_text(json.dumps(document))
+
+    return apply
+
+
+def _truncate(path: Path) -> None:
+    path.write_text(path.read_text()[:300])
+
+
+def _move(document: dict[str, Any], **values: Any) -> None:
+    document.update(values)
+
+
+# (id, how the stored snapshot is spoiled, environment changes, the reason expected)
+CASES: list[tuple[str, Callable[[Path], None] | None, dict[str, str | None], str]] = [
+    ("truncated", _truncate, {}, "not valid JSON (truncated or corrupted)"),
+    (
+        "tampered",
+        _edit(lambda d: d["services"][0].update(desiredCount=9), reseal=False),
+        {},
+        "fails its checksum",
+    ),
+    (
+        "other-cluster",
+        _edit(lambda d: d["cluster"].update(name="staging")),
+        {},
+        "belongs to cluster 'staging'",
+    ),
+    (
+        "other-region",
+        _edit(lambda d: _move(d, region="eu-west-1")),
+        {},
+        "belongs to region 'eu-west-1'",
+    ),
+    (
+        "other-account",
+        _edit(lambda d: _move(d, accountId="210987654321")),
+        {},
+        "belongs to account '210987654321'",
+    ),
+    ("unknown-schema", _edit(lambda d: _move(d, schemaVersion=99)), {}, "schema version 99"),
+    (
+        "bad-shape",
+        _edit(lambda d: d["services"][0].update(schedulingStrategy="MAYBE")),
+        {},
+        "does not match the schema",
+    ),
+    (
+        "no-credentials",
+        None,
+        {
+            "AWS_ACCESS_KEY_ID": None,
+            "AWS_SECRET_ACCESS_KEY": None,
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+            "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+        "no AWS credentials",
+    ),
+    (
+        "wrong-region",
+        None,
+        {"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "eu-west-3"},
+        "cluster 'shop' not found in region eu-west-3",
+    ),
+]
+
+
+@pytest.fixture
+def stored(sim: Any, tmp_path: Path) -> tuple[Any, Path, str]:
+    """A cluster with two services and one snapshot of it in a file store."""
+    sim.create_cluster("shop")
+    for name in ("web", "api"):
+        sim.create_service(
+            "shop",
+            name,
+            sim.register(
+                {
+                    "family": name,
+                    "containerDefinitions": [{"name": name, "image": f"{name}:1", "memory": 64}],
+                }
+            ),
+        )
+    store = tmp_path / "store"
+    taken = subprocess.run(
+        [ECSUNDO, "cluster", "snapshot", "shop", "--store", f"file://{store}", "--json"],
+        env={**sim.env, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    path = Path(json.loads(taken.stdout)["snapshotUri"].removeprefix("file://"))
+    return sim, path, f"file://{store}"
+
+
+def _env(sim: Any, changes: dict[str, str | None]) -> dict[str, str]:
+    env = {**sim.env, "PATH": os.environ["PATH"]}
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+@pytest.mark.parametrize(("case", "spoil", "changes", "reason"), CASES, ids=[c[0] for c in CASES])
+def test_cli_refuses(
+    stored: tuple[Any, Path, str],
+    case: str,
+    spoil: Any,
+    changes: dict[str, str | None],
+    reason: str,
+) -> None:
+    sim, path, store = stored
+    if spoil:
+        spoil(path)
+    sim.calls.clear()
+    proc = subprocess.run(
+        [ECSUNDO, "cluster", "restore", "shop", "--store", store],
+        env=_env(sim, changes),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc
+    assert proc.stderr.count("\n") == 1 and reason in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sim.mutating_calls() == []
+
+
+@pytest.mark.parametrize(("case", "spoil", "changes", "reason"), CASES, ids=[c[0] for c in CASES])
+def test_action_refuses(
+    stored: tuple[Any, Path, str],
+    tmp_path: Path,
+    case: str,
+    spoil: Any,
+    changes: dict[str, str | None],
+    reason: str,
+) -> None:
+    sim, path, store = stored
+    if spoil:
+        spoil(path)
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    sim.calls.clear()
+    env = _env(sim, changes)
+    step = run_step(
+        "entrypoint.py",
+        defaults(mode="restore", cluster="shop", store=store),
+        {k: v for k, v in env.items() if k != "PATH"},
+        workspace,
+    )
+    assert step.returncode == 1
+    assert len(step.errors) == 1 and reason in step.errors[0], step.stdout
+    assert "Traceback" not in step.stdout + step.stderr
+    assert sim.mutating_calls() == []
