@@ -16,45 +16,14 @@ from ecsundo_action.result import Status, Verdict
 from ecsundo_action.snapshot import snapshot
 from ecsundo_action.stores import FileStore
 from simulator import Rules
+from tests.scenarios import snapshotted_then_bad_deploy
 
 FAST = ApplyOptions(timeout=60, poll_interval=0.05)
 
 
 def seed(sim: Any, n: int, tmp_path: Path) -> FileStore:
-    """n services on revision 1 of their own family, snapshotted; then a bad deploy that
-    deregisters half of the snapshot's revisions."""
-    ecs = sim.client("ecs")
-    sim.create_cluster("prod")
-    for i in range(n):
-        family = f"svc{i:03d}"
-        sim.create_service(
-            "prod",
-            family,
-            sim.register(
-                {
-                    "family": family,
-                    "containerDefinitions": [
-                        {"name": "app", "image": f"{family}:good", "memory": 64}
-                    ],
-                }
-            ),
-            desired_count=1,
-        )
-    store = FileStore(tmp_path)
-    with EcsGateway(ecs, quotas=None) as gateway:
-        snapshot(gateway, store, "prod")
-    for i in range(n):
-        family = f"svc{i:03d}"
-        new = sim.register(
-            {
-                "family": family,
-                "containerDefinitions": [{"name": "app", "image": f"{family}:bad", "memory": 64}],
-            }
-        )
-        ecs.update_service(cluster="prod", service=family, taskDefinition=new)
-        if i % 2 == 0:
-            ecs.deregister_task_definition(taskDefinition=f"{family}:1")
-    return store
+    """n services snapshotted, then a bad deploy deregistering half their revisions."""
+    return snapshotted_then_bad_deploy(sim, n, tmp_path)
 
 
 def images(sim: Any, n: int) -> set[str]:

@@ -15,9 +15,8 @@ from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.pacing import TokenBucket
 from ecsundo_action.restore import RestoreOptions, restore
 from ecsundo_action.result import Verdict
-from ecsundo_action.snapshot import snapshot
-from ecsundo_action.stores import FileStore
 from simulator import Rules
+from tests.scenarios import snapshotted_then_bad_deploy
 
 
 def test_token_bucket_bursts_then_paces() -> None:
@@ -52,39 +51,6 @@ def test_simulator_throttles_like_ecs_and_adds_latency(sim: Any) -> None:
     assert [c.operation for c in sim.throttled] == ["ListClusters"]
 
 
-def _cluster_with_changes(sim: Any, tmp_path: Path, services: int) -> FileStore:
-    ecs = sim.client("ecs")
-    sim.create_cluster("big")
-    for i in range(services):
-        family = f"app{i:02d}"
-        sim.create_service(
-            "big",
-            family,
-            sim.register(
-                {
-                    "family": family,
-                    "containerDefinitions": [{"name": "app", "image": f"app:{i}", "memory": 64}],
-                }
-            ),
-            desired_count=1,
-        )
-    store = FileStore(tmp_path)
-    with EcsGateway(ecs, quotas=None) as gateway:
-        snapshot(gateway, store, "big")
-    for i in range(services):
-        family = f"app{i:02d}"
-        new = sim.register(
-            {
-                "family": family,
-                "containerDefinitions": [{"name": "app", "image": "bad", "memory": 64}],
-            }
-        )
-        ecs.update_service(cluster="big", service=family, taskDefinition=new)
-        ecs.deregister_task_definition(taskDefinition=f"{family}:1")
-    return store
-
-
-# Tight quotas so a small restore meets them: 12 re-registrations against a burst of 4.
 # Rates as ECS's (at most 20/s), bursts far smaller, so a dozen services meet them.
 TIGHT = {
     "RegisterTaskDefinition": (4, 5.0),
@@ -95,13 +61,13 @@ TIGHT = {
 
 
 def test_paced_restore_is_never_throttled(sim: Any, tmp_path: Path) -> None:
-    store = _cluster_with_changes(sim, tmp_path, 12)
+    store = snapshotted_then_bad_deploy(sim, 12, tmp_path, deregister_every=1)
     sim.rules = Rules(quotas=TIGHT)
     with EcsGateway(sim.client("ecs"), max_concurrency=8, quotas=TIGHT) as gateway:
         result = restore(
             gateway,
             store,
-            "big",
+            "prod",
             RestoreOptions(apply=ApplyOptions(poll_interval=0.05, timeout=30)),
         )
     assert result.verdict == Verdict.SUCCESS
@@ -111,14 +77,14 @@ def test_paced_restore_is_never_throttled(sim: Any, tmp_path: Path) -> None:
 def test_unpaced_restore_is_throttled_and_still_finishes_on_botocore_retries(
     sim: Any, tmp_path: Path
 ) -> None:
-    store = _cluster_with_changes(sim, tmp_path, 12)
+    store = snapshotted_then_bad_deploy(sim, 12, tmp_path, deregister_every=1)
     sim.rules = Rules(quotas=TIGHT)
     ecs = sim.client("ecs", config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
     with EcsGateway(ecs, max_concurrency=8, quotas=None) as gateway:
         result = restore(
             gateway,
             store,
-            "big",
+            "prod",
             RestoreOptions(apply=ApplyOptions(poll_interval=0.05, timeout=30)),
         )
     assert sim.throttled, "without pacing the same restore runs into the quotas"
