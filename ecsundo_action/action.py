@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .workflow import Runner
 
 MODES = ("snapshot", "restore", "rollback", "list", "guard")
+RECENT_MINUTES = 60  # rollback without `services`: services deployed this recently
 GUARD_STATE = "guard"  # the post step reads STATE_guard
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _TRUE, _FALSE = {"true", "True", "TRUE"}, {"false", "False", "FALSE"}
@@ -244,6 +245,8 @@ def run(inputs: Inputs, runner: Runner, environ: Mapping[str, str]) -> int:
                         gateway,
                         inputs.cluster,
                         RollbackOptions(
+                            # Unless services are named, only those the last deploy touched.
+                            changed_within_minutes=None if inputs.patterns else RECENT_MINUTES,
                             patterns=inputs.patterns,
                             dry_run=inputs.dry_run,
                             apply=apply,
@@ -275,6 +278,8 @@ def main(environ: Mapping[str, str] | None = None) -> int:
         inputs = read_inputs(core.get_input, environ)
     except EcsundoError as exc:
         return _fail(runner, "", exc)
+    except Exception as exc:  # never a traceback in the log
+        return _fail(runner, "", RuntimeError(f"internal error: {type(exc).__name__}: {exc}"))
     try:
         return run(inputs, runner, environ)
     except EcsundoError as exc:

@@ -82,6 +82,7 @@ class Applier:
         self._registrations: dict[str, Future[str | EcsundoError]] = {}
         self._lock = threading.Lock()
         self._started: dict[str, float] = {}
+        self._deployments: dict[str, str] = {}  # service ARN -> the deployment we started
 
     def _register(self, registration: Registration) -> str | EcsundoError:
         try:
@@ -98,11 +99,17 @@ class Applier:
         assert step.service_arn is not None and to is not None
         self._started[step.service_arn] = time.monotonic()
         try:
+            count_only = to == step.current and step.desired_count is not None
             service = self.gateway.update_service(
-                self.cluster_arn, step.service_arn, to, step.desired_count
+                self.cluster_arn, step.service_arn, None if count_only else to, step.desired_count
             )
         except EcsundoError as exc:
             return _failed(step, to, str(exc))
+        primary = next(
+            (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {}
+        )
+        if primary.get("id"):
+            self._deployments[step.service_arn] = primary["id"]
         racing = _racing_deployment(step, service)
         if racing:
             return _failed(
@@ -144,6 +151,7 @@ class Applier:
                 timeout=options.timeout,
                 interval=options.poll_interval,
                 started=self._started,
+                ours=self._deployments,
             )
             for step, result in zip(changing, updated, strict=True):
                 outcome = settled.get(step.service_arn or "")

@@ -132,8 +132,10 @@ class EcsGateway:
     def __enter__(self) -> EcsGateway:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        # On an error or Ctrl-C, queued work is dropped: no further change is started.
+        self._slow.shutdown(wait=True, cancel_futures=exc_type is not None)
+        self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -234,14 +236,14 @@ class EcsGateway:
         self,
         cluster_arn: str,
         service_arn: str,
-        task_definition: str,
+        task_definition: str | None,
         desired_count: int | None = None,
     ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {
-            "cluster": cluster_arn,
-            "service": service_arn,
-            "taskDefinition": task_definition,
-        }
+        """UpdateService; task_definition None changes only the desired count (so a service
+        still running a deregistered revision can be scaled without naming it)."""
+        kwargs: dict[str, Any] = {"cluster": cluster_arn, "service": service_arn}
+        if task_definition is not None:
+            kwargs["taskDefinition"] = task_definition
         if desired_count is not None:
             kwargs["desiredCount"] = desired_count
         answer = self._call(

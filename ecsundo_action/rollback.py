@@ -39,11 +39,34 @@ class Previous:
     source: str  # where the answer came from, for the report
 
 
+def _effective(arn: str, described: TaskDefinition | None) -> tuple[str, str, int]:
+    """(the ARN it stands for, family, revision): a re-registration stands for its original."""
+    original = described.tag(PROVENANCE_TAG) if described else None
+    stands_for = original or arn
+    family, revision = family_and_revision(stands_for)
+    return stands_for, family, revision
+
+
 def previous_from_history(
-    gateway: EcsGateway, cluster_arn: str, service: dict[str, Any]
+    gateway: EcsGateway,
+    cluster_arn: str,
+    service: dict[str, Any],
+    current_td: TaskDefinition | None = None,
 ) -> str | None:
-    """What ran before the current task definition, per ECS's deployment history."""
+    """What ran before the current task definition, per ECS's deployment history.
+
+    A later revision of the same family is never "before" (after a rollback from B to A,
+    the history's newest deployment has source B: rolling back again must not return to B),
+    and a re-registration counts as the revision it recreates.
+    """
     current = service["taskDefinition"]
+    original, family, revision = _effective(current, current_td)
+    same = {current, original}
+
+    def earlier(arn: str) -> bool:
+        their_family, their_revision = family_and_revision(arn)
+        return arn not in same and (their_family != family or their_revision < revision)
+
     briefs = gateway.list_service_deployments(cluster_arn, service["serviceArn"])
     if not briefs:
         return None
@@ -60,11 +83,11 @@ def previous_from_history(
     ]
     runs = gateway.describe_service_revisions(revisions)
     for deployment in deployments:
-        if runs.get(deployment.get("targetServiceRevision", {}).get("arn", "")) != current:
+        if runs.get(deployment.get("targetServiceRevision", {}).get("arn", "")) not in same:
             continue
         for source in deployment.get("sourceServiceRevisions", []):
             before = runs.get(source.get("arn", ""))
-            if before and before != current:
+            if before and earlier(before):
                 return before
     return None
 
@@ -177,14 +200,16 @@ def rollback(gateway: EcsGateway, cluster: str, options: RollbackOptions) -> Run
     history = True
     for service in acting:
         name = service["serviceName"]
+        current = gateway.describe_task_definition(service["taskDefinition"])
         if history:
             try:
-                arn = previous_from_history(gateway, where.arn, service)
-                previous[name] = Previous(arn, "deployment history")
-                continue
+                arn = previous_from_history(gateway, where.arn, service, current)
+                if arn:
+                    previous[name] = Previous(arn, "deployment history")
+                    continue
+                # History kept nothing earlier (it ages out): the revisions may still tell.
             except HistoryUnavailable:
                 history = False  # the same for every service: stop asking
-        current = gateway.describe_task_definition(service["taskDefinition"])
         before = previous_from_revisions(gateway, current) if current else None
         if before is not None:
             described[before.arn] = before

@@ -36,6 +36,8 @@ def new_snapshot_id(now: datetime | None = None) -> str:
 
 
 def check_snapshot_id(snapshot_id: str, what: str = "snapshot-id") -> str:
+    if snapshot_id == "latest":
+        raise InputError(f"{what} 'latest' is reserved: it names the newest snapshot")
     if not _ID.fullmatch(snapshot_id) or ".." in snapshot_id:
         raise InputError(
             f"{what} {snapshot_id[:80]!r} is not valid: expected up to 128 letters, digits, "
@@ -58,8 +60,8 @@ class Store(ABC):
         """The bytes at key, or None when there is nothing there."""
 
     @abstractmethod
-    def _ids(self, folder: str) -> list[str]:
-        """Snapshot ids stored under folder."""
+    def _ids(self, folder: str) -> list[tuple[float, str]]:
+        """(when it was stored, as a POSIX time; snapshot id) for each snapshot in folder."""
 
     @abstractmethod
     def location(self, key: str) -> str:
@@ -95,8 +97,10 @@ class Store(ABC):
         return document
 
     def list(self, cluster: Cluster) -> list[str]:
-        """Ids of the cluster's snapshots, oldest first."""
-        return sorted(i for i in self._ids(self.folder(cluster)) if _ID.fullmatch(i))
+        """Ids of the cluster's snapshots, oldest first: by when they were stored, not by
+        name (an explicit id such as before-v2 must not outrank a newer generated one)."""
+        stored = sorted(self._ids(self.folder(cluster)))
+        return [i for _, i in stored if _ID.fullmatch(i)]
 
     def latest(self, cluster: Cluster) -> doc.Document:
         ids = self.list(cluster)
@@ -147,11 +151,13 @@ class FileStore(Store):
         except OSError as exc:
             raise StoreError(f"cannot read {self.uri}/{key}: {exc.strerror or exc}") from None
 
-    def _ids(self, folder: str) -> list[str]:
+    def _ids(self, folder: str) -> list[tuple[float, str]]:
         path = self.root / folder
         if not path.is_dir():
             return []
-        return [p.stem for p in path.glob("*.json") if not p.name.startswith(".")]
+        return [
+            (p.stat().st_mtime, p.stem) for p in path.glob("*.json") if not p.name.startswith(".")
+        ]
 
 
 class S3Store(Store):
@@ -231,9 +237,9 @@ class S3Store(Store):
                 raise
             return answer["Body"].read()
 
-    def _ids(self, folder: str) -> list[str]:
+    def _ids(self, folder: str) -> list[tuple[float, str]]:
         prefix = self._object(folder) + "/"
-        ids: list[str] = []
+        ids: list[tuple[float, str]] = []
         with self._errors("list snapshots"):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=prefix, Delimiter="/"
@@ -242,14 +248,18 @@ class S3Store(Store):
                 for item in page.get("Contents", []):
                     name = item["Key"][len(prefix) :]
                     if name.endswith(".json"):
-                        ids.append(name.removesuffix(".json"))
+                        stored = item["LastModified"].timestamp()
+                        ids.append((stored, name.removesuffix(".json")))
         return ids
 
 
 def open_store(uri: str, what: str = "store") -> Store:
     """A store from its URI: file://DIR or s3://BUCKET/PREFIX[?kms-key-id=KEY]."""
     expected = "expected file://DIR or s3://BUCKET/PREFIX"
-    parts = urlsplit(uri.strip())
+    try:
+        parts = urlsplit(uri.strip())
+    except ValueError:  # e.g. an unclosed [ in the host
+        raise InputError(f"{what} {uri[:120]!r} is not valid: {expected}") from None
     if parts.scheme == "file":
         path = parts.netloc + parts.path
         if not path or parts.query or parts.fragment:

@@ -9,6 +9,7 @@ failure: ECS "finishing" is not the same as the restore succeeding.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,15 +27,29 @@ class Settled:
     message: str
 
 
-def judge(service: dict[str, Any], target: str) -> tuple[bool, str] | None:
-    """(ok, message) once a described service has settled for target; None while rolling."""
+# DescribeServices is eventually consistent: just after UpdateService it may still show the
+# old task definition. Until our deployment shows up, or this long has passed, that is a
+# stale read, not a rollback.
+STALE_READ_GRACE = 5.0
+
+
+def judge(
+    service: dict[str, Any], target: str, ours: str | None = None, elapsed: float = math.inf
+) -> tuple[bool, str] | None:
+    """(ok, message) once a described service has settled for target; None while rolling.
+
+    ours is the id of the deployment our UpdateService started, elapsed the seconds since.
+    """
     now_on = service.get("taskDefinition")
+    deployments = service.get("deployments", [])
     if now_on != target:
+        seen_ours = any(d.get("id") == ours for d in deployments)
+        if not seen_ours and elapsed < STALE_READ_GRACE:
+            return None
         return False, (
             f"service is on {short_name(now_on or '?')}, not {short_name(target)} "
             "(rolled back by the deployment circuit breaker, or deployed over)"
         )
-    deployments = service.get("deployments", [])
     primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
     if primary is None or primary.get("taskDefinition") != target:
         return None
@@ -59,6 +74,7 @@ def wait_for(
     timeout: float,
     interval: float,
     started: Mapping[str, float] | None = None,
+    ours: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Settled]:
@@ -90,7 +106,7 @@ def wait_for(
         for service in found:
             arn = service["serviceArn"]
             last_seen[arn] = service
-            verdict = judge(service, pending[arn])
+            verdict = judge(service, pending[arn], (ours or {}).get(arn), since(arn))
             if verdict is not None:
                 settled[arn] = Settled(verdict[0], since(arn), verdict[1])
                 del pending[arn]

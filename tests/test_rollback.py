@@ -153,6 +153,18 @@ def test_history_names_what_ran_before_the_current_deployment() -> None:
         {"services": [service], "failures": []},
         {"cluster": CLUSTER_ARN, "services": ["web"]},
     )
+    stub.add_response(  # the current revision: is it a re-registration of another?
+        "describe_task_definition",
+        {
+            "taskDefinition": {
+                "taskDefinitionArn": td("web:9"),
+                "status": "ACTIVE",
+                **body("web", "9"),
+            },
+            "tags": [],
+        },
+        {"taskDefinition": td("web:9"), "include": ["TAGS"]},
+    )
     stub.add_response(
         "list_service_deployments",
         {
@@ -262,3 +274,45 @@ def test_history_names_what_ran_before_the_current_deployment() -> None:
         Status.SUCCESS,
     )
     assert "deployment history" in web.message
+
+
+class History:
+    """Just the history calls, as ECS answers them after a rollback from web:9 to web:5."""
+
+    def list_service_deployments(self, cluster: str, service: str) -> list[dict[str, Any]]:
+        return [
+            {"serviceDeploymentArn": "d/rollback"},
+            {"serviceDeploymentArn": "d/bad"},
+            {"serviceDeploymentArn": "d/good"},
+        ]
+
+    def describe_service_deployments(self, arns: list[str]) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        return [
+            {
+                "createdAt": now,
+                "targetServiceRevision": {"arn": "r/5b"},
+                "sourceServiceRevisions": [{"arn": "r/9"}],
+            },  # ecsundo's rollback: 9 -> 5
+            {
+                "createdAt": now - timedelta(hours=1),
+                "targetServiceRevision": {"arn": "r/9"},
+                "sourceServiceRevisions": [{"arn": "r/5"}],
+            },  # the bad deploy: 5 -> 9
+            {
+                "createdAt": now - timedelta(days=2),
+                "targetServiceRevision": {"arn": "r/5"},
+                "sourceServiceRevisions": [{"arn": "r/4"}],
+            },  # the good deploy: 4 -> 5
+        ]
+
+    def describe_service_revisions(self, arns: list[str]) -> dict[str, str]:
+        return {"r/5b": td("web:5"), "r/9": td("web:9"), "r/5": td("web:5"), "r/4": td("web:4")}
+
+
+def test_rolling_back_again_with_history_steps_back_not_forward() -> None:
+    from ecsundo_action.rollback import previous_from_history
+
+    service = {"taskDefinition": td("web:5"), "serviceArn": SERVICE_ARN}
+    # The newest deployment's source is web:9, the bad one: never "before" web:5.
+    assert previous_from_history(History(), CLUSTER_ARN, service) == td("web:4")  # type: ignore[arg-type]

@@ -70,10 +70,10 @@ def test_file_store_round_trip_owner_only_and_never_overwrites(tmp_path: Path) -
 def test_latest_is_the_newest_of_that_cluster_only(tmp_path: Path) -> None:
     store = FileStore(tmp_path)
     other = Cluster("staging", PROD.arn.replace("prod", "staging"), PROD.account_id, PROD.region)
-    old = make(snapshot_id="20260101T000000000Z-aaaaaa")
-    new = make(snapshot_id="20260102T000000000Z-bbbbbb")
-    store.put(PROD, new)
+    old = make(snapshot_id="20260102T000000000Z-bbbbbb")
+    new = make(snapshot_id="before-v2")  # an explicit id: newest by time, not by name
     store.put(PROD, old)
+    store.put(PROD, new)
     store.put(other, make(other, snapshot_id="20270101T000000000Z-cccccc"))
     assert store.list(PROD) == [old["id"], new["id"]]
     assert store.latest(PROD)["id"] == new["id"]
@@ -82,7 +82,7 @@ def test_latest_is_the_newest_of_that_cluster_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad_id", ["../etc/passwd", "a/b", "..", ".hidden", "x" * 129, "a b", "", "id\n", "é"]
+    "bad_id", ["../etc/passwd", "a/b", "..", ".hidden", "x" * 129, "a b", "", "id\n", "é", "latest"]
 )
 def test_ids_with_traversal_or_odd_characters_are_refused(tmp_path: Path, bad_id: str) -> None:
     with pytest.raises(InputError, match="snapshot-id"):
@@ -186,6 +186,8 @@ def test_document_of_another_cluster_is_refused(tmp_path: Path) -> None:
         "s3://bucket/p?sse=no",
         "ftp://host/x",
         "s3://ab",
+        "s3://[bucket/x",
+        "file://[x",
     ],
 )
 def test_unsupported_store_uris_are_refused(uri: str) -> None:
