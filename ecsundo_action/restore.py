@@ -17,7 +17,7 @@ from . import document as doc
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results, in_plan_order
 from .errors import EcsundoError
-from .facts import facts_for, target_facts
+from .facts import facts_for
 from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step, TargetFacts, missing_step, plan_step
 from .resources import Cluster
@@ -93,7 +93,7 @@ def plan_restore(
     return plan
 
 
-def _apply_as_facts_arrive(
+def _as_facts_arrive(
     gateway: EcsGateway,
     document: doc.Document,
     chosen: list[str],
@@ -101,11 +101,12 @@ def _apply_as_facts_arrive(
     bodies: dict[str, Any],
     options: RestoreOptions,
 ) -> tuple[Plan, list[ServiceResult]]:
-    """Plan each service the moment its target's facts are in, and start it at once.
+    """Plan each service the moment its target's facts are in, and (unless this is a dry
+    run) start it at once.
 
-    The same pure plan_service decides each step as plan_restore would; only the timing
-    differs: the first re-registration starts while other targets are still being
-    described, so RegisterTaskDefinition's slow quota is never left idle.
+    The same pure plan_service decides each step as plan_restore would, for a dry run and
+    a real one alike; only the timing differs: the first re-registration starts while other
+    targets are still being described, so RegisterTaskDefinition's slow quota never idles.
     """
     records = {s["name"]: s for s in document["services"]}
     applier = Applier(gateway, document["cluster"]["arn"], options.apply)
@@ -117,7 +118,8 @@ def _apply_as_facts_arrive(
         step, registration = plan_service(
             document, records[name], current.get(name), found, options.restore_desired_count
         )
-        return step, registration, applier.start(step, registration) if step.changes else None
+        go = step.changes and not options.dry_run
+        return step, registration, applier.start(step, registration) if go else None
 
     started = {
         # Planning a step and starting it is quick: done in the thread that got its facts.
@@ -149,8 +151,9 @@ def _apply_as_facts_arrive(
             plan.registrations.setdefault(registration.original, registration)
         if running is not None:
             updated.append(running.result())
-    changing = plan.changing
-    return plan, in_plan_order(plan, applier.finish(changing, updated))
+    if options.dry_run:
+        return plan, dry_run_results(plan)
+    return plan, in_plan_order(plan, applier.finish(plan.changing, updated))
 
 
 def _done(value: Any) -> Future[Any]:
@@ -179,18 +182,9 @@ def restore(gateway: EcsGateway, store: Store, cluster: str, options: RestoreOpt
         for name, service in current.items()
         if service["taskDefinition"] != recorded[name]
     }
-    if options.dry_run:
-        facts = target_facts(gateway, bodies) if bodies else {}
-        plan = plan_restore(
-            document, chosen, current, facts, restore_desired_count=options.restore_desired_count
-        )
-        services = dry_run_results(plan)
-    else:
-        if bodies:
-            options.apply.progress(
-                f"Restore the {len(bodies)} task definitions services are not on"
-            )
-        plan, services = _apply_as_facts_arrive(gateway, document, chosen, current, bodies, options)
+    if bodies and not options.dry_run:
+        options.apply.progress(f"Restore the {len(bodies)} task definitions services are not on")
+    plan, services = _as_facts_arrive(gateway, document, chosen, current, bodies, options)
     result = RunResult(
         "restore",
         where.name,

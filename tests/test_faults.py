@@ -131,3 +131,17 @@ def test_a_deploy_racing_the_restore_is_reported(sim: Any, tmp_path: Path) -> No
     assert "another deploy (to svc001:" in rows["svc001"].message
     assert all(rows[n].status == Status.SUCCESS for n in ("svc000", "svc002", "svc003"))
     assert result.verdict == Verdict.PARTIAL and not result.ok
+
+
+def test_a_target_that_cannot_be_read_is_skipped_not_fatal_in_a_dry_run_too(
+    sim: Any, tmp_path: Path
+) -> None:
+    store = seed(sim, 4, tmp_path)
+    once = Config(retries={"mode": "standard", "total_max_attempts": 1})
+    for dry_run in (True, False):
+        sim.rules = Rules(outage_after=("DescribeTaskDefinition", 1))
+        with EcsGateway(sim.client("ecs", config=once), quotas=None) as gateway:
+            result = restore(gateway, store, "prod", RestoreOptions(dry_run=dry_run, apply=FAST))
+        rows = [s for s in result.services if s.message.startswith("not restored: ")]
+        assert len(result.services) == 4 and len(rows) >= 3, [s.message for s in result.services]
+        assert all(s.status == Status.FAILED for s in rows)
