@@ -79,6 +79,12 @@ class Plan:
     def changing(self) -> list[Step]:
         return [s for s in self.steps if s.changes]
 
+    def add(self, step: Step, registration: Registration | None = None) -> None:
+        """Append a step; a registration it needs is kept once per original."""
+        self.steps.append(step)
+        if registration is not None:
+            self.registrations.setdefault(registration.original, registration)
+
 
 def plan_step(
     service: dict[str, Any],

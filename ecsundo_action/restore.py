@@ -87,9 +87,7 @@ def plan_restore(
             facts.get(record["taskDefinition"], ACTIVE),
             restore_desired_count,
         )
-        plan.steps.append(step)
-        if registration:
-            plan.registrations.setdefault(registration.original, registration)
+        plan.add(step, registration)
     return plan
 
 
@@ -146,9 +144,7 @@ def _as_facts_arrive(
                 reason=f"not restored: {exc}",
             )
             registration = running = None
-        plan.steps.append(step)
-        if registration:
-            plan.registrations.setdefault(registration.original, registration)
+        plan.add(step, registration)
         if running is not None:
             updated.append(running.result())
     if options.dry_run:

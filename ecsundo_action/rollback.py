@@ -140,7 +140,7 @@ def plan_rollback(
     for service in services:
         name = service["serviceName"]
         if name in left_alone:
-            plan.steps.append(
+            plan.add(
                 Step(
                     name,
                     service["serviceArn"],
@@ -153,7 +153,7 @@ def plan_rollback(
             continue
         found = previous[name]
         if found.arn is None:
-            plan.steps.append(
+            plan.add(
                 Step(
                     name,
                     service["serviceArn"],
@@ -172,9 +172,8 @@ def plan_rollback(
             can_register=kept is not None,
             why=f"previous per {found.source}",
         )
-        plan.steps.append(step)
-        if step.action == Action.REREGISTER and kept is not None:
-            plan.registrations[found.arn] = Registration(found.arn, kept.body, kept.tags)
+        needs = step.action == Action.REREGISTER and kept is not None
+        plan.add(step, Registration(found.arn, kept.body, kept.tags) if needs else None)
     return plan
 
 
