@@ -28,10 +28,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ecsundo_action.apply import ApplyOptions
+from ecsundo_action.engine import execute
 from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.restore import RestoreOptions, restore
-from ecsundo_action.snapshot import snapshot
+from ecsundo_action.request import Mode, Request
 from ecsundo_action.stores import FileStore
 from simulator import Rules, Simulator
 from simulator.rules import ECS_QUOTAS
@@ -133,10 +132,10 @@ def bench_snapshot(
     start = measured(sim, latency)
     throttled = len(sim.throttled)
     began = time.monotonic()
-    with EcsGateway(sim.client("ecs"), max_concurrency=concurrency) as gateway:
-        taken = snapshot(gateway, store, CLUSTER)
+    request = Request(Mode.SNAPSHOT, CLUSTER, store=store.uri, max_concurrency=concurrency)
+    taken = execute(request, gateway=EcsGateway(sim.client("ecs")), environ={})
     seconds = time.monotonic() - began
-    assert len(taken.document["services"]) == n
+    assert len(taken.services) == n
     calls = ecs_calls(sim, start)
     pages = math.ceil(n / 100)
     # DescribeClusters, ListServices pages, DescribeServices, DescribeTaskDefinition, the put.
@@ -152,8 +151,15 @@ def bench_restore(
     start = measured(sim, latency)
     throttled = len(sim.throttled)
     began = time.monotonic()
-    with EcsGateway(sim.client("ecs"), max_concurrency=concurrency) as gateway:
-        result = restore(gateway, store, CLUSTER, RestoreOptions(apply=ApplyOptions(wait=False)))
+    request = Request(
+        Mode.RESTORE,
+        CLUSTER,
+        snapshot_id="latest",
+        store=store.uri,
+        wait=False,
+        max_concurrency=concurrency,
+    )
+    result = execute(request, gateway=EcsGateway(sim.client("ecs")), environ={})
     seconds = time.monotonic() - began
     calls = ecs_calls(sim, start)
     # DescribeClusters, DescribeServices, DescribeTaskDefinition, [list + describe for reuse],
@@ -179,15 +185,15 @@ def bench_ecs_deploy(
     failed = 0
     began = time.monotonic()
     env = {**os.environ, **sim.env}
-    for service in snapshot_doc["services"]:
+    for service in snapshot_doc.services:
         proc = subprocess.run(
             [
                 str(ecs_deploy),
                 "deploy",
                 CLUSTER,
-                service["name"],
+                service.name,
                 "--task",
-                service["taskDefinition"],
+                service.task_definition,
                 "--timeout",
                 "-1",
             ],

@@ -1,8 +1,8 @@
 """Carry out a Plan: re-register what must be, update services, wait, report.
 
-Shared by restore and rollback. Re-registrations go first (each original once, however
-many services need it); a service whose re-registration failed is not updated. Every
-service ends with exactly one ServiceResult, whatever failed around it.
+Shared by restore and rollback. Each original is re-registered once, however many services
+need it, and a service whose re-registration failed is not updated. Every step of the plan
+ends with exactly one ServiceResult, whatever failed around it.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
-from .errors import EcsundoError
+from .errors import AwsError, EcsundoError
 from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step
-from .resources import short_name
+from .report import plural
+from .resources import Service, short_name
 from .result import ServiceResult, Status
-from .wait import wait_for
+from .wait import Settled, wait_for
+from .work import Work
 
 
 def _quiet(_: str) -> None:
@@ -36,177 +36,186 @@ class ApplyOptions:
     progress: Callable[[str], None] = _quiet
 
 
-def dry_run_results(plan: Plan) -> list[ServiceResult]:
-    return [_unchanged_or(step, Status.PLANNED) for step in plan.steps]
+@dataclass(frozen=True)
+class Updated:
+    """What an accepted UpdateService left behind."""
+
+    to: str
+    deployment: str | None  # the id of the deployment it started
+    at: float  # when it was sent (monotonic seconds)
+    racing: str | None  # the task definition of a deploy that began after we read the service
 
 
-def _unchanged_or(step: Step, status: Status) -> ServiceResult:
+def planned(step: Step, dry_run: bool) -> ServiceResult:
+    """The row of a step that is not (or not yet) carried out."""
     if step.action == Action.UNCHANGED:
-        return ServiceResult(
-            step.service,
-            str(step.action),
-            step.current,
-            step.target,
-            Status.UNCHANGED,
-            0.0,
-            step.reason,
-        )
+        return ServiceResult.of(step, Status.UNCHANGED)
     if step.action == Action.MISSING:
-        return ServiceResult(
-            step.service, str(step.action), None, step.target, Status.MISSING, 0.0, step.reason
-        )
+        return ServiceResult.of(step, Status.MISSING)
     if step.action == Action.SKIP:
-        return ServiceResult(
-            step.service,
-            str(step.action),
-            step.current,
-            step.target,
-            Status.FAILED,
-            0.0,
-            step.reason,
-        )
-    return ServiceResult(
-        step.service, str(step.action), step.current, step.target, status, 0.0, step.reason
-    )
+        return ServiceResult.of(step, Status.FAILED)
+    return ServiceResult.of(step, Status.PLANNED if dry_run else Status.FAILED)
+
+
+def dry_run_results(plan: Plan) -> list[ServiceResult]:
+    return [planned(step, dry_run=True) for step in plan.steps]
 
 
 class Applier:
-    """Carries out steps as they come: each original re-registered once, on the slow lane,
-    however many services need it; each service updated as soon as its target exists.
+    """Carries out the steps of one plan as they are started, then reports them all.
 
-    start() may be called from any thread while others run; finish() waits and reports.
+    start(step) begins a changing step at once: UpdateService on the pool, or, when its
+    target must be registered again, the registration (once per original) and then the
+    update, both on the registration lane. finish() waits for every rollout and returns
+    one result per step of the plan, in the plan's order.
     """
 
-    def __init__(self, gateway: EcsGateway, cluster_arn: str, options: ApplyOptions) -> None:
-        self.gateway, self.cluster_arn, self.options = gateway, cluster_arn, options
-        self._registrations: dict[str, Future[str | EcsundoError]] = {}
+    def __init__(self, gateway: EcsGateway, work: Work, plan: Plan, options: ApplyOptions) -> None:
+        self.gateway, self.work, self.plan, self.options = gateway, work, plan, options
+        self._started: list[tuple[Step, Future[Updated]]] = []
+        self._registered: dict[str, Future[str]] = {}  # original ARN -> the new ARN
         self._lock = threading.Lock()
-        self._started: dict[str, float] = {}
-        self._deployments: dict[str, str] = {}  # service ARN -> the deployment we started
 
-    def _register(self, registration: Registration) -> str | EcsundoError:
-        try:
-            registered = self.gateway.register_task_definition(
-                registration.body, registration.request_tags()
-            )
-        except EcsundoError as exc:
-            return exc
-        return registered.arn
-
-    def _update(self, step: Step, to: str | EcsundoError | None) -> ServiceResult:
-        if isinstance(to, EcsundoError):
-            return _failed(step, step.target, f"not updated: {to}")
-        assert step.service_arn is not None and to is not None
-        self._started[step.service_arn] = time.monotonic()
-        try:
-            count_only = to == step.current and step.desired_count is not None
-            service = self.gateway.update_service(
-                self.cluster_arn, step.service_arn, None if count_only else to, step.desired_count
-            )
-        except EcsundoError as exc:
-            return _failed(step, to, str(exc))
-        primary = next(
-            (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {}
-        )
-        if primary.get("id"):
-            self._deployments[step.service_arn] = primary["id"]
-        racing = _racing_deployment(step, service)
-        if racing:
-            return _failed(
-                step,
-                to,
-                f"another deploy (to {short_name(racing)}) started after ecsundo read this "
-                f"service; ecsundo's update went over it: check the service, then rerun",
-            )
-        return ServiceResult(
-            step.service, str(step.action), step.current, to, Status.UPDATED, 0.0, step.reason
-        )
-
-    def start(self, step: Step, registration: Registration | None = None) -> Future[ServiceResult]:
-        """Begin one step: UpdateService, after re-registering its target if it needs that."""
+    def start(self, step: Step) -> None:
+        assert step.changes and step.target is not None
         if step.action != Action.REREGISTER:
-            return self.gateway.submit(self._update, step, step.target)
-        assert registration is not None and step.target is not None
-        with self._lock:
-            registered = self._registrations.get(step.target)
-            if registered is None:
-                registered = self.gateway.submit(self._register, registration, slow=True)
-                self._registrations[step.target] = registered
-        return self.gateway.then(registered, partial(self._update, step))
-
-    def finish(self, changing: list[Step], updated: list[ServiceResult]) -> list[ServiceResult]:
-        """Wait, in one loop, for every updated service to settle; fill in the results."""
-        options = self.options
-        waiting = {
-            step.service_arn: result.to
-            for step, result in zip(changing, updated, strict=True)
-            if result.status == Status.UPDATED and step.service_arn and result.to
-        }
-        if options.wait and waiting:
-            options.progress(f"Wait for {len(waiting)} rollouts")
-            settled = wait_for(
-                self.gateway,
-                self.cluster_arn,
-                waiting,
-                timeout=options.timeout,
-                interval=options.poll_interval,
-                started=self._started,
-                ours=self._deployments,
-            )
-            for step, result in zip(changing, updated, strict=True):
-                outcome = settled.get(step.service_arn or "")
-                if outcome is not None:
-                    result.status = Status.SUCCESS if outcome.ok else Status.FAILED
-                    result.seconds = outcome.seconds
-                    # A failure leads with what went wrong; a success with what was done.
-                    parts = (step.reason, outcome.message)
-                    result.message = _join(*(parts if outcome.ok else parts[::-1]))
+            future = self.work.submit(self._update, step, step.target)
         else:
-            for result in updated:
-                if result.status == Status.UPDATED:
-                    result.message = _join(result.message, "not waited for")
-        return updated
+            registered = self._registration(self.plan.registrations[step.target])
+            if registered.done():
+                future = self.work.submit(self._update_after, step, registered)
+            else:  # queued behind its registration, which has already been queued
+                future = self.work.queue(self._update_after, step, registered)
+        with self._lock:
+            self._started.append((step, future))
+
+    def _registration(self, registration: Registration) -> Future[str]:
+        with self._lock:
+            future = self._registered.get(registration.original)
+            if future is None:
+                future = self.work.queue(self._register, registration)
+                self._registered[registration.original] = future
+            return future
+
+    def _register(self, registration: Registration) -> str:
+        return self.gateway.register_task_definition(
+            registration.body, registration.request_tags()
+        ).arn
+
+    def _update_after(self, step: Step, registered: Future[str]) -> Updated:
+        try:
+            to = registered.result()
+        except EcsundoError as exc:
+            raise AwsError(f"not updated: {exc}") from exc
+        return self._update(step, to)
+
+    def _update(self, step: Step, to: str) -> Updated:
+        assert step.service_arn is not None
+        at = time.monotonic()
+        count_only = to == step.current and step.desired_count is not None
+        service = self.gateway.update_service(
+            self.plan.cluster_arn, step.service_arn, None if count_only else to, step.desired_count
+        )
+        primary = service.primary
+        return Updated(to, primary.id if primary else None, at, _racing_deployment(step, service))
+
+    def finish(self) -> list[ServiceResult]:
+        """Wait, in one loop, for every updated service to settle; one result per step."""
+        with self._lock:
+            started = list(self._started)
+        rows: dict[str, ServiceResult] = {}
+        updated: dict[str, tuple[Step, Updated]] = {}  # service ARN -> ...
+        for step, future in started:
+            try:
+                done = future.result()
+            except EcsundoError as exc:
+                rows[step.service] = ServiceResult.of(step, Status.FAILED, message=str(exc))
+                continue
+            except Exception as exc:  # a bug must cost one row, never the whole report
+                rows[step.service] = ServiceResult.of(
+                    step, Status.FAILED, message=f"internal error: {type(exc).__name__}: {exc}"
+                )
+                continue
+            if done.racing:
+                rows[step.service] = ServiceResult.of(
+                    step,
+                    Status.FAILED,
+                    to=done.to,
+                    changed=True,
+                    message=f"another deploy (to {short_name(done.racing)}) started after "
+                    "ecsundo read this service; ecsundo's update went over it: check the "
+                    "service, then rerun",
+                )
+            else:
+                updated[step.service_arn or ""] = (step, done)
+        settled = self._wait(updated) if self.options.wait and updated else {}
+        for arn, (step, done) in updated.items():
+            outcome = settled.get(arn)
+            if outcome is None:
+                rows[step.service] = ServiceResult.of(
+                    step,
+                    Status.UPDATED,
+                    to=done.to,
+                    changed=True,
+                    message=_join(step.reason, "not waited for"),
+                )
+                continue
+            # A failure leads with what went wrong; a success with what was done.
+            parts = (step.reason, outcome.message)
+            rows[step.service] = ServiceResult.of(
+                step,
+                Status.SUCCESS if outcome.ok else Status.FAILED,
+                to=done.to,
+                seconds=outcome.seconds,
+                changed=True,
+                message=_join(*(parts if outcome.ok else parts[::-1])),
+            )
+        return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
+
+    def _wait(self, updated: dict[str, tuple[Step, Updated]]) -> dict[str, Settled]:
+        self.options.progress(f"Wait for {plural(len(updated), 'rollout')}")
+        return wait_for(
+            self.gateway,
+            self.work,
+            self.plan.cluster_arn,
+            {arn: done.to for arn, (_, done) in updated.items()},
+            timeout=self.options.timeout,
+            interval=self.options.poll_interval,
+            started={arn: done.at for arn, (_, done) in updated.items()},
+            ours={arn: done.deployment for arn, (_, done) in updated.items() if done.deployment},
+        )
 
 
-def apply_plan(gateway: EcsGateway, plan: Plan, options: ApplyOptions) -> list[ServiceResult]:
-    """Carry out a whole plan: one ServiceResult per step, in the plan's order."""
+def apply_plan(
+    gateway: EcsGateway, work: Work, plan: Plan, options: ApplyOptions
+) -> list[ServiceResult]:
+    """Carry out a whole plan decided beforehand: re-registrations first, since
+    RegisterTaskDefinition's quota (1/s) bounds a restore."""
     changing = plan.changing
     if changing:
-        needed = {s.target for s in changing if s.action == Action.REREGISTER}
-        first = f" ({len(needed)} task definitions re-registered first)" if needed else ""
-        options.progress(f"Update {len(changing)} services{first}")
-    applier = Applier(gateway, plan.cluster_arn, options)
-    # Re-registrations start first: RegisterTaskDefinition's quota (1/s) bounds a restore.
-    ordered = sorted(changing, key=lambda s: s.action != Action.REREGISTER)
-    futures = {
-        step.service: applier.start(step, plan.registrations.get(step.target or ""))
-        for step in ordered
-    }
-    return in_plan_order(
-        plan, applier.finish(changing, [futures[s.service].result() for s in changing])
-    )
+        options.progress(_update_title(changing))
+    applier = Applier(gateway, work, plan, options)
+    for step in sorted(changing, key=lambda s: s.action != Action.REREGISTER):
+        applier.start(step)
+    return applier.finish()
 
 
-def in_plan_order(plan: Plan, updated: list[ServiceResult]) -> list[ServiceResult]:
-    """One result per step of the plan: the changing steps' from updated, in their order."""
-    done = dict(zip((s.service for s in plan.changing), updated, strict=True))
-    return [done.get(s.service) or _unchanged_or(s, Status.FAILED) for s in plan.steps]
+def _update_title(changing: list[Step]) -> str:
+    needed = len({s.target for s in changing if s.action == Action.REREGISTER})
+    title = f"Update {plural(len(changing), 'service')}"
+    if needed:
+        title += f" ({plural(needed, 'task definition')} re-registered first)"
+    return title
 
 
-def _racing_deployment(step: Step, service: dict[str, Any]) -> str | None:
+def _racing_deployment(step: Step, service: Service) -> str | None:
     """The task definition of a deployment that began between reading and updating."""
     if not step.seen:
         return None
-    for deployment in service.get("deployments", []):
-        if deployment.get("status") != "PRIMARY" and deployment.get("id") not in step.seen:
-            return deployment.get("taskDefinition") or "?"
+    for deployment in service.deployments:
+        if deployment.status != "PRIMARY" and deployment.id not in step.seen:
+            return deployment.task_definition or "?"
     return None
-
-
-def _failed(step: Step, to: str | None, message: str) -> ServiceResult:
-    return ServiceResult(
-        step.service, str(step.action), step.current, to, Status.FAILED, 0.0, message
-    )
 
 
 def _join(*parts: str) -> str:

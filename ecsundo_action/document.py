@@ -1,14 +1,19 @@
-"""Snapshot documents: canonical form, checksum and schema checks.
+"""Snapshot documents: typed records, canonical JSON, checksum and schema checks.
 
-A document is plain JSON (see schema/snapshot-v1.json). It is validated and checksummed
-when written and again when read, and a document read back must belong to the cluster,
-region and account asked for; anything else is refused with a one-line reason.
+On disk a snapshot is plain JSON (see schema/snapshot-v1.json). It is validated and
+checksummed when written and again when read; in memory it is a frozen `Snapshot` whose
+fields mirror the schema, so no code reads a document by string keys. A document read back
+must belong to the cluster, region and account asked for; anything else is refused with a
+one-line reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,6 +24,128 @@ from .resources import Cluster
 SCHEMA_VERSION = 1
 
 Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    """One service as the snapshot saw it."""
+
+    name: str
+    arn: str
+    task_definition: str
+    desired_count: int
+    scheduling_strategy: str = "REPLICA"
+    launch_type: str | None = None
+    capacity_provider_strategy: tuple[Mapping[str, Any], ...] = ()
+
+    def to_json(self) -> Document:
+        record: Document = {
+            "name": self.name,
+            "arn": self.arn,
+            "taskDefinition": self.task_definition,
+            "desiredCount": self.desired_count,
+            "schedulingStrategy": self.scheduling_strategy,
+        }
+        if self.capacity_provider_strategy:
+            record["capacityProviderStrategy"] = [dict(s) for s in self.capacity_provider_strategy]
+        elif self.launch_type:
+            record["launchType"] = self.launch_type
+        return record
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> ServiceRecord:
+        return cls(
+            name=record["name"],
+            arn=record["arn"],
+            task_definition=record["taskDefinition"],
+            desired_count=record["desiredCount"],
+            scheduling_strategy=record["schedulingStrategy"],
+            launch_type=record.get("launchType"),
+            capacity_provider_strategy=tuple(record.get("capacityProviderStrategy", ())),
+        )
+
+
+@dataclass(frozen=True)
+class KeptTaskDefinition:
+    """A task definition's registerable body and tags, enough to register it again."""
+
+    status: str
+    body: dict[str, Any]
+    tags: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> Document:
+        return {"status": self.status, "body": self.body, "tags": self.tags}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What every selected service of one cluster ran, with the bodies to recreate it."""
+
+    id: str
+    created_at: str  # ISO 8601, UTC, milliseconds: 2026-11-27T16:26:00.123Z
+    tool: str
+    cluster: Cluster
+    services: tuple[ServiceRecord, ...]
+    task_definitions: Mapping[str, KeptTaskDefinition]
+    selection: tuple[str, ...] | None = None  # the patterns it was limited to, if any
+    github: Mapping[str, str] | None = None  # where it was taken, inside GitHub Actions
+
+    @property
+    def taken_at(self) -> datetime:
+        return datetime.strptime(self.created_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+    def service(self, name: str) -> ServiceRecord | None:
+        return next((s for s in self.services if s.name == name), None)
+
+    def kept(self, arn: str) -> KeptTaskDefinition:
+        return self.task_definitions[arn]
+
+    def to_json(self) -> Document:
+        """The sealed document (checksum added, schema checked) the store writes."""
+        document: Document = {
+            "schemaVersion": SCHEMA_VERSION,
+            "id": self.id,
+            "createdAt": self.created_at,
+            "tool": self.tool,
+            "cluster": {"name": self.cluster.name, "arn": self.cluster.arn},
+            "region": self.cluster.region,
+            "accountId": self.cluster.account_id,
+            "services": [s.to_json() for s in self.services],
+            "taskDefinitions": {arn: td.to_json() for arn, td in self.task_definitions.items()},
+        }
+        if self.selection:
+            document["selection"] = list(self.selection)
+        if self.github:
+            document["github"] = dict(self.github)
+        return seal(document)
+
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> Snapshot:
+        """From a document loads() has verified."""
+        return cls(
+            id=document["id"],
+            created_at=document["createdAt"],
+            tool=document["tool"],
+            cluster=Cluster(
+                document["cluster"]["name"],
+                document["cluster"]["arn"],
+                document["accountId"],
+                document["region"],
+            ),
+            services=tuple(ServiceRecord.from_json(s) for s in document["services"]),
+            task_definitions={
+                arn: KeptTaskDefinition(td["status"], td["body"], td["tags"])
+                for arn, td in document["taskDefinitions"].items()
+            },
+            selection=tuple(document["selection"]) if "selection" in document else None,
+            github=document.get("github"),
+        )
+
+
+def timestamp(now: datetime) -> str:
+    """createdAt's form: UTC, milliseconds, Z."""
+    now = now.astimezone(UTC)
+    return f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z"
 
 
 @cache
@@ -64,7 +191,7 @@ def dumps(document: Document) -> bytes:
     return json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n"
 
 
-def loads(data: bytes, source: str) -> Document:
+def loads(data: bytes, source: str) -> Snapshot:
     """Parse and verify a stored document; refuse anything not exactly as written."""
     try:
         document = json.loads(data)
@@ -85,12 +212,12 @@ def loads(data: bytes, source: str) -> Document:
     problem = _schema_problem(document)
     if problem:
         raise SnapshotRefused(f"snapshot {source} does not match the schema at {problem}")
-    return document
+    return Snapshot.from_json(document)
 
 
-def check_owner(document: Document, cluster: Cluster, source: str) -> None:
-    """Refuse a document taken of another cluster, region or account."""
-    theirs = (document["cluster"]["name"], document["region"], document["accountId"])
+def check_owner(snapshot: Snapshot, cluster: Cluster, source: str) -> None:
+    """Refuse a snapshot taken of another cluster, region or account."""
+    theirs = (snapshot.cluster.name, snapshot.cluster.region, snapshot.cluster.account_id)
     ours = (cluster.name, cluster.region, cluster.account_id)
     for what, their, our in zip(("cluster", "region", "account"), theirs, ours, strict=True):
         if their != our:

@@ -26,3 +26,12 @@ class StoreError(EcsundoError):
 
 class AwsError(EcsundoError):
     """An AWS call failed; the message says what was being done."""
+
+
+def reason(exc: BaseException) -> str:
+    """One line for any error: ours as they are, anything else named as internal."""
+    if isinstance(exc, EcsundoError):
+        text = str(exc)
+    else:
+        text = f"internal error: {type(exc).__name__}: {exc}"
+    return " ".join(text.split()) or type(exc).__name__

@@ -31,37 +31,21 @@ def find_reregistration(gateway: EcsGateway, original: str, body: Mapping[str, A
     return None
 
 
-_UNKNOWN: Any = object()
+def facts_for(gateway: EcsGateway, arn: str, body: Mapping[str, Any] | None) -> TargetFacts:
+    """Facts for one target, described now; body is the one a re-registration must carry."""
+    return facts_of(gateway, arn, gateway.describe_task_definition(arn), body)
 
 
-def facts_for(
+def facts_of(
     gateway: EcsGateway,
     arn: str,
-    body: Mapping[str, Any] | None,
-    described: TaskDefinition | None = _UNKNOWN,
+    found: TaskDefinition | None,
+    body: Mapping[str, Any] | None = None,
 ) -> TargetFacts:
-    """Facts for one target: its status, and a reusable re-registration when not ACTIVE.
-
-    body is the one to look for (None when unknown: then the target's own is used, if it
-    can still be described); described spares the DescribeTaskDefinition when already done.
-    """
-    found = gateway.describe_task_definition(arn) if described is _UNKNOWN else described
+    """Facts for one target already described (found; None when deleted): its status, and
+    a reusable re-registration when it is not ACTIVE. Without a body, its own is used."""
     status = found.status if found else None
     if status == "ACTIVE":
         return TargetFacts(status)
     body = body or (found.body if found else None)
     return TargetFacts(status, find_reregistration(gateway, arn, body) if body else None)
-
-
-def target_facts(
-    gateway: EcsGateway,
-    bodies: Mapping[str, Mapping[str, Any] | None],
-    described: Mapping[str, TaskDefinition | None] | None = None,
-) -> dict[str, TargetFacts]:
-    """Facts for each target ARN (see facts_for), gathered concurrently."""
-    known = described or {}
-
-    def one(arn: str) -> TargetFacts:
-        return facts_for(gateway, arn, bodies[arn], known.get(arn, _UNKNOWN))
-
-    return dict(zip(bodies, gateway.map(one, list(bodies)), strict=True))

@@ -1,22 +1,30 @@
-"""The one place that talks to ECS.
+"""The one place that talks to ECS: synchronous, thread-safe, paced, typed.
 
-Everything else in the engine works on plain data this gateway returns. It pages with
-botocore's paginators, batches DescribeServices 10 at a time (AWS's limit), fans
-DescribeTaskDefinition out over a bounded pool, and leaves retries to botocore.
+Each method makes the calls one question needs and returns typed records (resources.py),
+with AWS errors turned into one-line AwsErrors that say what was being done. It owns no
+threads: a caller that wants batches described concurrently passes its own `map`. It pages
+with botocore's paginators, batches DescribeServices 10 at a time (AWS's limit), takes a
+token from the API's bucket before every call (pacing.py) and leaves retries to botocore.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+)
 
 from .errors import AwsError, NotFoundError
 from .pacing import ECS_QUOTAS, Pacer
-from .resources import Cluster, TaskDefinition, family_and_revision, short_name
+from .resources import Cluster, Service, TaskDefinition, family_and_revision, short_name
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -25,10 +33,13 @@ else:
 
 T = TypeVar("T")
 R = TypeVar("R")
+Mapper = Callable[[Callable[[T], R], Iterable[T]], Iterable[R]]
 
 DESCRIBE_SERVICES_BATCH = 10  # AWS rejects an 11th service in one DescribeServices
 LIST_SERVICES_PAGE = 100  # the most ListServices returns in one page
 HISTORY_BATCH = 20  # DescribeServiceDeployments / DescribeServiceRevisions take up to 20 ARNs
+
+# -- ECS's rules: what counts as gone or unavailable ---------------------------------------
 
 # Error codes meaning "this API is not there for us": an older endpoint, a partition
 # without it, or a role that was not granted it. Rollback then falls back to revisions.
@@ -37,14 +48,62 @@ UNAVAILABLE_CODES = frozenset(
 )
 
 
-def client_config(max_concurrency: int = 8) -> Config:
-    """botocore's adaptive retries (backoff, and slowing down after throttles), enough
-    connections for the pool, and a user agent that names ecsundo in CloudTrail."""
-    return Config(
-        retries={"mode": "adaptive", "max_attempts": 10},
-        max_pool_connections=max(10, max_concurrency + 2),
-        user_agent_extra="ecsundo",
+def _task_definition_gone(exc: ClientError) -> bool:
+    """DescribeTaskDefinition's answer for a deleted revision (a deregistered one, INACTIVE,
+    is still described): ClientException "Unable to describe task definition"."""
+    error = exc.response.get("Error", {})
+    return error.get("Code") == "ClientException" and "Unable to describe" in error.get(
+        "Message", ""
     )
+
+
+def _service_gone(service: Service) -> bool:
+    """A deleted service stays describable for a while, as INACTIVE: it is gone for us."""
+    return service.status == "INACTIVE"
+
+
+# -- clients ----------------------------------------------------------------------------------
+
+# Retries: botocore's standard mode, 10 attempts, on top of our own pacing. Adaptive mode
+# stacks a second rate limiter on ours and crawls under random throttling; legacy mode has
+# no retry quota to stop a storm. What the user set (environment or config file) wins.
+RETRIES = {"mode": "standard", "max_attempts": 10}
+# Each setting: (its environment variable, its name in the config file).
+_USER_SETTINGS = {
+    "mode": ("AWS_RETRY_MODE", "retry_mode"),
+    "max_attempts": ("AWS_MAX_ATTEMPTS", "max_attempts"),
+}
+
+
+def retries(environ: Mapping[str, str], profile_config: Mapping[str, Any]) -> dict[str, Any]:
+    """Our retry defaults, minus each setting the user chose themselves."""
+    chosen = {
+        key
+        for key, (variable, setting) in _USER_SETTINGS.items()
+        if environ.get(variable) or profile_config.get(setting)
+    }
+    return {key: value for key, value in RETRIES.items() if key not in chosen}
+
+
+def make_client(service: str, region: str | None = None, *, max_concurrency: int = 8) -> Any:
+    """A botocore client from the environment (AWS_* variables, profiles, AWS_ENDPOINT_URL),
+    named "ecsundo" in CloudTrail's user agent, with connections enough for the run's pool."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    try:
+        config = Config(
+            retries=retries(os.environ, core.get_scoped_config()),
+            max_pool_connections=max(10, max_concurrency + 2),
+            user_agent_extra="ecsundo",
+        )
+        session = boto3.session.Session(botocore_session=core)
+        return session.client(service, region_name=region or None, config=config)
+    except NoRegionError:
+        raise AwsError("no AWS region: set the region input, --region or AWS_REGION") from None
+    except ProfileNotFound as exc:
+        raise AwsError(f"AWS profile {exc.kwargs.get('profile')!r} not found") from None
 
 
 def registerable_fields(ecs: ECSClient) -> tuple[str, ...]:
@@ -78,105 +137,34 @@ def translate(doing: str, exc: ClientError | BotoCoreError) -> AwsError:
     return AwsError(f"{doing}: {_one_line(str(exc))}")
 
 
-def _settle(target: Future[R], source: Future[R]) -> None:
-    exc = source.exception()
-    if exc is not None:
-        target.set_exception(exc)
-    else:
-        target.set_result(source.result())
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
 class EcsGateway:
-    """ECS calls the engine needs, as plain data, with AWS errors turned into one-liners."""
+    """ECS calls the engine needs, as typed records, with AWS errors turned into one-liners.
+
+    Thread-safe: botocore clients are, and so is the pacer hooked into this one.
+    """
 
     def __init__(
-        self,
-        ecs: ECSClient,
-        *,
-        max_concurrency: int = 8,
-        quotas: Mapping[str, tuple[float, float]] | None = ECS_QUOTAS,
+        self, ecs: ECSClient, *, quotas: Mapping[str, tuple[float, float]] | None = ECS_QUOTAS
     ) -> None:
         self.ecs = ecs
         self.region: str = ecs.meta.region_name
-        self.max_concurrency = max_concurrency
         self.fields = registerable_fields(ecs)
-        self.pacer = Pacer(quotas)
-        self.pacer.attach(ecs)
-        self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="ecs")
-        # RegisterTaskDefinition's quota (1/s) is the slowest by far: its waits get their own
-        # lane so they never hold the threads every other call needs.
-        self._slow = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecs-register")
+        Pacer(quotas).attach(ecs)
 
     @classmethod
     def connect(cls, region: str | None = None, *, max_concurrency: int = 8) -> EcsGateway:
-        """Build a client from the environment (AWS_* variables, profiles, AWS_ENDPOINT_URL)."""
-        import boto3
-
-        try:
-            ecs = boto3.session.Session().client(
-                "ecs", region_name=region or None, config=client_config(max_concurrency)
-            )
-        except NoRegionError:
-            raise AwsError("no AWS region: set the region input, --region or AWS_REGION") from None
-        return cls(ecs, max_concurrency=max_concurrency)
-
-    def close(self) -> None:
-        self._slow.shutdown(wait=True)
-        self._pool.shutdown(wait=True)
-
-    def __enter__(self) -> EcsGateway:
-        return self
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        # On an error or Ctrl-C, queued work is dropped: no further change is started.
-        self._slow.shutdown(wait=True, cancel_futures=exc_type is not None)
-        self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
-
-    # -- plumbing ------------------------------------------------------------------------
+        return cls(make_client("ecs", region, max_concurrency=max_concurrency))
 
     def _call(self, doing: str, fn: Callable[..., R], **kwargs: Any) -> R:
         try:
             return fn(**kwargs)
         except (ClientError, BotoCoreError) as exc:
             raise translate(doing, exc) from exc
-
-    def submit(self, fn: Callable[..., R], *args: Any, slow: bool = False) -> Future[R]:
-        """Run fn(*args) on the pool (or the slow lane) and return its future."""
-        return (self._slow if slow else self._pool).submit(fn, *args)
-
-    def then(self, first: Future[T], fn: Callable[[T], R], *, inline: bool = False) -> Future[R]:
-        """A future for fn(first's result), run as soon as first is done: on the pool, or
-        inline (in the thread that finished first) for quick work that must not queue."""
-        done: Future[R] = Future()
-
-        def start(finished: Future[T]) -> None:
-            try:
-                if inline:
-                    done.set_result(fn(finished.result()))
-                    return
-                follow = self._pool.submit(fn, finished.result())
-            except BaseException as exc:  # first or fn failed: so does what follows it
-                done.set_exception(exc)
-                return
-            follow.add_done_callback(lambda f: _settle(done, f))
-
-        first.add_done_callback(start)
-        return done
-
-    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """Run fn over items on the bounded pool, results in input order.
-
-        Not re-entrant: fn must not call map itself, or a full pool waits on itself.
-        """
-        items = list(items)
-        if len(items) <= 1:
-            return [fn(item) for item in items]
-        return list(self._pool.map(fn, items))
 
     # -- clusters and services -----------------------------------------------------------
 
@@ -206,12 +194,10 @@ class EcsGateway:
         return self._call("list services", pages)
 
     def describe_services(
-        self, cluster_arn: str, services: Sequence[str]
-    ) -> tuple[list[dict[str, Any]], list[str]]:
-        """Describe services (names or ARNs) 10 at a time; returns (found, missing).
-
-        A service that was deleted (status INACTIVE) counts as missing.
-        """
+        self, cluster_arn: str, services: Sequence[str], map: Mapper[Any, Any] = map
+    ) -> tuple[list[Service], list[str]]:
+        """Describe services (names or ARNs) 10 a call, the calls run by map; returns
+        (found, missing), a deleted service counting as missing."""
 
         def batch(names: Sequence[str]) -> dict[str, Any]:
             return self._call(
@@ -221,12 +207,13 @@ class EcsGateway:
                 services=list(names),
             )
 
-        found: list[dict[str, Any]] = []
+        found: list[Service] = []
         missing: list[str] = []
-        for answer in self.map(batch, _chunks(list(services), DESCRIBE_SERVICES_BATCH)):
-            for service in answer.get("services", []):
-                if service.get("status") == "INACTIVE":
-                    missing.append(service["serviceArn"])
+        for answer in map(batch, list(chunks(list(services), DESCRIBE_SERVICES_BATCH))):
+            for raw in answer.get("services", []):
+                service = Service.from_api(raw)
+                if _service_gone(service):
+                    missing.append(service.arn)
                 else:
                     found.append(service)
             missing.extend(f["arn"] for f in answer.get("failures", []))
@@ -238,7 +225,7 @@ class EcsGateway:
         service_arn: str,
         task_definition: str | None,
         desired_count: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> Service:
         """UpdateService; task_definition None changes only the desired count (so a service
         still running a deregistered revision can be scaled without naming it)."""
         kwargs: dict[str, Any] = {"cluster": cluster_arn, "service": service_arn}
@@ -249,29 +236,29 @@ class EcsGateway:
         answer = self._call(
             f"update service {short_name(service_arn)}", self.ecs.update_service, **kwargs
         )
-        return answer["service"]
+        return Service.from_api(answer["service"])
 
     # -- task definitions ----------------------------------------------------------------
 
     def describe_task_definition(self, ref: str) -> TaskDefinition | None:
         """Describe with tags; None when ECS no longer knows it (deleted)."""
+        doing = f"describe task definition {short_name(ref)}"
         try:
             answer = self.ecs.describe_task_definition(taskDefinition=ref, include=["TAGS"])
         except ClientError as exc:
-            error = exc.response.get("Error", {})
-            if error.get("Code") == "ClientException" and "Unable to describe" in error.get(
-                "Message", ""
-            ):
+            if _task_definition_gone(exc):
                 return None
-            raise translate(f"describe task definition {short_name(ref)}", exc) from exc
+            raise translate(doing, exc) from exc
         except BotoCoreError as exc:
-            raise translate(f"describe task definition {short_name(ref)}", exc) from exc
+            raise translate(doing, exc) from exc
         return self._to_task_definition(answer["taskDefinition"], answer.get("tags", []))
 
-    def describe_task_definitions(self, refs: Iterable[str]) -> dict[str, TaskDefinition | None]:
-        """Describe each distinct reference once, concurrently."""
+    def describe_task_definitions(
+        self, refs: Iterable[str], map: Mapper[Any, Any] = map
+    ) -> dict[str, TaskDefinition | None]:
+        """Describe each distinct reference once, the calls run by map."""
         distinct = list(dict.fromkeys(refs))
-        return dict(zip(distinct, self.map(self.describe_task_definition, distinct), strict=True))
+        return dict(zip(distinct, map(self.describe_task_definition, distinct), strict=True))
 
     def list_task_definitions(self, family: str, status: str, sort: str = "DESC") -> list[str]:
         def pages() -> list[str]:
@@ -309,7 +296,7 @@ class EcsGateway:
             described["taskDefinitionArn"], described.get("status", "ACTIVE"), body, tags
         )
 
-    # -- service-deployment history (2025 APIs; not everywhere) --------------------------
+    # -- service-deployment history (2024 APIs; not everywhere) --------------------------
 
     def _history_call(self, fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
         try:
@@ -340,7 +327,7 @@ class EcsGateway:
 
     def describe_service_deployments(self, arns: Sequence[str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        for chunk in _chunks(list(arns), HISTORY_BATCH):
+        for chunk in chunks(list(arns), HISTORY_BATCH):
             answer = self._history_call(
                 self.ecs.describe_service_deployments, serviceDeploymentArns=list(chunk)
             )
@@ -350,7 +337,7 @@ class EcsGateway:
     def describe_service_revisions(self, arns: Sequence[str]) -> dict[str, str]:
         """Service-revision ARN -> the task-definition ARN it ran."""
         found: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(arns)), HISTORY_BATCH):
+        for chunk in chunks(list(dict.fromkeys(arns)), HISTORY_BATCH):
             answer = self._history_call(
                 self.ecs.describe_service_revisions, serviceRevisionArns=list(chunk)
             )

@@ -1,16 +1,18 @@
 """The plan: what changes, from what, to what. Plain data, no I/O.
 
-Restore and rollback gather facts read-only, build a Plan with the pure functions here,
-and hand it to apply.py. Dry-run prints the same Plan; tests assert on it.
+Restore and rollback gather facts read-only, decide each service's Step with the pure
+functions here, and hand the Plan to apply.py. A dry run reports the same Plan; tests
+assert on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .resources import short_name
+from .resources import Service, short_name
 
 # The tag a re-registration carries, naming the task definition it recreates. It is how a
 # later restore finds and reuses it instead of registering yet another revision.
@@ -22,7 +24,7 @@ class Action(StrEnum):
     UPDATE = "update"  # UpdateService to an ACTIVE task definition
     REREGISTER = "re-register"  # register the target again, then UpdateService to it
     MISSING = "missing"  # the service no longer exists
-    SKIP = "skip"  # nothing to go to (rollback with no earlier revision)
+    SKIP = "skip"  # nothing to go to, or it could not be decided (the reason says which)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class TargetFacts:
 
     status: str | None  # ACTIVE, INACTIVE, DELETE_IN_PROGRESS; None when gone
     reuse: str | None = None  # an ACTIVE earlier re-registration of the same body
+
+
+ACTIVE = TargetFacts("ACTIVE")
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,14 @@ class Plan:
         if registration is not None:
             self.registrations.setdefault(registration.original, registration)
 
+    def order(self, names: Iterable[str]) -> None:
+        """Put the steps in the order of names (steps are added as their facts arrive)."""
+        rank = {name: i for i, name in enumerate(names)}
+        self.steps.sort(key=lambda s: rank.get(s.service, len(rank)))
+
 
 def plan_step(
-    service: dict[str, Any],
+    service: Service,
     target: str,
     facts: TargetFacts,
     *,
@@ -102,23 +112,13 @@ def plan_step(
     re-registration of it is reused; otherwise it is registered again when its body is
     known (can_register), and skipped with the reason when it is not.
     """
-    step = _decide(service, target, facts, can_register, desired_count, why)
-    seen = tuple(d["id"] for d in service.get("deployments", []) if "id" in d)
-    return replace(step, seen=seen)
+    name, arn, current = service.name, service.arn, service.task_definition
+    seen = tuple(d.id for d in service.deployments if d.id)
 
+    def step(action: Action, to: str | None, count: int | None, reason: str) -> Step:
+        return Step(name, arn, action, current, to, count, reason, seen)
 
-def _decide(
-    service: dict[str, Any],
-    target: str,
-    facts: TargetFacts,
-    can_register: bool,
-    desired_count: int | None,
-    why: str,
-) -> Step:
-    name, arn, current = service["serviceName"], service["serviceArn"], service["taskDefinition"]
-    if service.get("schedulingStrategy") == "DAEMON" or desired_count == service.get(
-        "desiredCount"
-    ):
+    if service.daemon or desired_count == service.desired_count:
         desired_count = None
     prefix = f"{why}; " if why else ""
     landing = target if facts.status == "ACTIVE" else facts.reuse
@@ -129,46 +129,33 @@ def _decide(
                 if current == target
                 else f"already on its re-registration of {short_name(target)}"
             )
-            return Step(
-                name, arn, Action.UNCHANGED, current, current, reason=prefix + note if note else why
-            )
-        return Step(
-            name,
-            arn,
+            return step(Action.UNCHANGED, current, None, prefix + note if note else why)
+        return step(
             Action.UPDATE,
             current,
-            current,
             desired_count,
-            f"{prefix}desired count {service.get('desiredCount')} -> {desired_count}",
+            f"{prefix}desired count {service.desired_count} -> {desired_count}",
         )
     if facts.status == "ACTIVE":
-        return Step(name, arn, Action.UPDATE, current, target, desired_count, f"{why}".strip())
+        return step(Action.UPDATE, target, desired_count, why)
+    state = facts.status or "deleted"
     if facts.reuse:
-        return Step(
-            name,
-            arn,
+        return step(
             Action.UPDATE,
-            current,
             facts.reuse,
             desired_count,
-            f"{prefix}{short_name(target)} is {facts.status or 'deleted'}; reusing its "
-            f"re-registration {short_name(facts.reuse)}",
+            f"{prefix}{short_name(target)} is {state}; reusing its re-registration "
+            f"{short_name(facts.reuse)}",
         )
-    state = facts.status or "deleted"
     if not can_register:
-        return Step(
-            name,
-            arn,
+        return step(
             Action.SKIP,
-            current,
             target,
-            reason=f"{prefix}{short_name(target)} is {state} and no snapshot holds its body",
+            None,
+            f"{prefix}{short_name(target)} is {state} and no snapshot holds its body",
         )
-    return Step(
-        name,
-        arn,
+    return step(
         Action.REREGISTER,
-        current,
         target,
         desired_count,
         f"{prefix}{short_name(target)} is {state}; registering it again",
@@ -177,3 +164,21 @@ def _decide(
 
 def missing_step(name: str, target: str | None) -> Step:
     return Step(name, None, Action.MISSING, None, target, reason="service no longer exists")
+
+
+def skip_step(service: Service, target: str | None, reason: str) -> Step:
+    """A service left as it is, with the reason (its target could not be read, ...)."""
+    return Step(
+        service.name, service.arn, Action.SKIP, service.task_definition, target, reason=reason
+    )
+
+
+def unchanged_step(service: Service, reason: str) -> Step:
+    return Step(
+        service.name,
+        service.arn,
+        Action.UNCHANGED,
+        service.task_definition,
+        service.task_definition,
+        reason=reason,
+    )

@@ -1,10 +1,16 @@
-"""Plain data for the ECS resources the engine handles, and their ARNs. No AWS calls:
-importing this is cheap, so input checks can use it before anything heavy loads."""
+"""Typed records for the ECS resources the engine handles, and their ARNs.
+
+AWS's dicts are converted once, where they arrive (the gateway), and these frozen records
+travel on. No AWS calls and no botocore here: importing this is cheap, so input checks
+can use it before anything heavy loads.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 _TD_ARN = re.compile(
@@ -12,6 +18,9 @@ _TD_ARN = re.compile(
 )
 CLUSTER_ARN = re.compile(
     r"^arn:(?P<partition>aws[\w-]*):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>.+)$"
+)
+SERVICE_ARN = re.compile(
+    r"^arn:aws[\w-]*:ecs:[\w-]+:\d{12}:service/(?:(?P<cluster>[\w-]+)/)?(?P<name>[\w-]+)$"
 )
 
 
@@ -62,6 +71,75 @@ class TaskDefinition:
 
     def tag(self, key: str) -> str | None:
         return next((t["value"] for t in self.tags if t.get("key") == key), None)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One entry of a service's `deployments` (PRIMARY, ACTIVE or INACTIVE)."""
+
+    id: str
+    status: str
+    task_definition: str | None
+    rollout_state: str | None = None  # IN_PROGRESS, COMPLETED, FAILED; absent on old APIs
+    rollout_state_reason: str = ""
+    created_at: datetime | None = None
+    running_count: int = 0
+    desired_count: int = 0
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> Deployment:
+        created = raw.get("createdAt")
+        return cls(
+            id=raw.get("id", ""),
+            status=raw.get("status", ""),
+            task_definition=raw.get("taskDefinition"),
+            rollout_state=raw.get("rolloutState"),
+            rollout_state_reason=" ".join(str(raw.get("rolloutStateReason", "")).split()),
+            created_at=created if isinstance(created, datetime) else None,
+            running_count=raw.get("runningCount", 0),
+            desired_count=raw.get("desiredCount", 0),
+        )
+
+
+@dataclass(frozen=True)
+class Service:
+    """A described service, as the engine needs it."""
+
+    name: str
+    arn: str
+    task_definition: str | None  # an EXTERNAL service may have none (its task sets do)
+    status: str = "ACTIVE"  # ACTIVE, DRAINING (being deleted) or INACTIVE (deleted)
+    desired_count: int = 0
+    scheduling_strategy: str = "REPLICA"
+    controller: str = "ECS"  # the deployment controller: ECS, CODE_DEPLOY or EXTERNAL
+    launch_type: str | None = None
+    capacity_provider_strategy: tuple[Mapping[str, Any], ...] = ()
+    deployments: tuple[Deployment, ...] = ()
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> Service:
+        return cls(
+            name=raw["serviceName"],
+            arn=raw["serviceArn"],
+            task_definition=raw.get("taskDefinition"),
+            status=raw.get("status", "ACTIVE"),
+            desired_count=raw.get("desiredCount", 0),
+            scheduling_strategy=raw.get("schedulingStrategy", "REPLICA"),
+            controller=raw.get("deploymentController", {}).get("type", "ECS"),
+            launch_type=raw.get("launchType"),
+            capacity_provider_strategy=tuple(raw.get("capacityProviderStrategy") or ()),
+            deployments=tuple(Deployment.from_api(d) for d in raw.get("deployments", [])),
+        )
+
+    @property
+    def primary(self) -> Deployment | None:
+        """The deployment ECS is driving the service towards."""
+        return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+    @property
+    def daemon(self) -> bool:
+        """A DAEMON service has no settable desiredCount."""
+        return self.scheduling_strategy == "DAEMON"
 
 
 def check_cluster(cluster: str, what: str = "cluster") -> str:

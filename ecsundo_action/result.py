@@ -1,18 +1,20 @@
-"""What a run did, per service and overall: the one shape every edge reports from."""
+"""What a run did, per service and overall: the one shape every mode returns and every
+edge reports from (the CLI's text and JSON, the action's outputs, log and summary)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .document import Snapshot
+    from .plan import Plan, Step
 
 
 class Status(StrEnum):
     SUCCESS = "success"  # changed, and (when waited for) the rollout completed
-    UPDATED = "updated"  # changed, not waited for (--no-wait)
+    UPDATED = "updated"  # changed, not waited for (wait: false)
     UNCHANGED = "unchanged"  # already where it should be: not touched
     PLANNED = "planned"  # dry-run: would change
     FAILED = "failed"
@@ -20,7 +22,7 @@ class Status(StrEnum):
 
 
 OK = {Status.SUCCESS, Status.UPDATED, Status.UNCHANGED, Status.PLANNED}
-CHANGED = {Status.SUCCESS, Status.UPDATED}
+MOVED = {Status.SUCCESS, Status.UPDATED}
 
 
 class Verdict(StrEnum):
@@ -31,7 +33,7 @@ class Verdict(StrEnum):
     DRY_RUN = "dry-run"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ServiceResult:
     name: str
     action: str
@@ -40,35 +42,72 @@ class ServiceResult:
     status: Status
     seconds: float = 0.0
     message: str = ""
+    changed: bool = False  # ECS accepted a change this run asked for, whatever came next
+
+    @classmethod
+    def of(
+        cls,
+        step: Step,
+        status: Status,
+        *,
+        to: str | None = None,
+        seconds: float = 0.0,
+        message: str | None = None,
+        changed: bool = False,
+    ) -> ServiceResult:
+        """The one way a step becomes a row: to and message default to the step's."""
+        return cls(
+            step.service,
+            str(step.action),
+            step.current,
+            step.target if to is None else to,
+            status,
+            seconds,
+            step.reason if message is None else message,
+            changed,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["from"] = data.pop("from_")
-        data["status"] = str(self.status)
-        data["seconds"] = round(self.seconds, 1)
         return {
-            k: data[k] for k in ("name", "action", "from", "to", "status", "seconds", "message")
+            "name": self.name,
+            "action": self.action,
+            "from": self.from_,
+            "to": self.to,
+            "status": str(self.status),
+            "seconds": round(self.seconds, 1),
+            "message": self.message,
         }
 
 
 @dataclass
-class RunResult:
+class Outcome:
+    """The result of one run of any mode."""
+
     mode: str
     cluster: str
     services: list[ServiceResult] = field(default_factory=list)
     dry_run: bool = False
-    snapshot_id: str | None = None
+    snapshot: Snapshot | None = None  # taken (snapshot, guard) or restored (restore)
     snapshot_uri: str | None = None
     plan: Plan | None = None
+    store: str | None = None
+    snapshots: list[str] | None = None  # list: ids, oldest first
+
+    @property
+    def snapshot_id(self) -> str | None:
+        if self.snapshot is not None:
+            return self.snapshot.id
+        return self.snapshots[-1] if self.snapshots else None
 
     @property
     def verdict(self) -> Verdict:
         if self.dry_run:
             return Verdict.DRY_RUN
         bad = [s for s in self.services if s.status not in OK]
-        changed = [s for s in self.services if s.status in CHANGED]
         if not bad:
-            return Verdict.SUCCESS if changed else Verdict.UNCHANGED
+            reads = self.mode in ("snapshot", "guard", "list")
+            moved = any(s.status in MOVED for s in self.services)
+            return Verdict.SUCCESS if reads or moved else Verdict.UNCHANGED
         return Verdict.PARTIAL if len(bad) < len(self.services) else Verdict.FAILED
 
     @property
@@ -78,10 +117,24 @@ class RunResult:
 
     @property
     def changed_services(self) -> list[str]:
-        return [s.name for s in self.services if s.status in CHANGED]
+        return [s.name for s in self.services if s.changed]
+
+    def outputs(self) -> dict[str, Any]:
+        """The action's step outputs (names fixed by the contract)."""
+        values: dict[str, Any] = {
+            "result": str(self.verdict),
+            "changed-services": self.changed_services,
+            "services": [s.to_dict() for s in self.services],
+        }
+        if self.snapshot_id:
+            values["snapshot-id"] = self.snapshot_id
+        if self.snapshot_uri:
+            values["snapshot-uri"] = self.snapshot_uri
+        return values
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The CLI's --json: the same facts as the outputs."""
+        data: dict[str, Any] = {
             "mode": self.mode,
             "cluster": self.cluster,
             "result": str(self.verdict),
@@ -90,3 +143,7 @@ class RunResult:
             "changedServices": self.changed_services,
             "services": [s.to_dict() for s in self.services],
         }
+        if self.snapshots is not None:
+            data["store"] = self.store
+            data["snapshots"] = self.snapshots
+        return data

@@ -10,33 +10,46 @@ further back instead of returning to the bad revision, as the original tool did)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from . import selection
 from .apply import ApplyOptions, apply_plan, dry_run_results
-from .facts import target_facts
+from .errors import reason
+from .facts import facts_of
 from .gateway import HISTORY_BATCH, EcsGateway, HistoryUnavailable
-from .plan import PROVENANCE_TAG, Action, Plan, Registration, Step, plan_step
-from .resources import TaskDefinition, family_and_revision, short_name
-from .result import RunResult
-
-
-@dataclass(frozen=True)
-class RollbackOptions:
-    patterns: list[str] | None = None
-    # Only services whose current deployment started this recently ("the ones the deploy
-    # changed"); None takes every selected service.
-    changed_within_minutes: float | None = None
-    dry_run: bool = False
-    apply: ApplyOptions = field(default_factory=ApplyOptions)
+from .plan import (
+    PROVENANCE_TAG,
+    Action,
+    Plan,
+    Registration,
+    Step,
+    TargetFacts,
+    plan_step,
+    skip_step,
+    unchanged_step,
+)
+from .resources import Service, TaskDefinition, family_and_revision, short_name
+from .result import Outcome
+from .work import Work
 
 
 @dataclass(frozen=True)
 class Previous:
+    """What a service ran before, where that answer came from, and what ECS says of it."""
+
     arn: str | None
-    source: str  # where the answer came from, for the report
+    source: str  # "deployment history" or "task-definition revisions", for the report
+    described: TaskDefinition | None = None  # its body and tags (None: deleted, or no arn)
+    facts: TargetFacts | None = None
+
+
+class _History:
+    """Whether ECS's deployment history can be read here; shared by the run's lookups,
+    which stop asking once one is refused (the answer is the same for every service)."""
+
+    available = True
 
 
 def _effective(arn: str, described: TaskDefinition | None) -> tuple[str, str, int]:
@@ -50,7 +63,7 @@ def _effective(arn: str, described: TaskDefinition | None) -> tuple[str, str, in
 def previous_from_history(
     gateway: EcsGateway,
     cluster_arn: str,
-    service: dict[str, Any],
+    service: Service,
     current_td: TaskDefinition | None = None,
 ) -> str | None:
     """What ran before the current task definition, per ECS's deployment history.
@@ -59,7 +72,7 @@ def previous_from_history(
     the history's newest deployment has source B: rolling back again must not return to B),
     and a re-registration counts as the revision it recreates.
     """
-    current = service["taskDefinition"]
+    current = service.task_definition or ""
     original, family, revision = _effective(current, current_td)
     same = {current, original}
 
@@ -67,7 +80,7 @@ def previous_from_history(
         their_family, their_revision = family_and_revision(arn)
         return arn not in same and (their_family != family or their_revision < revision)
 
-    briefs = gateway.list_service_deployments(cluster_arn, service["serviceArn"])
+    briefs = gateway.list_service_deployments(cluster_arn, service.arn)
     if not briefs:
         return None
     deployments = gateway.describe_service_deployments(
@@ -119,109 +132,104 @@ def previous_from_revisions(gateway: EcsGateway, current: TaskDefinition) -> Tas
     return None
 
 
-def _recent(service: dict[str, Any], minutes: float, now: datetime) -> bool:
-    primary = next(
-        (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), None
+def find_previous(
+    gateway: EcsGateway, cluster_arn: str, service: Service, history: _History
+) -> Previous:
+    """Read-only: what the service ran before, described, with its facts (one worker's
+    whole chain of calls for one service)."""
+    assert service.task_definition is not None
+    current = gateway.describe_task_definition(service.task_definition)
+    arn, source, described = None, "task-definition revisions", None
+    if history.available:
+        try:
+            arn = previous_from_history(gateway, cluster_arn, service, current)
+        except HistoryUnavailable:
+            history.available = False
+    if arn:
+        source = "deployment history"
+        # An INACTIVE target is still described: its body is what gets registered again.
+        described = gateway.describe_task_definition(arn)
+    elif current is not None:
+        # No history here, or it kept nothing earlier (it ages out): the revisions may tell.
+        described = previous_from_revisions(gateway, current)
+        arn = described.arn if described else None
+    if arn is None:
+        return Previous(None, source)
+    return Previous(arn, source, described, facts_of(gateway, arn, described))
+
+
+def plan_service(service: Service, previous: Previous) -> tuple[Step, Registration | None]:
+    """Pure: the step one service needs to go back to what it ran before."""
+    if previous.arn is None or previous.facts is None:
+        return skip_step(service, None, f"no earlier task definition ({previous.source})"), None
+    kept = previous.described
+    step = plan_step(
+        service,
+        previous.arn,
+        previous.facts,
+        can_register=kept is not None,
+        why=f"previous per {previous.source}",
     )
-    created = primary.get("createdAt") if primary else None
-    return isinstance(created, datetime) and created >= now - timedelta(minutes=minutes)
+    if step.action == Action.REREGISTER and kept is not None:
+        return step, Registration(previous.arn, kept.body, kept.tags)
+    return step, None
 
 
-def plan_rollback(
-    cluster_arn: str,
-    services: list[dict[str, Any]],
-    previous: dict[str, Previous],
-    facts: dict[str, Any],
-    described: dict[str, TaskDefinition | None],
-    left_alone: dict[str, str],
-) -> Plan:
-    """Pure: one step per service, from the previous task definitions found."""
-    plan = Plan(cluster_arn)
-    for service in services:
-        name = service["serviceName"]
-        if name in left_alone:
-            plan.add(
-                Step(
-                    name,
-                    service["serviceArn"],
-                    Action.UNCHANGED,
-                    service["taskDefinition"],
-                    service["taskDefinition"],
-                    reason=left_alone[name],
-                )
-            )
-            continue
-        found = previous[name]
-        if found.arn is None:
-            plan.add(
-                Step(
-                    name,
-                    service["serviceArn"],
-                    Action.SKIP,
-                    service["taskDefinition"],
-                    None,
-                    reason=f"no earlier task definition ({found.source})",
-                )
-            )
-            continue
-        kept = described.get(found.arn)
-        step = plan_step(
-            service,
-            found.arn,
-            facts[found.arn],
-            can_register=kept is not None,
-            why=f"previous per {found.source}",
-        )
-        needs = step.action == Action.REREGISTER and kept is not None
-        plan.add(step, Registration(found.arn, kept.body, kept.tags) if needs else None)
-    return plan
+def _recent(service: Service, minutes: float, now: datetime) -> bool:
+    primary = service.primary
+    created = primary.created_at if primary else None
+    return created is not None and created >= now - timedelta(minutes=minutes)
 
 
-def rollback(gateway: EcsGateway, cluster: str, options: RollbackOptions) -> RunResult:
+def rollback(
+    gateway: EcsGateway,
+    work: Work,
+    cluster: str,
+    *,
+    patterns: tuple[str, ...] | None = None,
+    since_minutes: float = 0,
+    dry_run: bool = False,
+    apply: ApplyOptions | None = None,
+) -> Outcome:
+    """Roll each selected service back to what it ran before.
+
+    Without named services (patterns None), only services whose current deployment began
+    in the last since_minutes (0: every one): the ones the bad deploy touched. Named
+    services are always rolled back.
+    """
+    apply = apply or ApplyOptions()
     where = gateway.describe_cluster(cluster)
     names = sorted(short_name(a) for a in gateway.list_service_arns(where.arn))
-    chosen = selection.select(names, options.patterns, f"cluster {where.name!r}")
-    services, _gone = gateway.describe_services(where.arn, chosen)
-    services.sort(key=lambda s: s["serviceName"])
+    chosen = selection.select(names, patterns, f"cluster {where.name!r}")
+    services, _gone = gateway.describe_services(where.arn, chosen, work.map)
+    services.sort(key=lambda s: s.name)
 
-    left_alone: dict[str, str] = {}
-    if options.changed_within_minutes is not None:
-        now = datetime.now(UTC)
-        for s in services:
-            if not _recent(s, options.changed_within_minutes, now):
-                left_alone[s["serviceName"]] = (
-                    f"not deployed in the last {options.changed_within_minutes:g} minutes"
-                )
-    acting = [s for s in services if s["serviceName"] not in left_alone]
+    window = since_minutes if patterns is None and since_minutes > 0 else None
+    now = datetime.now(UTC)
+    plan = Plan(where.arn)
+    history = _History()
+    lookups: dict[str, Future[Previous]] = {}
+    for service in services:
+        if window is not None and not _recent(service, window, now):
+            plan.add(unchanged_step(service, f"not deployed in the last {window:g} minutes"))
+        elif service.task_definition is None:
+            plan.add(skip_step(service, None, "it has no task definition to roll back"))
+        else:
+            lookups[service.name] = work.submit(find_previous, gateway, where.arn, service, history)
+    for service in services:
+        if service.name not in lookups:
+            continue
+        try:
+            step, registration = plan_service(service, lookups[service.name].result())
+        except Exception as exc:  # this service is left alone; the others go on
+            step, registration = skip_step(service, None, f"not rolled back: {reason(exc)}"), None
+        plan.add(step, registration)
+    plan.order(s.name for s in services)
 
-    previous: dict[str, Previous] = {}
-    described: dict[str, TaskDefinition | None] = {}
-    history = True
-    for service in acting:
-        name = service["serviceName"]
-        current = gateway.describe_task_definition(service["taskDefinition"])
-        if history:
-            try:
-                arn = previous_from_history(gateway, where.arn, service, current)
-                if arn:
-                    previous[name] = Previous(arn, "deployment history")
-                    continue
-                # History kept nothing earlier (it ages out): the revisions may still tell.
-            except HistoryUnavailable:
-                history = False  # the same for every service: stop asking
-        before = previous_from_revisions(gateway, current) if current else None
-        if before is not None:
-            described[before.arn] = before
-        previous[name] = Previous(before.arn if before else None, "task-definition revisions")
-
-    # INACTIVE targets are still describable: their body is what gets registered again.
-    targets = [p.arn for p in previous.values() if p.arn]
-    described.update(gateway.describe_task_definitions(a for a in targets if a not in described))
-    bodies = {arn: found.body if (found := described[arn]) else None for arn in targets}
-    facts = target_facts(gateway, bodies, described) if bodies else {}
-    plan = plan_rollback(where.arn, services, previous, facts, described, left_alone)
-    result = RunResult("rollback", where.name, dry_run=options.dry_run, plan=plan)
-    result.services = (
-        dry_run_results(plan) if options.dry_run else apply_plan(gateway, plan, options.apply)
+    return Outcome(
+        "rollback",
+        where.name,
+        dry_run_results(plan) if dry_run else apply_plan(gateway, work, plan, apply),
+        dry_run=dry_run,
+        plan=plan,
     )
-    return result

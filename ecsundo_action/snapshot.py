@@ -1,22 +1,23 @@
 """Snapshot: record what every selected service runs, with enough to recreate it.
 
 Calls: DescribeClusters once, ListServices (pages of 100), DescribeServices (10 a call),
-DescribeTaskDefinition (with tags) once per distinct task definition, concurrently.
+DescribeTaskDefinition (with tags) once per distinct task definition, on the run's pool.
+A dry run reads and reports the same, and stores nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from . import __version__, selection
-from . import document as doc
+from .document import KeptTaskDefinition, ServiceRecord, Snapshot, timestamp
 from .errors import AwsError
 from .gateway import EcsGateway
-from .resources import Cluster, short_name
-from .stores import Store, check_snapshot_id, new_snapshot_id
+from .resources import Cluster, Service, short_name
+from .result import Outcome, ServiceResult, Status
+from .stores import Store, new_snapshot_id
+from .work import Work
 
 # GitHub's environment variables -> the document's github fields.
 GITHUB_CONTEXT = {
@@ -36,92 +37,85 @@ def github_context(environ: Mapping[str, str]) -> dict[str, str] | None:
     return found or None
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    document: doc.Document
-    uri: str
-
-    @property
-    def id(self) -> str:
-        return self.document["id"]
-
-
-def _service_record(service: dict[str, Any]) -> dict[str, Any]:
-    record = {
-        "name": service["serviceName"],
-        "arn": service["serviceArn"],
-        "taskDefinition": service["taskDefinition"],
-        "desiredCount": service.get("desiredCount", 0),
-        "schedulingStrategy": service.get("schedulingStrategy", "REPLICA"),
-    }
-    if service.get("capacityProviderStrategy"):
-        record["capacityProviderStrategy"] = service["capacityProviderStrategy"]
-    elif service.get("launchType"):
-        record["launchType"] = service["launchType"]
-    return record
+def _record(service: Service) -> ServiceRecord:
+    if service.task_definition is None:
+        raise AwsError(
+            f"cannot snapshot service {service.name!r}: it has no task definition "
+            f"(deployment controller {service.controller})"
+        )
+    return ServiceRecord(
+        name=service.name,
+        arn=service.arn,
+        task_definition=service.task_definition,
+        desired_count=service.desired_count,
+        scheduling_strategy=service.scheduling_strategy,
+        launch_type=service.launch_type,
+        capacity_provider_strategy=service.capacity_provider_strategy,
+    )
 
 
 def capture(
     gateway: EcsGateway,
+    work: Work,
     cluster: Cluster,
-    patterns: list[str] | None,
+    patterns: tuple[str, ...] | None,
     *,
     snapshot_id: str | None = None,
-    github: dict[str, str] | None = None,
+    github: Mapping[str, str] | None = None,
     now: datetime | None = None,
-) -> doc.Document:
-    """Read the cluster and build a sealed snapshot document (nothing is written)."""
+) -> Snapshot:
+    """Read the cluster and build its snapshot (nothing is written)."""
     now = now or datetime.now(UTC)
-    snapshot_id = check_snapshot_id(snapshot_id) if snapshot_id else new_snapshot_id(now)
     arns = gateway.list_service_arns(cluster.arn)
     by_name = {short_name(arn): arn for arn in arns}
     chosen = selection.select(sorted(by_name), patterns, f"cluster {cluster.name!r}")
-    services, _gone = gateway.describe_services(cluster.arn, [by_name[n] for n in chosen])
-    services.sort(key=lambda s: s["serviceName"])
-    described = gateway.describe_task_definitions(s["taskDefinition"] for s in services)
+    services, _gone = gateway.describe_services(cluster.arn, [by_name[n] for n in chosen], work.map)
+    services.sort(key=lambda s: s.name)
+    records = [_record(s) for s in services]
+    described = gateway.describe_task_definitions((r.task_definition for r in records), work.map)
 
-    task_definitions: dict[str, Any] = {}
-    for service in services:
-        arn = service["taskDefinition"]
-        found = described[arn]
+    kept: dict[str, KeptTaskDefinition] = {}
+    for record in records:
+        found = described[record.task_definition]
         if found is None:
             raise AwsError(
-                f"cannot snapshot service {service['serviceName']!r}: its task definition "
-                f"{short_name(arn)} no longer exists in ECS"
+                f"cannot snapshot service {record.name!r}: its task definition "
+                f"{short_name(record.task_definition)} no longer exists in ECS"
             )
-        task_definitions[arn] = {"status": found.status, "body": found.body, "tags": found.tags}
-
-    document: doc.Document = {
-        "schemaVersion": doc.SCHEMA_VERSION,
-        "id": snapshot_id,
-        "createdAt": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{now.microsecond // 1000:03d}Z",
-        "tool": f"ecsundo {__version__}",
-        "cluster": {"name": cluster.name, "arn": cluster.arn},
-        "region": cluster.region,
-        "accountId": cluster.account_id,
-        "services": [_service_record(s) for s in services],
-        "taskDefinitions": task_definitions,
-    }
-    if patterns:
-        document["selection"] = patterns
-    if github:
-        document["github"] = github
-    return doc.seal(document)
+        kept[record.task_definition] = KeptTaskDefinition(found.status, found.body, found.tags)
+    return Snapshot(
+        id=snapshot_id or new_snapshot_id(now),
+        created_at=timestamp(now),
+        tool=f"ecsundo {__version__}",
+        cluster=cluster,
+        services=tuple(records),
+        task_definitions=kept,
+        selection=patterns or None,
+        github=github,
+    )
 
 
 def snapshot(
     gateway: EcsGateway,
+    work: Work,
     store: Store,
     cluster: str,
-    patterns: list[str] | None = None,
+    patterns: tuple[str, ...] | None = None,
     *,
     snapshot_id: str | None = None,
-    github: dict[str, str] | None = None,
-) -> Snapshot:
-    """Capture the cluster's services and keep the snapshot in the store."""
-    if snapshot_id:
-        check_snapshot_id(snapshot_id)
+    github: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    mode: str = "snapshot",
+) -> Outcome:
+    """Capture the cluster's services and keep the snapshot in the store (unless dry_run)."""
     where = gateway.describe_cluster(cluster)
-    document = capture(gateway, where, patterns, snapshot_id=snapshot_id, github=github)
-    return Snapshot(document, store.put(where, document))
+    taken = capture(gateway, work, where, patterns, snapshot_id=snapshot_id, github=github)
+    uri = None if dry_run else store.put(where, taken)
+    status = Status.PLANNED if dry_run else Status.SUCCESS
+    rows = [
+        ServiceResult(s.name, "snapshot", s.task_definition, s.task_definition, status)
+        for s in taken.services
+    ]
+    return Outcome(
+        mode, where.name, rows, dry_run=dry_run, snapshot=taken, snapshot_uri=uri, store=store.uri
+    )

@@ -24,6 +24,7 @@ from . import document as doc
 from .errors import InputError, NotFoundError, StoreError
 from .resources import Cluster
 
+LATEST = "latest"  # names the newest snapshot of a cluster in a store, never an id
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
@@ -36,8 +37,8 @@ def new_snapshot_id(now: datetime | None = None) -> str:
 
 
 def check_snapshot_id(snapshot_id: str, what: str = "snapshot-id") -> str:
-    if snapshot_id == "latest":
-        raise InputError(f"{what} 'latest' is reserved: it names the newest snapshot")
+    if snapshot_id == LATEST:
+        raise InputError(f"{what} '{LATEST}' is reserved: it names the newest snapshot")
     if not _ID.fullmatch(snapshot_id) or ".." in snapshot_id:
         raise InputError(
             f"{what} {snapshot_id[:80]!r} is not valid: expected up to 128 letters, digits, "
@@ -74,27 +75,27 @@ class Store(ABC):
     def key(self, cluster: Cluster, snapshot_id: str) -> str:
         return f"{self.folder(cluster)}/{check_snapshot_id(snapshot_id)}.json"
 
-    def put(self, cluster: Cluster, document: doc.Document) -> str:
-        """Store a sealed document; returns its URI."""
-        doc.check_owner(document, cluster, document["id"])
-        key = self.key(cluster, document["id"])
-        self._write(key, doc.dumps(document))
+    def put(self, cluster: Cluster, snapshot: doc.Snapshot) -> str:
+        """Store a snapshot (sealed and schema-checked on the way); returns its URI."""
+        doc.check_owner(snapshot, cluster, snapshot.id)
+        key = self.key(cluster, snapshot.id)
+        self._write(key, doc.dumps(snapshot.to_json()))
         return self.location(key)
 
-    def get(self, cluster: Cluster, snapshot_id: str) -> doc.Document:
+    def get(self, cluster: Cluster, snapshot_id: str) -> doc.Snapshot:
         key = self.key(cluster, snapshot_id)
         data = self._read(key)
         if data is None:
             raise NotFoundError(
                 f"snapshot {snapshot_id!r} not found for cluster {cluster.name!r} in {self.uri}"
             )
-        document = doc.loads(data, repr(snapshot_id))
-        doc.check_owner(document, cluster, repr(snapshot_id))
-        if document["id"] != snapshot_id:
+        snapshot = doc.loads(data, repr(snapshot_id))
+        doc.check_owner(snapshot, cluster, repr(snapshot_id))
+        if snapshot.id != snapshot_id:
             raise doc.SnapshotRefused(
-                f"snapshot {snapshot_id!r} carries id {document['id']!r} (renamed or copied)"
+                f"snapshot {snapshot_id!r} carries id {snapshot.id!r} (renamed or copied)"
             )
-        return document
+        return snapshot
 
     def list(self, cluster: Cluster) -> list[str]:
         """Ids of the cluster's snapshots, oldest first: by when they were stored, not by
@@ -102,7 +103,11 @@ class Store(ABC):
         stored = sorted(self._ids(self.folder(cluster)))
         return [i for _, i in stored if _ID.fullmatch(i)]
 
-    def latest(self, cluster: Cluster) -> doc.Document:
+    def load(self, cluster: Cluster, snapshot_id: str) -> doc.Snapshot:
+        """The snapshot with that id, or the newest one for LATEST."""
+        return self.latest(cluster) if snapshot_id == LATEST else self.get(cluster, snapshot_id)
+
+    def latest(self, cluster: Cluster) -> doc.Snapshot:
         ids = self.list(cluster)
         if not ids:
             raise NotFoundError(
@@ -175,12 +180,9 @@ class S3Store(Store):
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
+            from .gateway import make_client
 
-            self._client = boto3.session.Session().client(
-                "s3", config=Config(retries={"mode": "adaptive"}, user_agent_extra="ecsundo")
-            )
+            self._client = make_client("s3")
         return self._client
 
     def _object(self, key: str) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .report import plural
 from .resources import short_name
-from .result import RunResult, Status
+from .result import Outcome, Status
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
 
@@ -71,7 +72,16 @@ def _seconds(value: float) -> str:
     return f"{value:.0f}s"
 
 
-def run_summary(result: RunResult) -> str:
+def of(outcome: Outcome) -> str:
+    """The summary of any mode's outcome."""
+    if outcome.mode in ("snapshot", "guard"):
+        return snapshot_summary(outcome)
+    if outcome.mode == "list":
+        return list_summary(outcome)
+    return run_summary(outcome)
+
+
+def run_summary(result: Outcome) -> str:
     """Heading with mode, cluster, snapshot and verdict; one row per service."""
     verdict = str(result.verdict)
     head = (
@@ -79,8 +89,8 @@ def run_summary(result: RunResult) -> str:
         f"{escape(verdict)}\n\n"
         f"Cluster **{escape(result.cluster)}**"
     )
-    if result.snapshot_id:
-        head += f" · snapshot **{escape(result.snapshot_id)}**"
+    if result.snapshot is not None:
+        head += f" · snapshot **{escape(result.snapshot.id)}**"
     counts: dict[str, int] = {}
     for service in result.services:
         counts[str(service.status)] = counts.get(str(service.status), 0) + 1
@@ -108,29 +118,37 @@ def run_summary(result: RunResult) -> str:
     return head + table + notes + "\n"
 
 
-def snapshot_summary(document: dict[str, Any], uri: str, mode: str = "snapshot") -> str:
+def snapshot_summary(outcome: Outcome) -> str:
     """What was captured: each service, its task definition and container images."""
-    services = document["services"]
+    taken = outcome.snapshot
+    assert taken is not None
+    where = (
+        f"stored at `{_code(outcome.snapshot_uri)}`"
+        if outcome.snapshot_uri
+        else "dry run: nothing stored"
+    )
     head = (
-        f"### 📸 ecsundo {escape(mode)}: {len(services)} services captured\n\n"
-        f"Cluster **{escape(document['cluster']['name'])}** · snapshot "
-        f"**{escape(document['id'])}** · stored at `{_code(uri)}`\n\n"
+        f"### 📸 ecsundo {escape(outcome.mode)}: {plural(len(taken.services), 'service')} "
+        f"captured\n\nCluster **{escape(outcome.cluster)}** · snapshot **{escape(taken.id)}** · "
+        f"{where}\n\n"
     )
     rows = []
-    for service in services:
-        body = document["taskDefinitions"][service["taskDefinition"]]["body"]
+    for service in taken.services:
+        body = taken.kept(service.task_definition).body
         images = ", ".join(
             f"{c.get('name', '?')}: {c.get('image', '?')}" for c in body["containerDefinitions"]
         )
-        rows.append([service["name"], short_name(service["taskDefinition"]), images])
+        rows.append([service.name, short_name(service.task_definition), images])
     table = _table(["service", "task definition", "images"], rows, LIMIT - len(head.encode()))
     return head + table + "\n"
 
 
-def list_summary(cluster: str, store: str, ids: list[str]) -> str:
+def list_summary(outcome: Outcome) -> str:
+    ids = outcome.snapshots or []
     head = (
-        f"### 🗂️ ecsundo list: {len(ids)} snapshots\n\n"
-        f"Cluster **{escape(cluster)}** in `{_code(store)}` (newest first)\n\n"
+        f"### 🗂️ ecsundo list: {plural(len(ids), 'snapshot')}\n\n"
+        f"Cluster **{escape(outcome.cluster)}** in `{_code(outcome.store or '')}` "
+        "(newest first)\n\n"
     )
     rows = [[i] for i in reversed(ids)]
     return head + _table(["snapshot id"], rows, LIMIT - len(head.encode())) + "\n"

@@ -13,11 +13,11 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import EcsundoError
 from .gateway import EcsGateway
-from .resources import short_name
+from .resources import Service, short_name
+from .work import Work
 
 
 @dataclass(frozen=True)
@@ -34,33 +34,31 @@ STALE_READ_GRACE = 5.0
 
 
 def judge(
-    service: dict[str, Any], target: str, ours: str | None = None, elapsed: float = math.inf
+    service: Service, target: str, ours: str | None = None, elapsed: float = math.inf
 ) -> tuple[bool, str] | None:
     """(ok, message) once a described service has settled for target; None while rolling.
 
     ours is the id of the deployment our UpdateService started, elapsed the seconds since.
     """
-    now_on = service.get("taskDefinition")
-    deployments = service.get("deployments", [])
+    now_on = service.task_definition
     if now_on != target:
-        seen_ours = any(d.get("id") == ours for d in deployments)
+        seen_ours = any(d.id == ours for d in service.deployments)
         if not seen_ours and elapsed < STALE_READ_GRACE:
             return None
         return False, (
             f"service is on {short_name(now_on or '?')}, not {short_name(target)} "
             "(rolled back by the deployment circuit breaker, or deployed over)"
         )
-    primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
-    if primary is None or primary.get("taskDefinition") != target:
+    primary = service.primary
+    if primary is None or primary.task_definition != target:
         return None
-    state = primary.get("rolloutState")
-    if state == "FAILED":
-        reason = " ".join(str(primary.get("rolloutStateReason", "")).split())
+    if primary.rollout_state == "FAILED":
+        reason = primary.rollout_state_reason
         return False, f"rollout FAILED: {reason}" if reason else "rollout FAILED"
-    if state == "COMPLETED":
+    if primary.rollout_state == "COMPLETED":
         return True, "rollout completed"
-    if state is None and len(deployments) == 1:
-        running, desired = primary.get("runningCount", 0), primary.get("desiredCount", 0)
+    if primary.rollout_state is None and len(service.deployments) == 1:
+        running, desired = primary.running_count, primary.desired_count
         if running == desired:
             return True, f"{running}/{desired} tasks running"
     return None
@@ -68,6 +66,7 @@ def judge(
 
 def wait_for(
     gateway: EcsGateway,
+    work: Work,
     cluster_arn: str,
     targets: Mapping[str, str],
     *,
@@ -80,14 +79,15 @@ def wait_for(
 ) -> dict[str, Settled]:
     """Poll until every service ARN in targets settles on its task definition or time runs out.
 
-    DescribeServices is called 10 services at a time, for the still-pending ones only.
+    DescribeServices is called 10 services at a time, on the run's pool, for the
+    still-pending ones only.
     """
     begin = clock()
     started = started or {}
     deadline = begin + timeout
     pending = dict(targets)
     settled: dict[str, Settled] = {}
-    last_seen: dict[str, dict[str, Any]] = {}
+    last_seen: dict[str, Service] = {}
     pause = min(1.0, interval)
 
     def since(arn: str) -> float:
@@ -95,7 +95,7 @@ def wait_for(
 
     while pending:
         try:
-            found, missing = gateway.describe_services(cluster_arn, list(pending))
+            found, missing = gateway.describe_services(cluster_arn, list(pending), work.map)
         except EcsundoError as exc:
             # ECS took the updates but cannot be read now: say so per service, do not crash.
             for arn in pending:
@@ -104,7 +104,7 @@ def wait_for(
                 )
             return settled
         for service in found:
-            arn = service["serviceArn"]
+            arn = service.arn
             last_seen[arn] = service
             verdict = judge(service, pending[arn], (ours or {}).get(arn), since(arn))
             if verdict is not None:
@@ -123,13 +123,13 @@ def wait_for(
         pause = min(interval, pause * 2)  # quick rollouts are seen quickly, long ones polled gently
 
     for arn in pending:
-        primary = next(
-            (d for d in last_seen.get(arn, {}).get("deployments", []) if d["status"] == "PRIMARY"),
-            {},
-        )
+        seen = last_seen.get(arn)
+        primary = seen.primary if seen else None
         progress = (
-            f"rollout {primary.get('rolloutState', 'unknown')}, "
-            f"{primary.get('runningCount', 0)}/{primary.get('desiredCount', 0)} running"
+            f"rollout {primary.rollout_state or 'unknown'}, "
+            f"{primary.running_count}/{primary.desired_count} running"
+            if primary
+            else "rollout unknown"
         )
         settled[arn] = Settled(False, since(arn), f"timed out after {timeout:.0f}s ({progress})")
     return settled

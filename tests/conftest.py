@@ -1,4 +1,6 @@
-"""Shared fixtures: one simulator per test session, wiped before every test."""
+"""Shared fixtures and builders: one simulator per test session, wiped before every test;
+task-definition bodies, the "snapshotted, then a bad deploy" scenario, and a way to run a
+Request through the engine against the simulator."""
 
 from __future__ import annotations
 
@@ -9,12 +11,73 @@ from typing import Any
 
 import pytest
 
+from ecsundo_action.engine import execute
+from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.result import Outcome
 from simulator import Simulator
 from tests import iam
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The shared corpus beside the repository, else the copy kept in the repository.
 CORPUS_DIRS = (REPO_ROOT.parent / "shared" / "task-definitions", REPO_ROOT / "tests" / "corpus")
+
+SECRET = "hunter2-env-value"  # an environment value no output may ever show
+
+
+def body(
+    family: str,
+    version: str = "1",
+    *,
+    image: str | None = None,
+    env: dict[str, str] | None = None,
+    memory: int = 256,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A RegisterTaskDefinition body: one container, image shop/<family>:<version>."""
+    container: dict[str, Any] = {
+        "name": family,
+        "image": image or f"shop/{family}:{version}",
+        "memory": memory,
+    }
+    if env:
+        container["environment"] = [{"name": k, "value": v} for k, v in env.items()]
+    return {"family": family, "containerDefinitions": [container], **extra}
+
+
+def family(i: int) -> str:
+    return f"svc{i:03d}"
+
+
+def run(gateway: EcsGateway, mode: str, cluster: str = "prod", **fields: Any) -> Outcome:
+    """Execute a Request on the engine, the way both edges do, with fast polling."""
+    fields.setdefault("poll_interval", 0.05)
+    fields.setdefault("timeout_minutes", 0.5)
+    if "services" in fields and fields["services"] is not None:
+        fields["services"] = tuple(fields["services"])
+    request = Request(mode=Mode(mode), cluster=cluster, **fields)
+    return execute(request, gateway=gateway, environ={})
+
+
+def snapshotted_then_bad_deploy(
+    sim: Any, n: int, folder: Path, *, cluster: str = "prod", deregister_every: int = 2
+) -> str:
+    """n services on revision 1 of their own family (image svcNNN:good), snapshotted into a
+    file store under folder (its URI is returned); then each moved to a bad revision
+    (svcNNN:bad), and every deregister_every-th snapshot revision deregistered (1: all)."""
+    ecs = sim.client("ecs")
+    sim.create_cluster(cluster)
+    for i in range(n):
+        good = body(family(i), image=f"{family(i)}:good", memory=64)
+        sim.create_service(cluster, family(i), sim.register(good), desired_count=1)
+    store = f"file://{folder}"
+    run(EcsGateway(ecs, quotas=None), "snapshot", cluster, store=store)
+    for i in range(n):
+        bad = sim.register(body(family(i), image=f"{family(i)}:bad", memory=64))
+        ecs.update_service(cluster=cluster, service=family(i), taskDefinition=bad)
+        if i % deregister_every == 0:
+            ecs.deregister_task_definition(taskDefinition=f"{family(i)}:1")
+    return store
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +96,12 @@ def sim(sim_server: Simulator) -> Iterator[Simulator]:
     sim_server.reset()
     yield sim_server
     iam.record(sim_server.calls)
+
+
+@pytest.fixture
+def gateway(sim: Simulator) -> EcsGateway:
+    """The engine's gateway to the simulator, paced to ECS's quotas as in production."""
+    return EcsGateway(sim.client("ecs"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -146,16 +148,7 @@ def everything(step: Step) -> str:
 
 def defaults(**inputs: Any) -> dict[str, str]:
     """The inputs the runner passes: action.yml's defaults, then the workflow's `with:`."""
-    base = {
-        "services": "",
-        "snapshot-id": "",
-        "store": "",
-        "region": "",
-        "wait": "true",
-        "timeout-minutes": "15",
-        "dry-run": "false",
-        "restore-desired-count": "false",
-        "max-concurrency": "8",
-    }
+    declared = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
+    base = {name: str(spec["default"]) for name, spec in declared.items() if "default" in spec}
     base.update({k.replace("_", "-"): str(v) for k, v in inputs.items()})
     return base

@@ -89,8 +89,8 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert restored.outputs["snapshot-id"] == snapshot_id
     assert [v for n, v in restored.commands if n == "group"] == [
         "Plan the restore of cluster shop",
-        "Restore the 1 task definitions services are not on",
-        "Wait for 1 rollouts",
+        "Restore 1 service from the snapshot",
+        "Wait for 1 rollout",
     ]
     assert "| service | from | to | action | result | time |" in restored.summary
     assert "| web | web:2 | web:3 | re-register | ✅ success |" in restored.summary

@@ -56,7 +56,7 @@ def test_snapshot_bad_deploy_restore_with_s3_store(shop: Any) -> None:
     taken = run(shop, "cluster", "snapshot", "shop", "--store", store, "--json")
     assert taken.returncode == 0, taken.stderr
     snap = json.loads(taken.stdout)
-    assert snap["services"] == ["api", "web"]
+    assert [s["name"] for s in snap["services"]] == ["api", "web"]
     assert snap["snapshotUri"] == (
         f"s3://{BUCKET}/ecsundo/{shop.account_id}/{shop.region}/shop/{snap['snapshotId']}.json"
     )
@@ -106,6 +106,26 @@ def test_service_rollback_and_help(shop: Any) -> None:
     assert helped.returncode == 0 and "cluster" in helped.stdout and "snapshots" in helped.stdout
 
 
+def test_a_named_service_is_rolled_back_whatever_the_window(shop: Any) -> None:
+    """--since picks services only when none are named (it used to apply to named ones:
+    a service deployed two hours ago was silently left alone, exit 0)."""
+    ecs = shop.client("ecs")
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2"))
+    )
+    for name in ("web", "api"):
+        shop.age_deployments(name, hours=2, cluster="shop")
+    window = run(shop, "cluster", "shop", "--dry-run", "--json")
+    assert {s["name"]: s["status"] for s in json.loads(window.stdout)["services"]} == {
+        "api": "unchanged",
+        "web": "unchanged",
+    }
+    named = run(shop, "cluster", "shop", "--services", "web", "--poll-interval", "0.1", "--json")
+    assert named.returncode == 0, named.stderr
+    [web] = json.loads(named.stdout)["services"]
+    assert web["status"] == "success" and web["to"].endswith("task-definition/web:1")
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
@@ -123,7 +143,7 @@ def test_service_rollback_and_help(shop: Any) -> None:
             "--store 'ftp://x' is not supported",
         ),
         (["cluster", "snapshot", "shop", "--services", "web,nope"], "'nope' matches no service"),
-        (["cluster", "restore", "shop", "--timeout", "soon"], "--timeout 'soon' is not a number"),
+        (["cluster", "restore", "shop", "--timeout", "soon"], "--timeout: expected a number"),
         (["cluster", "restore", "bad/name!"], "cluster 'bad/name!' is not valid"),
         (["cluster", "frobnicate", "shop"], "expected: ecsundo cluster [snapshot|restore]"),
         (["dance"], "invalid choice"),

@@ -6,13 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ecsundo_action.apply import ApplyOptions
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
-from ecsundo_action.restore import RestoreOptions, restore
 from ecsundo_action.result import Verdict
-from ecsundo_action.snapshot import snapshot
-from ecsundo_action.stores import FileStore
+from tests.conftest import run
 
 
 def test_corpus_survives_deregistration_and_deletion(
@@ -30,32 +27,25 @@ def test_corpus_survives_deregistration_and_deletion(
         name: ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
         for name, arn in services.items()
     }
-    store = FileStore(tmp_path)
-    with EcsGateway(ecs, max_concurrency=8) as gateway:
-        taken = snapshot(gateway, store, "corpus")
+    store = f"file://{tmp_path}"
+    gateway = EcsGateway(ecs)
+    taken = run(gateway, "snapshot", "corpus", store=store)
 
-        # The bad deploy: every service moved off, every revision deregistered, then deleted.
-        placeholder = sim.register(
-            {
-                "family": "placeholder",
-                "containerDefinitions": [{"name": "x", "image": "busybox", "memory": 64}],
-            }
-        )
-        for name, arn in services.items():
-            ecs.update_service(cluster="corpus", service=name, taskDefinition=placeholder)
-            ecs.deregister_task_definition(taskDefinition=arn)
-        arns = list(services.values())
-        for start in range(0, len(arns), 10):
-            ecs.delete_task_definitions(taskDefinitions=arns[start : start + 10])
+    # The bad deploy: every service moved off, every revision deregistered, then deleted.
+    placeholder = sim.register(
+        {
+            "family": "placeholder",
+            "containerDefinitions": [{"name": "x", "image": "busybox", "memory": 64}],
+        }
+    )
+    for name, arn in services.items():
+        ecs.update_service(cluster="corpus", service=name, taskDefinition=placeholder)
+        ecs.deregister_task_definition(taskDefinition=arn)
+    arns = list(services.values())
+    for start in range(0, len(arns), 10):
+        ecs.delete_task_definitions(taskDefinitions=arns[start : start + 10])
 
-        result = restore(
-            gateway,
-            store,
-            "corpus",
-            RestoreOptions(
-                snapshot_id=taken.id, apply=ApplyOptions(timeout=30, poll_interval=0.05)
-            ),
-        )
+    result = run(gateway, "restore", "corpus", store=store, snapshot_id=taken.snapshot_id)
 
     assert result.verdict == Verdict.SUCCESS, [s.to_dict() for s in result.services]
     fields = set(EcsGateway(ecs).fields)

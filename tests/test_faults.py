@@ -9,19 +9,17 @@ from typing import Any
 
 from botocore.config import Config
 
-from ecsundo_action.apply import ApplyOptions
 from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.restore import RestoreOptions, restore
-from ecsundo_action.result import Status, Verdict
-from ecsundo_action.snapshot import snapshot
-from ecsundo_action.stores import FileStore
+from ecsundo_action.result import Outcome, Status, Verdict
 from simulator import Rules
-from tests.scenarios import snapshotted_then_bad_deploy
-
-FAST = ApplyOptions(timeout=60, poll_interval=0.05)
+from tests.conftest import run, snapshotted_then_bad_deploy
 
 
-def seed(sim: Any, n: int, tmp_path: Path) -> FileStore:
+def restore(gateway: EcsGateway, store: str, **fields: Any) -> Outcome:
+    return run(gateway, "restore", store=store, snapshot_id="latest", timeout_minutes=1, **fields)
+
+
+def seed(sim: Any, n: int, tmp_path: Path) -> str:
     """n services snapshotted, then a bad deploy deregistering half their revisions."""
     return snapshotted_then_bad_deploy(sim, n, tmp_path)
 
@@ -48,12 +46,12 @@ def test_snapshot_and_restore_of_200_services_under_faults(sim: Any, tmp_path: P
     # rerun converge (see the outage test). What this test checks, that the engine ends
     # every service correct whatever the calls went through, does not depend on the mode.
     retries = Config(retries={"mode": "legacy", "max_attempts": 10})
-    with EcsGateway(sim.client("ecs", config=retries), quotas=None) as gateway:
-        again = snapshot(gateway, FileStore(tmp_path / "again"), "prod")
-        result = restore(gateway, store, "prod", RestoreOptions(apply=FAST))
+    gateway = EcsGateway(sim.client("ecs", config=retries), quotas=None)
+    again = run(gateway, "snapshot", store=f"file://{tmp_path / 'again'}")
+    result = restore(gateway, store)
     faults = Counter(c.operation for c in sim.throttled)
     assert sum(faults.values()) > 50, "the faults really happened"
-    assert len(again.document["services"]) == n
+    assert len(again.services) == n
     failures = [(s.name, s.message) for s in result.services if s.status != Status.SUCCESS]
     assert result.verdict == Verdict.SUCCESS, failures[:3]
     sim.rules = Rules()
@@ -70,8 +68,7 @@ def test_endpoint_dies_mid_restore_report_is_exact_and_a_rerun_converges(
     few_retries = Config(
         retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=5
     )
-    with EcsGateway(sim.client("ecs", config=few_retries), quotas=None) as gateway:
-        first = restore(gateway, store, "prod", RestoreOptions(apply=FAST))
+    first = restore(EcsGateway(sim.client("ecs", config=few_retries), quotas=None), store)
     assert not first.ok and first.verdict in (Verdict.PARTIAL, Verdict.FAILED)
     rows = {s.name: s for s in first.services}
     assert len(rows) == n  # every service is accounted for
@@ -84,8 +81,7 @@ def test_endpoint_dies_mid_restore_report_is_exact_and_a_rerun_converges(
     for name in updated:  # what the report says was updated, was
         service = ecs.describe_services(cluster="prod", services=[name])["services"][0]
         assert service["taskDefinition"] == rows[name].to
-    with EcsGateway(sim.client("ecs"), quotas=None) as gateway:
-        second = restore(gateway, store, "prod", RestoreOptions(apply=FAST))
+    second = restore(EcsGateway(sim.client("ecs"), quotas=None), store)
     assert second.verdict == Verdict.SUCCESS
     assert images(sim, n) == {f"svc{i:03d}:good" for i in range(n)}
     # Re-registrations the first run made are reused: each family holds its two deployed
@@ -123,8 +119,7 @@ def test_a_deploy_racing_the_restore_is_reported(sim: Any, tmp_path: Path) -> No
             racer.update_service(cluster="prod", service="svc001", taskDefinition=fresh)
 
     sim.rules = Rules(deploy_seconds=0.3, before_request=race)
-    with EcsGateway(sim.client("ecs"), quotas=None) as gateway:
-        result = restore(gateway, store, "prod", RestoreOptions(apply=FAST))
+    result = restore(EcsGateway(sim.client("ecs"), quotas=None), store)
     rows = {s.name: s for s in result.services}
     assert raced == ["deploy"]
     assert rows["svc001"].status == Status.FAILED
@@ -140,8 +135,38 @@ def test_a_target_that_cannot_be_read_is_skipped_not_fatal_in_a_dry_run_too(
     once = Config(retries={"mode": "standard", "total_max_attempts": 1})
     for dry_run in (True, False):
         sim.rules = Rules(outage_after=("DescribeTaskDefinition", 1))
-        with EcsGateway(sim.client("ecs", config=once), quotas=None) as gateway:
-            result = restore(gateway, store, "prod", RestoreOptions(dry_run=dry_run, apply=FAST))
+        gateway = EcsGateway(sim.client("ecs", config=once), quotas=None)
+        result = restore(gateway, store, dry_run=dry_run)
         rows = [s for s in result.services if s.message.startswith("not restored: ")]
         assert len(result.services) == 4 and len(rows) >= 3, [s.message for s in result.services]
         assert all(s.status == Status.FAILED for s in rows)
+
+
+def test_an_unexpected_error_in_a_worker_costs_its_service_one_row_not_the_report(
+    sim: Any, tmp_path: Path
+) -> None:
+    """A bug (not an AWS error) in one service's work, while reading its target or while
+    registering it, is that service's failed row; every other service is restored."""
+    store = seed(sim, 6, tmp_path)  # svc000, svc002, svc004 need re-registering
+
+    class Faulty(EcsGateway):
+        def describe_task_definition(self, ref: str) -> Any:
+            if ref.endswith("task-definition/svc001:1"):
+                raise KeyError("taskDefinition")
+            return super().describe_task_definition(ref)
+
+        def register_task_definition(self, body: dict[str, Any], tags: Any) -> Any:
+            if body["family"] == "svc002":
+                raise RuntimeError("boom")
+            return super().register_task_definition(body, tags)
+
+    result = restore(Faulty(sim.client("ecs"), quotas=None), store)
+    rows = {s.name: s for s in result.services}
+    assert len(rows) == 6 and result.verdict == Verdict.PARTIAL
+    assert rows["svc001"].status == Status.FAILED
+    assert rows["svc001"].message == "not restored: internal error: KeyError: 'taskDefinition'"
+    assert rows["svc002"].status == Status.FAILED and not rows["svc002"].changed
+    assert "internal error: RuntimeError: boom" in rows["svc002"].message
+    ok = {name for name, row in rows.items() if row.status == Status.SUCCESS}
+    assert ok == {"svc000", "svc003", "svc004", "svc005"}
+    assert sorted(result.changed_services) == sorted(ok)

@@ -31,6 +31,7 @@ INPUTS = [
     "dry-run",
     "restore-desired-count",
     "max-concurrency",
+    "since",
 ]
 OUTPUTS = ["snapshot-id", "snapshot-uri", "result", "changed-services", "services"]
 

@@ -10,13 +10,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ecsundo_action.apply import ApplyOptions
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.pacing import TokenBucket
-from ecsundo_action.restore import RestoreOptions, restore
 from ecsundo_action.result import Verdict
 from simulator import Rules
-from tests.scenarios import snapshotted_then_bad_deploy
+from tests.conftest import run, snapshotted_then_bad_deploy
 
 
 def test_token_bucket_bursts_then_paces() -> None:
@@ -63,13 +61,8 @@ TIGHT = {
 def test_paced_restore_is_never_throttled(sim: Any, tmp_path: Path) -> None:
     store = snapshotted_then_bad_deploy(sim, 12, tmp_path, deregister_every=1)
     sim.rules = Rules(quotas=TIGHT)
-    with EcsGateway(sim.client("ecs"), max_concurrency=8, quotas=TIGHT) as gateway:
-        result = restore(
-            gateway,
-            store,
-            "prod",
-            RestoreOptions(apply=ApplyOptions(poll_interval=0.05, timeout=30)),
-        )
+    gateway = EcsGateway(sim.client("ecs"), quotas=TIGHT)
+    result = run(gateway, "restore", store=store, snapshot_id="latest", max_concurrency=8)
     assert result.verdict == Verdict.SUCCESS
     assert sim.throttled == []
 
@@ -80,12 +73,7 @@ def test_unpaced_restore_is_throttled_and_still_finishes_on_botocore_retries(
     store = snapshotted_then_bad_deploy(sim, 12, tmp_path, deregister_every=1)
     sim.rules = Rules(quotas=TIGHT)
     ecs = sim.client("ecs", config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
-    with EcsGateway(ecs, max_concurrency=8, quotas=None) as gateway:
-        result = restore(
-            gateway,
-            store,
-            "prod",
-            RestoreOptions(apply=ApplyOptions(poll_interval=0.05, timeout=30)),
-        )
+    gateway = EcsGateway(ecs, quotas=None)
+    result = run(gateway, "restore", store=store, snapshot_id="latest", max_concurrency=8)
     assert sim.throttled, "without pacing the same restore runs into the quotas"
     assert result.verdict == Verdict.SUCCESS

@@ -2,47 +2,79 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ecsundo_action.plan import PROVENANCE_TAG, Action, Registration, TargetFacts, plan_step
-from ecsundo_action.restore import plan_restore
+from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from ecsundo_action.plan import (
+    ACTIVE,
+    PROVENANCE_TAG,
+    Action,
+    Plan,
+    Registration,
+    TargetFacts,
+    plan_step,
+)
+from ecsundo_action.resources import Cluster, Service
+from ecsundo_action.restore import plan_service
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
 
 
-def service(name: str, td: str, desired: int = 2, strategy: str = "REPLICA") -> dict[str, Any]:
-    return {
-        "serviceName": name,
-        "serviceArn": f"arn:aws:ecs:us-east-1:123456789012:service/prod/{name}",
-        "taskDefinition": ARN.format(td),
-        "desiredCount": desired,
-        "schedulingStrategy": strategy,
-    }
+def service(name: str, td: str, desired: int = 2, strategy: str = "REPLICA") -> Service:
+    return Service(
+        name,
+        f"arn:aws:ecs:us-east-1:123456789012:service/prod/{name}",
+        ARN.format(td),
+        desired_count=desired,
+        scheduling_strategy=strategy,
+    )
 
 
-def document(*records: tuple[str, str, int, str]) -> dict[str, Any]:
-    return {
-        "cluster": {"name": "prod", "arn": CLUSTER},
-        "services": [
-            {
-                "name": name,
-                "arn": f"arn:aws:ecs:us-east-1:123456789012:service/prod/{name}",
-                "taskDefinition": ARN.format(td),
-                "desiredCount": desired,
-                "schedulingStrategy": strategy,
-            }
+def document(*records: tuple[str, str, int, str]) -> Snapshot:
+    return Snapshot(
+        id="s1",
+        created_at="2026-11-27T16:26:00.123Z",
+        tool="ecsundo test",
+        cluster=Cluster.from_arn(CLUSTER),
+        services=tuple(
+            ServiceRecord(
+                name,
+                f"arn:aws:ecs:us-east-1:123456789012:service/prod/{name}",
+                ARN.format(td),
+                desired,
+                strategy,
+            )
             for name, td, desired, strategy in records
-        ],
-        "taskDefinitions": {
-            ARN.format(td): {
-                "status": "ACTIVE",
-                "body": {"family": td.split(":")[0], "containerDefinitions": [{"name": "x"}]},
-                "tags": [{"key": "team", "value": "a"}],
-            }
+        ),
+        task_definitions={
+            ARN.format(td): KeptTaskDefinition(
+                "ACTIVE",
+                {"family": td.split(":")[0], "containerDefinitions": [{"name": "x"}]},
+                [{"key": "team", "value": "a"}],
+            )
             for _, td, _, _ in records
         },
-    }
+    )
+
+
+def plan_restore(
+    snapshot: Snapshot,
+    current: dict[str, Service],
+    facts: dict[str, TargetFacts],
+    restore_desired_count: bool = False,
+) -> Plan:
+    """Every snapshot service through plan_service, the function restore plans with."""
+    plan = Plan(CLUSTER)
+    for record in snapshot.services:
+        plan.add(
+            *plan_service(
+                snapshot,
+                record,
+                current.get(record.name),
+                facts.get(record.task_definition, ACTIVE),
+                restore_desired_count,
+            )
+        )
+    return plan
 
 
 def test_each_kind_of_step() -> None:
@@ -55,7 +87,7 @@ def test_each_kind_of_step() -> None:
         ("gone", "gone:3", 2, "REPLICA"),
     )
     current = {
-        s["serviceName"]: s
+        s.name: s
         for s in [
             service("same", "same:3"),
             service("active", "active:4"),
@@ -70,8 +102,7 @@ def test_each_kind_of_step() -> None:
         ARN.format("deleted:3"): TargetFacts(None),
         ARN.format("reused:3"): TargetFacts("INACTIVE", reuse=ARN.format("reused:9")),
     }
-    names = [s["name"] for s in doc["services"]]
-    plan = plan_restore(doc, names, current, facts)
+    plan = plan_restore(doc, current, facts)
     by_name = {s.service: s for s in plan.steps}
 
     assert by_name["same"].action == Action.UNCHANGED
@@ -101,10 +132,10 @@ def test_desired_count_only_when_asked_and_never_for_daemons() -> None:
         "web": service("web", "web:3", desired=2),
         "agent": service("agent", "agent:3", desired=0, strategy="DAEMON"),
     }
-    not_asked = plan_restore(doc, ["web", "agent"], current, {})
+    not_asked = plan_restore(doc, current, {})
     assert [s.action for s in not_asked.steps] == [Action.UNCHANGED, Action.UNCHANGED]
 
-    asked = plan_restore(doc, ["web", "agent"], current, {}, restore_desired_count=True)
+    asked = plan_restore(doc, current, {}, restore_desired_count=True)
     web, agent = asked.steps
     assert web.action == Action.UPDATE and web.desired_count == 5
     assert agent.action == Action.UNCHANGED and agent.desired_count is None

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecsundo_action.result import RunResult, ServiceResult, Status
+from ecsundo_action.result import Outcome, ServiceResult, Status
 from ecsundo_action.summary import escape, run_summary
 from ecsundo_action.workflow import Runner
 from tests.runner import parse_file_commands
@@ -73,7 +73,7 @@ def test_escaped_text_renders_as_plain_text(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(name=TEXT, message=TEXT)
 def test_a_summary_row_always_has_six_cells(name: str, message: str) -> None:
-    result = RunResult(
+    result = Outcome(
         "restore",
         "prod",
         services=[ServiceResult(name, "update", None, None, Status.FAILED, 1.0, message)],

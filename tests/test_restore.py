@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ecsundo_action.apply import ApplyOptions
 from ecsundo_action.errors import NotFoundError, SnapshotRefused
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
-from ecsundo_action.restore import RestoreOptions, restore
-from ecsundo_action.result import Status, Verdict
-from ecsundo_action.snapshot import snapshot
-from ecsundo_action.stores import FileStore
-
-FAST = ApplyOptions(wait=True, timeout=20, poll_interval=0.05)
+from ecsundo_action.result import Outcome, Status, Verdict
+from tests.conftest import SECRET, run
+from tests.conftest import body as plain_body
 
 
 def body(family: str, version: str) -> dict[str, Any]:
-    return {
-        "family": family,
-        "containerDefinitions": [
-            {
-                "name": family,
-                "image": f"shop/{family}:{version}",
-                "memory": 256,
-                "environment": [{"name": "PASSWORD", "value": "s3cret"}],
-            }
-        ],
-        "tags": [{"key": "team", "value": "shop"}],
-    }
+    return plain_body(
+        family, version, env={"PASSWORD": SECRET}, tags=[{"key": "team", "value": "shop"}]
+    )
 
 
 class Cluster:
@@ -41,8 +27,8 @@ class Cluster:
     def __init__(self, sim: Any, tmp_path: Path) -> None:
         self.sim = sim
         self.ecs = sim.client("ecs")
-        self.store = FileStore(tmp_path / "store")
-        self.gateway = EcsGateway(self.ecs, max_concurrency=4)
+        self.store = f"file://{tmp_path / 'store'}"
+        self.gateway = EcsGateway(self.ecs)
         sim.create_cluster("prod")
         self.good: dict[str, str] = {}
         for name in ["web", "api", "agent"]:
@@ -51,7 +37,7 @@ class Cluster:
                 sim.create_service("prod", name, self.good[name], scheduling_strategy="DAEMON")
             else:
                 sim.create_service("prod", name, self.good[name], desired_count=2)
-        self.snapshot = snapshot(self.gateway, self.store, "prod")
+        self.snapshot = run(self.gateway, "snapshot", store=self.store)
 
     def bad_deploy(
         self, *names: str, deregister: bool = True, delete: tuple[str, ...] = ()
@@ -74,16 +60,14 @@ class Cluster:
     def described(self, arn: str) -> dict[str, Any]:
         return self.ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
 
-    def restore(self, **options: Any) -> Any:
-        options.setdefault("apply", FAST)
-        return restore(self.gateway, self.store, "prod", RestoreOptions(**options))
+    def restore(self, **fields: Any) -> Outcome:
+        fields.setdefault("snapshot_id", "latest")
+        return run(self.gateway, "restore", store=self.store, **fields)
 
 
 @pytest.fixture
-def prod(sim: Any, tmp_path: Path) -> Any:
-    cluster = Cluster(sim, tmp_path)
-    yield cluster
-    cluster.gateway.close()
+def prod(sim: Any, tmp_path: Path) -> Cluster:
+    return Cluster(sim, tmp_path)
 
 
 def test_restore_active_inactive_and_deleted_targets(prod: Cluster) -> None:
@@ -213,11 +197,11 @@ def test_dry_run_prints_the_plan_and_changes_nothing(prod: Cluster) -> None:
 
 def test_selection_restores_only_the_chosen_services(prod: Cluster) -> None:
     prod.bad_deploy("web", "api")
-    result = prod.restore(patterns=["we*"])
+    result = prod.restore(services=["we*"])
     assert [s.name for s in result.services] == ["web"]
     assert prod.running("api") != prod.good["api"]
     with pytest.raises(NotFoundError, match="'nope' matches no service"):
-        prod.restore(patterns=["nope"])
+        prod.restore(services=["nope"])
 
 
 @pytest.mark.parametrize(
@@ -241,11 +225,11 @@ def test_failed_rollout_or_circuit_breaker_is_a_failed_restore(
 def test_wait_times_out_as_a_failure_and_no_wait_does_not_wait(prod: Cluster) -> None:
     prod.bad_deploy("web", deregister=False)
     prod.sim.rules.deploy_seconds = 30
-    timed_out = prod.restore(apply=replace(FAST, timeout=0.3))
+    timed_out = prod.restore(timeout_minutes=0.005)
     web = next(s for s in timed_out.services if s.name == "web")
     assert web.status == Status.FAILED and "timed out" in web.message
     prod.bad_deploy("web", deregister=False)
-    not_waited = prod.restore(apply=replace(FAST, wait=False))
+    not_waited = prod.restore(wait=False)
     web = next(s for s in not_waited.services if s.name == "web")
     assert web.status == Status.UPDATED and not_waited.verdict == Verdict.SUCCESS
 
@@ -255,8 +239,9 @@ def test_unknown_snapshot_id_and_tampered_snapshot_change_nothing(prod: Cluster)
     prod.sim.calls.clear()
     with pytest.raises(NotFoundError, match="snapshot '20200101T000000000Z-000000' not found"):
         prod.restore(snapshot_id="20200101T000000000Z-000000")
-    path = Path(prod.snapshot.uri.removeprefix("file://"))
+    assert prod.snapshot.snapshot_uri is not None and prod.snapshot.snapshot_id is not None
+    path = Path(prod.snapshot.snapshot_uri.removeprefix("file://"))
     path.write_text(path.read_text().replace("shop/web:1", "evil/web:1"))
     with pytest.raises(SnapshotRefused, match="checksum"):
-        prod.restore(snapshot_id=prod.snapshot.id)
+        prod.restore(snapshot_id=prod.snapshot.snapshot_id)
     assert prod.sim.mutating_calls() == []

@@ -6,17 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import pytest
 from botocore.stub import Stubber
 
-from ecsundo_action.apply import ApplyOptions
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
-from ecsundo_action.result import Status, Verdict
-from ecsundo_action.rollback import RollbackOptions, rollback
+from ecsundo_action.resources import Service
+from ecsundo_action.result import Outcome, Status, Verdict
 from tests import iam
+from tests.conftest import body, run
 
-FAST = ApplyOptions(wait=True, timeout=20, poll_interval=0.05)
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod"
 SERVICE_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/web"
@@ -26,22 +24,13 @@ def td(ref: str) -> str:
     return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{ref}"
 
 
-def body(family: str, version: str) -> dict[str, Any]:
-    return {
-        "family": family,
-        "containerDefinitions": [
-            {"name": family, "image": f"shop/{family}:{version}", "memory": 256}
-        ],
-    }
+def rollback(gateway: EcsGateway, **fields: Any) -> Outcome:
+    """Every service of prod unless told otherwise (the 60-minute window is tested apart)."""
+    fields.setdefault("since_minutes", 0)
+    return run(gateway, "rollback", **fields)
 
 
 # -- the revisions fallback, on the stand-in (where the history API is unavailable) ----------
-
-
-@pytest.fixture
-def gateway(sim: Any) -> Any:
-    with EcsGateway(sim.client("ecs"), max_concurrency=4) as gw:
-        yield gw
 
 
 def test_fallback_takes_the_newest_lower_revision_with_other_containers(
@@ -56,7 +45,7 @@ def test_fallback_takes_the_newest_lower_revision_with_other_containers(
     sim.create_service("prod", "web", bad)
     ecs.deregister_task_definition(taskDefinition=td("web:2"))
 
-    result = rollback(gateway, "prod", RollbackOptions(apply=FAST))
+    result = rollback(gateway)
 
     web = result.services[0]
     assert web.action == "re-register"  # web:2 is INACTIVE: registered again from its body
@@ -78,9 +67,9 @@ def test_rolling_back_twice_steps_further_back_never_to_the_bad_revision(
     sim.create_service("prod", "web", bad)
     ecs.deregister_task_definition(taskDefinition=td("web:2"))
 
-    first = rollback(gateway, "prod", RollbackOptions(apply=FAST)).services[0]
+    first = rollback(gateway).services[0]
     assert first.status == Status.SUCCESS  # on web:4, a re-registration of web:2
-    second = rollback(gateway, "prod", RollbackOptions(apply=FAST)).services[0]
+    second = rollback(gateway).services[0]
     # web:4 counts as web:2, so "before" is web:1, not web:3 (the bad one, numerically lower).
     assert second.to == td("web:1"), second
 
@@ -88,7 +77,7 @@ def test_rolling_back_twice_steps_further_back_never_to_the_bad_revision(
 def test_no_earlier_revision_is_reported_not_guessed(sim: Any, gateway: EcsGateway) -> None:
     sim.create_cluster("prod")
     sim.create_service("prod", "web", sim.register(body("web", "1")))
-    result = rollback(gateway, "prod", RollbackOptions(apply=FAST))
+    result = rollback(gateway)
     assert result.services[0].status == Status.FAILED
     assert "no earlier task definition" in result.services[0].message
     assert sim.mutating_calls()[-1].operation == "CreateService"
@@ -102,16 +91,16 @@ def test_cluster_rollback_leaves_services_the_deploy_did_not_touch(
     for name in ["web", "api"]:
         sim.register(body(name, "1"))
         sim.create_service("prod", name, sim.register(body(name, "2")))
-    options = RollbackOptions(changed_within_minutes=60, dry_run=True, apply=FAST)
+    options = {"since_minutes": 60, "dry_run": True}
     # Both were just deployed: both would roll back.
-    assert [s.status for s in rollback(gateway, "prod", options).services] == [
+    assert [s.status for s in rollback(gateway, **options).services] == [
         Status.PLANNED,
         Status.PLANNED,
     ]
     # Only web is deployed again; api's deployment is made old.
     ecs.update_service(cluster="prod", service="web", taskDefinition=sim.register(body("web", "3")))
     sim.age_deployments("api", hours=3)
-    rows = {s.name: s for s in rollback(gateway, "prod", options).services}
+    rows = {s.name: s for s in rollback(gateway, **options).services}
     assert rows["web"].status == Status.PLANNED
     assert rows["api"].status == Status.UNCHANGED and "last 60 minutes" in rows["api"].message
 
@@ -254,8 +243,8 @@ def test_history_names_what_ran_before_the_current_deployment() -> None:
         {"cluster": CLUSTER_ARN, "services": [SERVICE_ARN]},
     )
 
-    with stub, EcsGateway(ecs, max_concurrency=2) as gateway:
-        result = rollback(gateway, "prod", RollbackOptions(apply=FAST))
+    with stub:
+        result = rollback(EcsGateway(ecs), max_concurrency=2)
         stub.assert_no_pending_responses()
     # Every stubbed call was made (asserted above); moto cannot serve these three, so the
     # least-privilege check learns of them here.
@@ -313,6 +302,6 @@ class History:
 def test_rolling_back_again_with_history_steps_back_not_forward() -> None:
     from ecsundo_action.rollback import previous_from_history
 
-    service = {"taskDefinition": td("web:5"), "serviceArn": SERVICE_ARN}
+    service = Service("web", SERVICE_ARN, td("web:5"))
     # The newest deployment's source is web:9, the bad one: never "before" web:5.
     assert previous_from_history(History(), CLUSTER_ARN, service) == td("web:4")  # type: ignore[arg-type]

@@ -8,31 +8,35 @@ from typing import Any
 import pytest
 
 from ecsundo_action import document as doc
+from ecsundo_action.engine import execute
 from ecsundo_action.errors import NotFoundError
 from ecsundo_action.gateway import EcsGateway, registerable_fields
-from ecsundo_action.snapshot import github_context, snapshot
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.result import Outcome
+from ecsundo_action.snapshot import GITHUB_CONTEXT
 from ecsundo_action.stores import FileStore
+from tests.conftest import SECRET
+from tests.conftest import body as plain_body
 
 
-def body(family: str, image: str = "nginx:1", **extra: Any) -> dict[str, Any]:
-    return {
-        "family": family,
-        "containerDefinitions": [
-            {
-                "name": family,
-                "image": image,
-                "memory": 128,
-                "environment": [{"name": "PASSWORD", "value": "s3cret"}],
-            }
-        ],
-        **extra,
-    }
+def body(family: str, **extra: Any) -> dict[str, Any]:
+    return plain_body(family, image="nginx:1", env={"PASSWORD": SECRET}, **extra)
 
 
-@pytest.fixture
-def gateway(sim: Any) -> Any:
-    with EcsGateway(sim.client("ecs"), max_concurrency=4) as gw:
-        yield gw
+def snapshot(
+    gateway: EcsGateway,
+    folder: Path,
+    cluster: str,
+    services: list[str] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Outcome:
+    request = Request(
+        Mode.SNAPSHOT,
+        cluster,
+        tuple(services) if services else None,
+        store=f"file://{folder}",
+    )
+    return execute(request, gateway=gateway, environ=environ or {})
 
 
 def test_registerable_fields_come_from_botocore_not_a_hand_list(gateway: EcsGateway) -> None:
@@ -85,22 +89,22 @@ def test_snapshot_records_services_task_definitions_and_context(
     sim.create_service("prod", "web", web, desired_count=3)
     sim.create_service("prod", "api", web, desired_count=1)
     sim.create_service("prod", "agent", agent, scheduling_strategy="DAEMON")
-    context = github_context(
-        {
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_REPOSITORY": "org/shop",
-            "GITHUB_SHA": "abc123",
-            "GITHUB_RUN_ID": "42",
-            "GITHUB_WORKFLOW": "deploy",
-            "GITHUB_ACTOR": "octocat",
-        }
-    )
+    environ = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "org/shop",
+        "GITHUB_SHA": "abc123",
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_WORKFLOW": "deploy",
+        "GITHUB_ACTOR": "octocat",
+    }
+    assert set(GITHUB_CONTEXT.values()) < set(environ)
     store = FileStore(tmp_path)
     sim.calls.clear()
 
-    taken = snapshot(gateway, store, "prod", github=context)
+    taken = snapshot(gateway, tmp_path, "prod", environ=environ)
 
-    d = taken.document
+    assert taken.snapshot is not None and taken.snapshot_uri is not None
+    d = taken.snapshot.to_json()
     assert [s["name"] for s in d["services"]] == ["agent", "api", "web"]
     by_name = {s["name"]: s for s in d["services"]}
     assert by_name["web"]["taskDefinition"] == web
@@ -121,8 +125,8 @@ def test_snapshot_records_services_task_definitions_and_context(
     assert (d["region"], d["accountId"]) == (sim.region, sim.account_id)
     assert d["cluster"]["arn"].endswith(":cluster/prod")
     assert d["checksum"] == doc.checksum(d)
-    assert taken.uri.startswith("file://") and taken.id in taken.uri
-    assert store.get(gateway.describe_cluster("prod"), taken.id) == d
+    assert taken.snapshot_uri.startswith("file://") and taken.snapshot.id in taken.snapshot_uri
+    assert store.get(gateway.describe_cluster("prod"), taken.snapshot.id) == taken.snapshot
 
     # One DescribeTaskDefinition per distinct task definition, not per service.
     described = [c for c in sim.calls if c.operation == "DescribeTaskDefinition"]
@@ -138,9 +142,9 @@ def test_snapshot_pages_past_100_services(sim: Any, gateway: EcsGateway, tmp_pat
         sim.create_service("big", name, td, desired_count=1)
     sim.calls.clear()
 
-    taken = snapshot(gateway, FileStore(tmp_path), "big")
+    taken = snapshot(gateway, tmp_path, "big")
 
-    assert [s["name"] for s in taken.document["services"]] == names
+    assert [s.name for s in taken.services] == names
     ops = [c.operation for c in sim.calls]
     assert ops.count("ListServices") == 2  # pages of 100
     assert ops.count("DescribeServices") == 11  # 10 services a call
@@ -152,9 +156,9 @@ def test_snapshot_selection_by_name_and_glob(sim: Any, gateway: EcsGateway, tmp_
     td = sim.register(body("app"))
     for name in ["web", "web-admin", "api", "worker"]:
         sim.create_service("prod", name, td)
-    taken = snapshot(gateway, FileStore(tmp_path), "prod", ["web*", "api"])
-    assert [s["name"] for s in taken.document["services"]] == ["api", "web", "web-admin"]
-    assert taken.document["selection"] == ["web*", "api"]
+    taken = snapshot(gateway, tmp_path, "prod", ["web*", "api"])
+    assert [s.name for s in taken.services] == ["api", "web", "web-admin"]
+    assert taken.snapshot is not None and taken.snapshot.selection == ("web*", "api")
 
 
 def test_unknown_service_or_cluster_writes_nothing(
@@ -163,7 +167,7 @@ def test_unknown_service_or_cluster_writes_nothing(
     sim.create_cluster("prod")
     sim.create_service("prod", "web", sim.register(body("web")))
     with pytest.raises(NotFoundError, match="'wbe' matches no service"):
-        snapshot(gateway, FileStore(tmp_path), "prod", ["wbe"])
+        snapshot(gateway, tmp_path, "prod", ["wbe"])
     with pytest.raises(NotFoundError, match="cluster 'nope' not found"):
-        snapshot(gateway, FileStore(tmp_path), "nope")
+        snapshot(gateway, tmp_path, "nope")
     assert not list(tmp_path.rglob("*.json"))

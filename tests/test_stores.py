@@ -6,13 +6,12 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ecsundo_action import document as doc
 from ecsundo_action.errors import InputError, NotFoundError, SnapshotRefused, StoreError
-from ecsundo_action.gateway import Cluster
+from ecsundo_action.resources import Cluster
 from ecsundo_action.stores import FileStore, S3Store, new_snapshot_id, open_store
 
 PROD = Cluster(
@@ -21,33 +20,35 @@ PROD = Cluster(
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3"
 
 
-def make(cluster: Cluster = PROD, snapshot_id: str | None = None) -> dict[str, Any]:
-    return doc.seal(
-        {
-            "schemaVersion": 1,
-            "id": snapshot_id or new_snapshot_id(),
-            "createdAt": "2026-11-27T16:00:00.000Z",
-            "tool": "ecsundo test",
-            "cluster": {"name": cluster.name, "arn": cluster.arn},
-            "region": cluster.region,
-            "accountId": cluster.account_id,
-            "services": [
-                {
-                    "name": "web",
-                    "arn": "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
-                    "taskDefinition": TD,
-                    "desiredCount": 2,
-                    "schedulingStrategy": "REPLICA",
-                }
-            ],
-            "taskDefinitions": {
-                TD: {
-                    "status": "ACTIVE",
-                    "body": {"family": "web", "containerDefinitions": [{"name": "web"}]},
-                    "tags": [],
-                }
-            },
-        }
+def make(cluster: Cluster = PROD, snapshot_id: str | None = None) -> doc.Snapshot:
+    return doc.Snapshot.from_json(
+        doc.seal(
+            {
+                "schemaVersion": 1,
+                "id": snapshot_id or new_snapshot_id(),
+                "createdAt": "2026-11-27T16:00:00.000Z",
+                "tool": "ecsundo test",
+                "cluster": {"name": cluster.name, "arn": cluster.arn},
+                "region": cluster.region,
+                "accountId": cluster.account_id,
+                "services": [
+                    {
+                        "name": "web",
+                        "arn": "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+                        "taskDefinition": TD,
+                        "desiredCount": 2,
+                        "schedulingStrategy": "REPLICA",
+                    }
+                ],
+                "taskDefinitions": {
+                    TD: {
+                        "status": "ACTIVE",
+                        "body": {"family": "web", "containerDefinitions": [{"name": "web"}]},
+                        "tags": [],
+                    }
+                },
+            }
+        )
     )
 
 
@@ -61,7 +62,7 @@ def test_file_store_round_trip_owner_only_and_never_overwrites(tmp_path: Path) -
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     # Readable: plain indented JSON a person can open.
     assert json.loads(path.read_text())["services"][0]["name"] == "web"
-    assert store.get(PROD, document["id"]) == document
+    assert store.get(PROD, document.id) == document
     with pytest.raises(StoreError, match="already exists"):
         store.put(PROD, document)
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp")]
@@ -75,8 +76,8 @@ def test_latest_is_the_newest_of_that_cluster_only(tmp_path: Path) -> None:
     store.put(PROD, old)
     store.put(PROD, new)
     store.put(other, make(other, snapshot_id="20270101T000000000Z-cccccc"))
-    assert store.list(PROD) == [old["id"], new["id"]]
-    assert store.latest(PROD)["id"] == new["id"]
+    assert store.list(PROD) == [old.id, new.id]
+    assert store.latest(PROD).id == new.id
     with pytest.raises(NotFoundError, match="no snapshot of cluster 'prod'"):
         FileStore(tmp_path / "empty").latest(PROD)
 
@@ -97,7 +98,7 @@ def test_ids_sort_by_time() -> None:
     assert early < late
 
 
-def _stored(tmp_path: Path) -> tuple[FileStore, Path, dict[str, Any]]:
+def _stored(tmp_path: Path) -> tuple[FileStore, Path, doc.Snapshot]:
     store = FileStore(tmp_path)
     document = make()
     return store, Path(store.put(PROD, document).removeprefix("file://")), document
@@ -114,14 +115,14 @@ def test_tampered_document_is_refused(tmp_path: Path) -> None:
     tampered["services"][0]["taskDefinition"] = TD.replace(":3", ":4")
     _rewrite(path, json.dumps(tampered).encode())
     with pytest.raises(SnapshotRefused, match="fails its checksum"):
-        store.get(PROD, document["id"])
+        store.get(PROD, document.id)
 
 
 def test_truncated_document_is_refused(tmp_path: Path) -> None:
     store, path, document = _stored(tmp_path)
     _rewrite(path, path.read_bytes()[:200])
     with pytest.raises(SnapshotRefused, match="not valid JSON"):
-        store.get(PROD, document["id"])
+        store.get(PROD, document.id)
 
 
 def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
@@ -131,7 +132,7 @@ def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
     future["checksum"] = doc.checksum(future)
     _rewrite(path, json.dumps(future).encode())
     with pytest.raises(SnapshotRefused, match="schema version 2"):
-        store.get(PROD, document["id"])
+        store.get(PROD, document.id)
 
 
 def test_document_with_a_valid_checksum_but_bad_shape_is_refused(tmp_path: Path) -> None:
@@ -141,7 +142,7 @@ def test_document_with_a_valid_checksum_but_bad_shape_is_refused(tmp_path: Path)
     bad["checksum"] = doc.checksum(bad)
     _rewrite(path, json.dumps(bad).encode())
     with pytest.raises(SnapshotRefused, match="does not match the schema"):
-        store.get(PROD, document["id"])
+        store.get(PROD, document.id)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +158,7 @@ def test_document_of_another_account_or_region_is_refused(
     foreign["checksum"] = doc.checksum(foreign)
     _rewrite(path, json.dumps(foreign).encode())
     with pytest.raises(SnapshotRefused, match=f"belongs to {what}"):
-        store.get(PROD, document["id"])
+        store.get(PROD, document.id)
 
 
 def test_document_of_another_cluster_is_refused(tmp_path: Path) -> None:
@@ -168,9 +169,9 @@ def test_document_of_another_cluster_is_refused(tmp_path: Path) -> None:
     # Copied by hand into prod's folder: still refused.
     folder = tmp_path / FileStore.folder(PROD)
     folder.mkdir(parents=True)
-    (folder / f"{staging['id']}.json").write_bytes(doc.dumps(staging))
+    (folder / f"{staging.id}.json").write_bytes(doc.dumps(staging.to_json()))
     with pytest.raises(SnapshotRefused, match="belongs to cluster 'staging'"):
-        store.get(PROD, staging["id"])
+        store.get(PROD, staging.id)
 
 
 @pytest.mark.parametrize(

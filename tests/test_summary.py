@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from ecsundo_action.result import RunResult, ServiceResult, Status
+from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from ecsundo_action.resources import Cluster
+from ecsundo_action.result import Outcome, ServiceResult, Status
 from ecsundo_action.summary import LIMIT, escape, run_summary, snapshot_summary
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
@@ -23,10 +25,10 @@ def test_escape_leaves_nothing_that_renders() -> None:
 
 
 def test_summary_heading_and_rows() -> None:
-    result = RunResult(
+    result = Outcome(
         "restore",
         "prod",
-        snapshot_id="20261127T000000000Z-abcdef",
+        snapshot=snapshot("20261127T000000000Z-abcdef"),
         services=[
             ServiceResult(
                 "web",
@@ -68,19 +70,27 @@ def test_summary_is_capped_with_a_visible_note() -> None:
         )
         for i in range(5000)
     ]
-    text = run_summary(RunResult("restore", "prod", services=services))
+    text = run_summary(Outcome("restore", "prod", services=services))
     assert len(text.encode()) <= LIMIT < 1024 * 1024
     assert "more not shown" in text and "`services` output" in text
 
 
-def test_snapshot_summary_shows_images_never_environment() -> None:
-    document = {
-        "id": "s1",
-        "cluster": {"name": "prod"},
-        "services": [{"name": "web", "taskDefinition": TD.format("web:1")}],
-        "taskDefinitions": {
-            TD.format("web:1"): {
-                "body": {
+def snapshot(snapshot_id: str = "s1") -> Snapshot:
+    return Snapshot(
+        id=snapshot_id,
+        created_at="2026-11-27T16:26:00.123Z",
+        tool="ecsundo test",
+        cluster=Cluster.from_arn("arn:aws:ecs:us-east-1:123456789012:cluster/prod"),
+        services=(
+            ServiceRecord(
+                "web", "arn:aws:ecs:us-east-1:123456789012:service/prod/web", TD.format("web:1"), 1
+            ),
+        ),
+        task_definitions={
+            TD.format("web:1"): KeptTaskDefinition(
+                "ACTIVE",
+                {
+                    "family": "web",
                     "containerDefinitions": [
                         {
                             "name": "app",
@@ -88,10 +98,17 @@ def test_snapshot_summary_shows_images_never_environment() -> None:
                             "environment": [{"name": "PASSWORD", "value": "hunter2"}],
                             "secrets": [{"name": "TOKEN", "valueFrom": "arn:aws:ssm:x"}],
                         }
-                    ]
-                }
-            }
+                    ],
+                },
+            )
         },
-    }
-    text = snapshot_summary(document, "file:///tmp/x")
+    )
+
+
+def test_snapshot_summary_shows_images_never_environment() -> None:
+    taken = Outcome("snapshot", "prod", snapshot=snapshot(), snapshot_uri="file:///tmp/x")
+    text = snapshot_summary(taken)
     assert "shop/web:1" in text and "hunter2" not in text and "PASSWORD" not in text
+    assert "1 service captured" in text and "stored at `file:///tmp/x`" in text
+    dry = snapshot_summary(Outcome("snapshot", "prod", dry_run=True, snapshot=snapshot()))
+    assert "dry run: nothing stored" in dry

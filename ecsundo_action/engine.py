@@ -1,0 +1,89 @@
+"""execute(request) -> Outcome: the one way into the engine, for every mode and edge.
+
+It opens the store, connects to ECS (unless given a gateway), owns the run's threads, and
+hands the request to its mode's module. The edges only translate their syntax into a
+Request and the Outcome into text, outputs and an exit status.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from .request import Mode, Request
+from .stores import LATEST, open_store
+
+if TYPE_CHECKING:
+    from .gateway import EcsGateway
+    from .result import Outcome
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def execute(
+    request: Request,
+    *,
+    gateway: EcsGateway | None = None,
+    progress: Callable[[str], None] = _quiet,
+    environ: Mapping[str, str] | None = None,
+) -> Outcome:
+    """Run one request. Raises an EcsundoError (one line) when the run cannot start or its
+    snapshot cannot be read; once services are being changed, each one's fate is a row."""
+    from .apply import ApplyOptions
+    from .gateway import EcsGateway
+    from .listing import list_snapshots
+    from .restore import restore
+    from .rollback import rollback
+    from .snapshot import github_context, snapshot
+    from .work import Work
+
+    environ = os.environ if environ is None else environ
+    store = open_store(request.store, "store")
+    gateway = gateway or EcsGateway.connect(request.region, max_concurrency=request.max_concurrency)
+    apply = ApplyOptions(
+        wait=request.wait,
+        timeout=request.timeout_seconds,
+        poll_interval=request.poll_interval,
+        progress=progress,
+    )
+    with Work(request.max_concurrency) as work:
+        match request.mode:
+            case Mode.SNAPSHOT | Mode.GUARD:
+                return snapshot(
+                    gateway,
+                    work,
+                    store,
+                    request.cluster,
+                    request.services,
+                    snapshot_id=request.snapshot_id,
+                    github=github_context(environ),
+                    dry_run=request.dry_run,
+                    mode=str(request.mode),
+                )
+            case Mode.RESTORE:
+                return restore(
+                    gateway,
+                    work,
+                    store,
+                    request.cluster,
+                    snapshot_id=request.snapshot_id or LATEST,
+                    patterns=request.services,
+                    restore_desired_count=request.restore_desired_count,
+                    dry_run=request.dry_run,
+                    apply=apply,
+                )
+            case Mode.ROLLBACK:
+                return rollback(
+                    gateway,
+                    work,
+                    request.cluster,
+                    patterns=request.services,
+                    since_minutes=request.since_minutes,
+                    dry_run=request.dry_run,
+                    apply=apply,
+                )
+            case Mode.LIST:
+                return list_snapshots(gateway, store, request.cluster)

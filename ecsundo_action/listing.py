@@ -1,0 +1,14 @@
+"""List: the snapshots of a cluster in a store, oldest first."""
+
+from __future__ import annotations
+
+from .gateway import EcsGateway
+from .result import Outcome
+from .stores import Store
+
+
+def list_snapshots(gateway: EcsGateway, store: Store, cluster: str) -> Outcome:
+    where = gateway.describe_cluster(cluster)
+    ids = store.list(where)
+    uri = store.location(store.key(where, ids[-1])) if ids else None
+    return Outcome("list", where.name, snapshot_uri=uri, store=store.uri, snapshots=ids)

@@ -1,0 +1,209 @@
+"""One request, whichever edge it came from.
+
+Every option is declared once here (its action input, its CLI flag, its default and how
+its text is checked); the CLI and the action each fill a Request from their own syntax
+with `build`, which checks everything before any AWS call and raises one InputError naming
+the input in the edge's own words. Nothing here imports botocore.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from . import selection
+from .errors import InputError
+from .resources import check_cluster
+from .stores import LATEST, check_snapshot_id, default_store_uri, open_store
+
+
+class Mode(StrEnum):
+    SNAPSHOT = "snapshot"
+    RESTORE = "restore"
+    ROLLBACK = "rollback"
+    LIST = "list"
+    GUARD = "guard"  # snapshot now; the post step restores it if the job fails
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything one run needs to know. Built by `build`; tests may construct it directly."""
+
+    mode: Mode
+    cluster: str
+    services: tuple[str, ...] | None = None  # names or glob patterns; None: every service
+    snapshot_id: str | None = None  # restore: an id or LATEST; snapshot, guard: a new id
+    store: str = "file://.ecsundo"
+    region: str | None = None
+    wait: bool = True
+    timeout_minutes: float = 15.0
+    dry_run: bool = False
+    restore_desired_count: bool = False
+    max_concurrency: int = 8
+    # Rollback without named services: only those deployed in the last this-many minutes
+    # (the ones the bad deploy touched); 0: every service. Named services are always taken.
+    since_minutes: float = 60.0
+    poll_interval: float = 6.0  # seconds between looks at rollouts (the CLI's hidden option)
+
+    @property
+    def timeout_seconds(self) -> float:
+        return self.timeout_minutes * 60
+
+
+# -- how each option's text is checked ----------------------------------------------------
+
+_TRUE, _FALSE = {"true", "True", "TRUE"}, {"false", "False", "FALSE"}
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def _boolean(text: str, label: str) -> bool:
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise InputError(f"{label}: expected true or false, got {text[:40]!r}")
+
+
+def _number(low: float, high: float, *, whole: bool = False) -> Callable[[str, str], Any]:
+    kind = "a whole number" if whole else "a number"
+
+    def parse(text: str, label: str) -> float | int:
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(f"{label}: expected {kind}, got {text[:40]!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise InputError(f"{label}: expected {kind} from {low:g} to {high:g}, got {text!r}")
+        if whole:
+            if value != int(value):
+                raise InputError(f"{label}: expected {kind}, got {text!r}")
+            return int(value)
+        return value
+
+    return parse
+
+
+def _region(text: str, label: str) -> str | None:
+    if text and not _REGION.fullmatch(text):
+        raise InputError(f"{label}: expected an AWS region such as eu-west-1, got {text[:40]!r}")
+    return text or None
+
+
+def _services(text: str, label: str) -> tuple[str, ...] | None:
+    entries = selection.parse(text, label)
+    return tuple(entries) if entries else None
+
+
+def _text(text: str, label: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class Option:
+    field: str  # the Request field it fills
+    input: str | None  # the action input (None: CLI only)
+    flag: str | None  # the CLI flag (None: action only)
+    default: str  # as text, exactly as action.yml declares it
+    parse: Callable[[str, str], Any]  # (text, label) -> value, or InputError
+    help: str
+
+    def label(self, edge: str) -> str:
+        """How this edge's user names the option in an error message."""
+        return f"input '{self.input}'" if edge == "action" else str(self.flag)
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("services", "services", "--services", "", _services, "names or glob patterns"),
+    Option("snapshot_id", "snapshot-id", "--snapshot-id", "", _text, "a snapshot id, or latest"),
+    Option("store", "store", "--store", "", _text, "file://DIR or s3://BUCKET/PREFIX"),
+    Option("region", "region", "--region", "", _region, "AWS region"),
+    Option("wait", "wait", "--no-wait", "true", _boolean, "wait for rollouts"),
+    Option(
+        "timeout_minutes",
+        "timeout-minutes",
+        "--timeout",
+        "15",
+        _number(0.1, 360),
+        "minutes to wait for rollouts",
+    ),
+    Option("dry_run", "dry-run", "--dry-run", "false", _boolean, "report the plan only"),
+    Option(
+        "restore_desired_count",
+        "restore-desired-count",
+        "--restore-desired-count",
+        "false",
+        _boolean,
+        "also restore desiredCount",
+    ),
+    Option(
+        "max_concurrency",
+        "max-concurrency",
+        "--max-concurrency",
+        "8",
+        _number(1, 64, whole=True),
+        "parallel AWS calls",
+    ),
+    Option(
+        "since_minutes",
+        "since",
+        "--since",
+        "60",
+        _number(0, 525600),
+        "rollback: only services deployed in the last MINUTES (0: every service)",
+    ),
+    Option("poll_interval", None, "--poll-interval", "6", _number(0.01, 300), "seconds"),
+)
+BY_FIELD = {option.field: option for option in OPTIONS}
+
+
+def parse_mode(text: str, label: str) -> Mode:
+    """A mode, trimmed and case-insensitive."""
+    try:
+        return Mode(text.strip().lower())
+    except ValueError:
+        names = ", ".join(m.value for m in Mode)
+        raise InputError(f"{label}: expected one of {names}, got {text.strip()[:40]!r}") from None
+
+
+def build(
+    mode: Mode,
+    cluster: str,
+    given: Mapping[str, str | None],
+    *,
+    edge: str,
+    environ: Mapping[str, str],
+) -> Request:
+    """A checked Request from option texts keyed by Request field (absent, None or blank:
+    the default). edge ("action" or "cli") only chooses how errors name the option."""
+    cluster = cluster.strip()
+    cluster_label = "input 'cluster'" if edge == "action" else "cluster"
+    if not cluster:
+        raise InputError(f"{cluster_label}: required (a cluster name or ARN)")
+    check_cluster(cluster, cluster_label)
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        text = (given.get(option.field) or "").strip() or option.default
+        values[option.field] = option.parse(text, option.label(edge))
+
+    snapshot_label = BY_FIELD["snapshot_id"].label(edge)
+    snapshot_id = values["snapshot_id"] or None
+    if mode is Mode.RESTORE:
+        snapshot_id = snapshot_id or LATEST
+        if snapshot_id != LATEST:
+            check_snapshot_id(snapshot_id, snapshot_label)
+    elif mode in (Mode.SNAPSHOT, Mode.GUARD) and snapshot_id:
+        if snapshot_id == LATEST:
+            raise InputError(
+                f"{snapshot_label}: '{LATEST}' names a snapshot to restore; "
+                f"{mode} takes a new id or none"
+            )
+        check_snapshot_id(snapshot_id, snapshot_label)
+    else:
+        snapshot_id = None  # rollback and list take none (a dispatch form may send one)
+    values["snapshot_id"] = snapshot_id
+
+    values["store"] = values["store"] or default_store_uri(environ)
+    open_store(values["store"], BY_FIELD["store"].label(edge))
+    return Request(mode=mode, cluster=cluster, **values)

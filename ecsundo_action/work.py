@@ -1,0 +1,51 @@
+"""The threads of one run: a bounded pool for ECS calls and a lane for registrations.
+
+The run owns them; the gateway owns none. Work given to the pool only calls the gateway,
+never the pool again, so a full pool never waits on itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+LANE_THREADS = 2
+
+
+class Work:
+    def __init__(self, concurrency: int = 8) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ecs")
+        # RegisterTaskDefinition's quota (1/s) is the slowest by far: registrations, and the
+        # updates that wait for them, queue on a lane of their own so that they never hold
+        # the threads every other call needs. The lane is first in, first out, so an update
+        # queued behind its registration only ever waits for one that has already started.
+        self.lane = ThreadPoolExecutor(max_workers=LANE_THREADS, thread_name_prefix="register")
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """fn over items on the pool, results in input order; the first error is raised."""
+        items = list(items)
+        if len(items) <= 1:
+            return [fn(item) for item in items]
+        return list(self.pool.map(fn, items))
+
+    def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        return self.pool.submit(fn, *args)
+
+    def queue(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """Run fn(*args) on the registration lane, after everything queued there before."""
+        return self.lane.submit(fn, *args)
+
+    def close(self, *, cancel: bool = False) -> None:
+        for executor in (self.lane, self.pool):
+            executor.shutdown(wait=True, cancel_futures=cancel)
+
+    def __enter__(self) -> Work:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        # On an error or Ctrl-C, queued work is dropped: no further change is started.
+        self.close(cancel=exc_type is not None)
