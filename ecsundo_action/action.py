@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from . import guard
 from .errors import NotFoundError, reason
 from .request import OPTIONS, Mode, Request, build, parse_mode
-from .resources import short_name
 from .stores import FileStore, open_store
 
 if TYPE_CHECKING:
@@ -22,8 +21,9 @@ if TYPE_CHECKING:
     from .workflow import Runner
 
 # GitHub shows 10 error annotations per step: at most this many per service, then the
-# verdict (the summary and the `services` output list every failure).
+# verdict (the summary and the `services` output list every failure); and 10 warnings.
 SERVICE_ERRORS = 9
+WARNINGS = 10
 
 
 def read_inputs(get: Callable[[str], str], environ: Mapping[str, str]) -> Request:
@@ -44,27 +44,23 @@ def _not_found_hint(exc: NotFoundError, request: Request) -> str:
     return message
 
 
-def _title(request: Request) -> str:
-    cluster = short_name(request.cluster)  # a name, also when given (or saved) as an ARN
-    if request.mode in (Mode.SNAPSHOT, Mode.GUARD):
-        return f"Snapshot of cluster {cluster}"
-    if request.mode is Mode.LIST:
-        return f"Snapshots of cluster {cluster}"
-    return f"Plan the {request.mode} of cluster {cluster}"
-
-
-def _report(runner: Runner, request: Request, outcome: Outcome) -> None:
+def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping[str, str]) -> None:
     from . import summary
     from .report import text
     from .result import Status
 
+    if outcome.mode in ("restore", "rollback"):
+        runner.end_phase()  # the result table stands outside the groups, seen at a glance
     runner.verbatim(text(outcome))
+    runner.end_phase()
     failures = [s for s in outcome.services if s.status in (Status.FAILED, Status.MISSING)]
     for service in failures[:SERVICE_ERRORS]:
         runner.error(
             f"{service.name}: {service.message or service.status}",
             title=f"ecsundo {outcome.mode}: {service.name}",
         )
+    for warning in outcome.warnings[:WARNINGS]:
+        runner.warning(warning)
     for name, value in outcome.outputs().items():
         runner.set_output(name, value)
     if request.mode is Mode.GUARD:
@@ -72,7 +68,7 @@ def _report(runner: Runner, request: Request, outcome: Outcome) -> None:
         if saved is not None:
             runner.save_state(guard.STATE, saved)
             runner.info("guard: the post step restores this snapshot if the job fails")
-    runner.summary(summary.of(outcome))
+    runner.summary(summary.of(outcome, environ.get("GITHUB_SERVER_URL")))
     if not outcome.ok:
         more = len(failures) - SERVICE_ERRORS
         tail = f" ({more} more failed services: see the job summary)" if more > 0 else ""
@@ -83,12 +79,15 @@ def run(request: Request, runner: Runner, environ: Mapping[str, str]) -> int:
     """Execute the request; report through the runner; the exit status."""
     from .engine import execute
 
-    with runner.group(_title(request)):
-        try:
-            outcome = execute(request, progress=runner.phase, environ=environ)
-        except NotFoundError as exc:
-            raise NotFoundError(_not_found_hint(exc, request)) from None
-    _report(runner, request, outcome)
+    try:
+        outcome = execute(request, progress=runner, environ=environ)
+    except NotFoundError as exc:
+        runner.end_phase()
+        raise NotFoundError(_not_found_hint(exc, request)) from None
+    except BaseException:
+        runner.end_phase()
+        raise
+    _report(runner, request, outcome, environ)
     return 0 if outcome.ok else 1
 
 

@@ -7,15 +7,14 @@ ends with exactly one ServiceResult, whatever failed around it.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from .errors import AwsError, EcsundoError
 from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step
+from .progress import QUIET, Progress
 from .report import plural
 from .resources import Service, short_name
 from .result import ServiceResult, Status
@@ -23,17 +22,12 @@ from .wait import Settled, wait_for
 from .work import Work
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
 @dataclass(frozen=True)
 class ApplyOptions:
     wait: bool = True
     timeout: float = 900.0
     poll_interval: float = 6.0
-    # Told the name of each phase as it starts (our own words, never AWS text).
-    progress: Callable[[str], None] = _quiet
+    progress: Progress = QUIET
 
 
 @dataclass(frozen=True)
@@ -47,14 +41,16 @@ class Updated:
 
 
 def planned(step: Step, dry_run: bool) -> ServiceResult:
-    """The row of a step that is not (or not yet) carried out."""
+    """The row of a step that is not carried out (a dry run, or one never started)."""
     if step.action == Action.UNCHANGED:
         return ServiceResult.of(step, Status.UNCHANGED)
     if step.action == Action.MISSING:
         return ServiceResult.of(step, Status.MISSING)
     if step.action == Action.SKIP:
         return ServiceResult.of(step, Status.FAILED)
-    return ServiceResult.of(step, Status.PLANNED if dry_run else Status.FAILED)
+    if dry_run:
+        return ServiceResult.of(step, Status.PLANNED)
+    return ServiceResult.of(step, Status.FAILED, message=_join("not started", step.reason))
 
 
 def dry_run_results(plan: Plan) -> list[ServiceResult]:
@@ -67,14 +63,14 @@ class Applier:
     start(step) begins a changing step at once: UpdateService on the pool, or, when its
     target must be registered again, the registration (once per original) and then the
     update, both on the registration lane. finish() waits for every rollout and returns
-    one result per step of the plan, in the plan's order.
+    one result per step of the plan, in the plan's order. Both are called from the run's
+    own thread; only the work they hand out runs elsewhere.
     """
 
     def __init__(self, gateway: EcsGateway, work: Work, plan: Plan, options: ApplyOptions) -> None:
         self.gateway, self.work, self.plan, self.options = gateway, work, plan, options
         self._started: list[tuple[Step, Future[Updated]]] = []
         self._registered: dict[str, Future[str]] = {}  # original ARN -> the new ARN
-        self._lock = threading.Lock()
 
     def start(self, step: Step) -> None:
         assert step.changes and step.target is not None
@@ -85,19 +81,22 @@ class Applier:
             if registered.done():
                 future = self.work.submit(self._update_after, step, registered)
             else:  # queued behind its registration, which has already been queued
-                future = self.work.queue(self._update_after, step, registered)
-        with self._lock:
-            self._started.append((step, future))
+                future = self.work.on_lane(self._update_after, step, registered)
+        self._started.append((step, future))
 
     def _registration(self, registration: Registration) -> Future[str]:
-        with self._lock:
-            future = self._registered.get(registration.original)
-            if future is None:
-                future = self.work.queue(self._register, registration)
-                self._registered[registration.original] = future
-            return future
+        future = self._registered.get(registration.original)
+        if future is None:
+            future = self.work.on_lane(self._register, registration)
+            self._registered[registration.original] = future
+        return future
+
+    def _stop_if_stopping(self) -> None:
+        if self.work.stopped.is_set():
+            raise AwsError("not changed: the run was interrupted")
 
     def _register(self, registration: Registration) -> str:
+        self._stop_if_stopping()
         return self.gateway.register_task_definition(
             registration.body, registration.request_tags()
         ).arn
@@ -111,6 +110,7 @@ class Applier:
 
     def _update(self, step: Step, to: str) -> Updated:
         assert step.service_arn is not None
+        self._stop_if_stopping()
         at = time.monotonic()
         count_only = to == step.current and step.desired_count is not None
         service = self.gateway.update_service(
@@ -121,11 +121,9 @@ class Applier:
 
     def finish(self) -> list[ServiceResult]:
         """Wait, in one loop, for every updated service to settle; one result per step."""
-        with self._lock:
-            started = list(self._started)
         rows: dict[str, ServiceResult] = {}
         updated: dict[str, tuple[Step, Updated]] = {}  # service ARN -> ...
-        for step, future in started:
+        for step, future in self._started:
             try:
                 done = future.result()
             except EcsundoError as exc:
@@ -173,7 +171,7 @@ class Applier:
         return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
 
     def _wait(self, updated: dict[str, tuple[Step, Updated]]) -> dict[str, Settled]:
-        self.options.progress(f"Wait for {plural(len(updated), 'rollout')}")
+        self.options.progress.phase(f"Wait for {plural(len(updated), 'rollout')}")
         return wait_for(
             self.gateway,
             self.work,
@@ -183,6 +181,7 @@ class Applier:
             interval=self.options.poll_interval,
             started={arn: done.at for arn, (_, done) in updated.items()},
             ours={arn: done.deployment for arn, (_, done) in updated.items() if done.deployment},
+            progress=self.options.progress,
         )
 
 
@@ -191,21 +190,10 @@ def apply_plan(
 ) -> list[ServiceResult]:
     """Carry out a whole plan decided beforehand: re-registrations first, since
     RegisterTaskDefinition's quota (1/s) bounds a restore."""
-    changing = plan.changing
-    if changing:
-        options.progress(_update_title(changing))
     applier = Applier(gateway, work, plan, options)
-    for step in sorted(changing, key=lambda s: s.action != Action.REREGISTER):
+    for step in sorted(plan.changing, key=lambda s: s.action != Action.REREGISTER):
         applier.start(step)
     return applier.finish()
-
-
-def _update_title(changing: list[Step]) -> str:
-    needed = len({s.target for s in changing if s.action == Action.REREGISTER})
-    title = f"Update {plural(len(changing), 'service')}"
-    if needed:
-        title += f" ({plural(needed, 'task definition')} re-registered first)"
-    return title
 
 
 def _racing_deployment(step: Step, service: Service) -> str | None:

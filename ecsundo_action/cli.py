@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
+from . import selection
 from .errors import EcsundoError, InputError, reason
 from .request import BY_FIELD, OPTIONS, Mode, Request, build
 
@@ -128,7 +129,12 @@ def request_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Reques
         mode, cluster = _cluster_command(args.words, args.cluster_option)
     elif args.verb == "service":
         mode, cluster = Mode.ROLLBACK, args.cluster
-        given["services"] = args.service
+        # One service, named: blank must not fall back to "every service" (an unset
+        # variable in `ecsundo service -c prod "$SVC"` would roll back the cluster).
+        named = selection.parse(args.service, "service") or []
+        if len(named) != 1 or any(c in named[0] for c in "*?["):
+            raise InputError(f"service {args.service[:80]!r}: expected one service name")
+        given["services"] = named[0]
     else:
         mode, cluster = Mode.LIST, args.cluster
     return build(mode, cluster, given, edge="cli", environ=environ)

@@ -209,10 +209,18 @@ def loads(data: bytes, source: str) -> Snapshot:
         )
     if document.get("checksum") != checksum(document):
         raise SnapshotRefused(f"snapshot {source} fails its checksum (modified or corrupted)")
-    problem = _schema_problem(document)
+    problem = _schema_problem(document) or _dangling(document)
     if problem:
         raise SnapshotRefused(f"snapshot {source} does not match the schema at {problem}")
     return Snapshot.from_json(document)
+
+
+def _dangling(document: Document) -> str | None:
+    """What the schema cannot say: every service's task definition is kept in full."""
+    for i, service in enumerate(document["services"]):
+        if service["taskDefinition"] not in document["taskDefinitions"]:
+            return f"services/{i}/taskDefinition: not among the taskDefinitions kept"
+    return None
 
 
 def check_owner(snapshot: Snapshot, cluster: Cluster, source: str) -> None:

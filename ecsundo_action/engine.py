@@ -8,26 +8,23 @@ Request and the Outcome into text, outputs and an exit status.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .progress import QUIET, Progress
 from .request import Mode, Request
-from .stores import LATEST, open_store
+from .stores import open_store
 
 if TYPE_CHECKING:
     from .gateway import EcsGateway
     from .result import Outcome
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
 def execute(
     request: Request,
     *,
     gateway: EcsGateway | None = None,
-    progress: Callable[[str], None] = _quiet,
+    progress: Progress = QUIET,
     environ: Mapping[str, str] | None = None,
 ) -> Outcome:
     """Run one request. Raises an EcsundoError (one line) when the run cannot start or its
@@ -52,38 +49,11 @@ def execute(
     with Work(request.max_concurrency) as work:
         match request.mode:
             case Mode.SNAPSHOT | Mode.GUARD:
-                return snapshot(
-                    gateway,
-                    work,
-                    store,
-                    request.cluster,
-                    request.services,
-                    snapshot_id=request.snapshot_id,
-                    github=github_context(environ),
-                    dry_run=request.dry_run,
-                    mode=str(request.mode),
-                )
+                github = github_context(environ)
+                return snapshot(gateway, work, store, request, github=github, progress=progress)
             case Mode.RESTORE:
-                return restore(
-                    gateway,
-                    work,
-                    store,
-                    request.cluster,
-                    snapshot_id=request.snapshot_id or LATEST,
-                    patterns=request.services,
-                    restore_desired_count=request.restore_desired_count,
-                    dry_run=request.dry_run,
-                    apply=apply,
-                )
+                return restore(gateway, work, store, request, apply)
             case Mode.ROLLBACK:
-                return rollback(
-                    gateway,
-                    work,
-                    request.cluster,
-                    patterns=request.services,
-                    since_minutes=request.since_minutes,
-                    dry_run=request.dry_run,
-                    apply=apply,
-                )
+                return rollback(gateway, work, request, apply)
             case Mode.LIST:
-                return list_snapshots(gateway, store, request.cluster)
+                return list_snapshots(gateway, store, request, progress)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from .gateway import EcsGateway
+from .progress import Progress
+from .request import Request
 from .result import Outcome
 from .stores import Store
 
 
-def list_snapshots(gateway: EcsGateway, store: Store, cluster: str) -> Outcome:
-    where = gateway.describe_cluster(cluster)
+def list_snapshots(
+    gateway: EcsGateway, store: Store, request: Request, progress: Progress
+) -> Outcome:
+    where = gateway.describe_cluster(request.cluster)
+    progress.phase(f"Snapshots of cluster {where.name}")
     ids = store.list(where)
     uri = store.location(store.key(where, ids[-1])) if ids else None
     return Outcome("list", where.name, snapshot_uri=uri, store=store.uri, snapshots=ids)

@@ -2,7 +2,7 @@
 
 ECS throttles each API with a token bucket per account and Region: a burst, then a
 sustained rate. The engine keeps a matching bucket per API and waits for a token before
-each call; botocore's adaptive retries remain the safety net for tokens someone else spent.
+each call; botocore's retries remain the safety net for tokens someone else spent.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
+from .document import Snapshot
 from .plan import Plan
 from .resources import short_name
 from .result import Outcome
@@ -24,6 +28,57 @@ def _short(arn: str | None) -> str:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def ago(seconds: float) -> str:
+    """How long ago, in the largest unit that fits: "just now", "5 minutes ago", "3 days ago"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return f"{plural(int(seconds // size), unit)} ago"
+    return "just now"
+
+
+def provenance(snapshot: Snapshot, now: datetime) -> str:
+    """Which snapshot: its id, when it was taken, and by which workflow, run, sha and actor."""
+    taken = snapshot.taken_at
+    text = (
+        f"snapshot {snapshot.id}, taken {taken:%Y-%m-%d %H:%M:%S} UTC "
+        f"({ago((now - taken).total_seconds())})"
+    )
+    github = snapshot.github or {}
+    by = [
+        f"{label} {github[key][:12] if key == 'sha' else github[key]}"
+        for key, label in (
+            ("workflow", "workflow"),
+            ("runId", "run"),
+            ("sha", "sha"),
+            ("actor", "actor"),
+        )
+        if github.get(key)
+    ]
+    return text + (" by " + ", ".join(by) if by else ", outside GitHub Actions")
+
+
+_SERVER = re.compile(r"https://[A-Za-z0-9.-]+(:\d+)?")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+
+def run_url(snapshot: Snapshot, server_url: str | None) -> str | None:
+    """The link to the run that took the snapshot, when every part of it checks out."""
+    github = snapshot.github or {}
+    repository, run = github.get("repository", ""), github.get("runId", "")
+    if not (server_url and _SERVER.fullmatch(server_url) and _REPOSITORY.fullmatch(repository)):
+        return None
+    return f"{server_url}/{repository}/actions/runs/{run}" if run.isdigit() else None
+
+
+def plan_title(plan: Plan, dry_run: bool) -> str:
+    """The plan's phase: how many services change and how many task definitions come back."""
+    changing = plan.changing
+    title = f"Plan: {plural(len(changing), 'service')} to change of {len(plan.steps)}"
+    if plan.registrations:
+        title += f", {plural(len(plan.registrations), 'task definition')} to register again"
+    return title + (" (dry run: nothing changes)" if dry_run else "")
 
 
 def plan_text(plan: Plan) -> str:
@@ -79,7 +134,8 @@ def result_text(outcome: Outcome) -> str:
     head = f"{outcome.mode} of cluster {outcome.cluster}"
     if outcome.snapshot is not None:
         head += f" from snapshot {outcome.snapshot.id}"
-    return f"{head}\n{table(rows)}\nresult: {outcome.verdict}"
+    warnings = "".join(f"\nwarning: {w}" for w in outcome.warnings)
+    return f"{head}\n{table(rows)}{warnings}\nresult: {outcome.verdict}"
 
 
 def text(outcome: Outcome) -> str:
@@ -89,8 +145,9 @@ def text(outcome: Outcome) -> str:
     if outcome.mode == "list":
         return list_text(outcome)
     if outcome.dry_run and outcome.plan is not None:
+        warnings = "".join(f"\nwarning: {w}" for w in outcome.warnings)
         return (
             f"plan for {outcome.mode} of cluster {outcome.cluster} (dry run: nothing changed)\n"
-            f"{plan_text(outcome.plan)}\nresult: {outcome.verdict}"
+            f"{plan_text(outcome.plan)}{warnings}\nresult: {outcome.verdict}"
         )
     return result_text(outcome)

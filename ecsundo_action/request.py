@@ -29,35 +29,10 @@ class Mode(StrEnum):
     GUARD = "guard"  # snapshot now; the post step restores it if the job fails
 
 
-@dataclass(frozen=True)
-class Request:
-    """Everything one run needs to know. Built by `build`; tests may construct it directly."""
-
-    mode: Mode
-    cluster: str
-    services: tuple[str, ...] | None = None  # names or glob patterns; None: every service
-    snapshot_id: str | None = None  # restore: an id or LATEST; snapshot, guard: a new id
-    store: str = "file://.ecsundo"
-    region: str | None = None
-    wait: bool = True
-    timeout_minutes: float = 15.0
-    dry_run: bool = False
-    restore_desired_count: bool = False
-    max_concurrency: int = 8
-    # Rollback without named services: only those deployed in the last this-many minutes
-    # (the ones the bad deploy touched); 0: every service. Named services are always taken.
-    since_minutes: float = 60.0
-    poll_interval: float = 6.0  # seconds between looks at rollouts (the CLI's hidden option)
-
-    @property
-    def timeout_seconds(self) -> float:
-        return self.timeout_minutes * 60
-
-
 # -- how each option's text is checked ----------------------------------------------------
 
 _TRUE, _FALSE = {"true", "True", "TRUE"}, {"false", "False", "FALSE"}
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_REGION = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")  # us-east-1, eusc-de-east-1
 
 
 def _boolean(text: str, label: str) -> bool:
@@ -158,6 +133,38 @@ OPTIONS: tuple[Option, ...] = (
 BY_FIELD = {option.field: option for option in OPTIONS}
 
 
+def _default(field: str) -> Any:
+    option = BY_FIELD[field]
+    return option.parse(option.default, field)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything one run needs to know. Built by `build`; tests may construct it directly.
+
+    Its defaults are those of OPTIONS, declared once."""
+
+    mode: Mode
+    cluster: str
+    services: tuple[str, ...] | None = _default("services")  # names, globs; None: all
+    snapshot_id: str | None = None  # restore: an id or LATEST; snapshot, guard: a new id
+    store: str = default_store_uri({})  # build() takes the environment's default
+    region: str | None = _default("region")
+    wait: bool = _default("wait")
+    timeout_minutes: float = _default("timeout_minutes")
+    dry_run: bool = _default("dry_run")
+    restore_desired_count: bool = _default("restore_desired_count")
+    max_concurrency: int = _default("max_concurrency")
+    # Rollback without named services: only those deployed in the last this-many minutes
+    # (the ones the bad deploy touched); 0: every service. Named services are always taken.
+    since_minutes: float = _default("since_minutes")
+    poll_interval: float = _default("poll_interval")  # seconds between looks at rollouts
+
+    @property
+    def timeout_seconds(self) -> float:
+        return self.timeout_minutes * 60
+
+
 def parse_mode(text: str, label: str) -> Mode:
     """A mode, trimmed and case-insensitive."""
     try:
@@ -187,10 +194,21 @@ def build(
         text = (given.get(option.field) or "").strip() or option.default
         values[option.field] = option.parse(text, option.label(edge))
 
+    values["store"] = values["store"] or default_store_uri(environ)
+    open_store(values["store"], BY_FIELD["store"].label(edge))
+
     snapshot_label = BY_FIELD["snapshot_id"].label(edge)
     snapshot_id = values["snapshot_id"] or None
     if mode is Mode.RESTORE:
-        snapshot_id = snapshot_id or LATEST
+        if snapshot_id is None and edge == "action":
+            # An empty step output must never silently mean "the newest snapshot": a failed
+            # or misspelt snapshot step would restore whatever was stored last.
+            raise InputError(
+                f"{snapshot_label}: required for restore: a snapshot id, or 'latest' for the "
+                "newest; it is empty, often because the step output it names is empty (the "
+                "snapshot step failed or did not run, or its id is misspelt)"
+            )
+        snapshot_id = snapshot_id or LATEST  # the CLI without --snapshot-id: the newest
         if snapshot_id != LATEST:
             check_snapshot_id(snapshot_id, snapshot_label)
     elif mode in (Mode.SNAPSHOT, Mode.GUARD) and snapshot_id:
@@ -203,7 +221,4 @@ def build(
     else:
         snapshot_id = None  # rollback and list take none (a dispatch form may send one)
     values["snapshot_id"] = snapshot_id
-
-    values["store"] = values["store"] or default_store_uri(environ)
-    open_store(values["store"], BY_FIELD["store"].label(edge))
     return Request(mode=mode, cluster=cluster, **values)

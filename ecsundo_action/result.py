@@ -92,6 +92,11 @@ class Outcome:
     plan: Plan | None = None
     store: str | None = None
     snapshots: list[str] | None = None  # list: ids, oldest first
+    # Services of the cluster the selection took that the snapshot does not hold (restore):
+    # left as they are.
+    uncovered: list[str] = field(default_factory=list)
+    # What a person should know though nothing failed: warning annotations in the action.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def snapshot_id(self) -> str | None:
@@ -126,7 +131,9 @@ class Outcome:
             "changed-services": self.changed_services,
             "services": [s.to_dict() for s in self.services],
         }
-        if self.snapshot_id:
+        # A dry-run snapshot stored nothing: no id a later step could try to restore.
+        stored = self.mode not in ("snapshot", "guard") or self.snapshot_uri is not None
+        if self.snapshot_id and stored:
             values["snapshot-id"] = self.snapshot_id
         if self.snapshot_uri:
             values["snapshot-uri"] = self.snapshot_uri

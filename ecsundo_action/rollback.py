@@ -30,6 +30,8 @@ from .plan import (
     skip_step,
     unchanged_step,
 )
+from .report import plan_text, plan_title, plural
+from .request import Request
 from .resources import Service, TaskDefinition, family_and_revision, short_name
 from .result import Outcome
 from .work import Work
@@ -37,12 +39,11 @@ from .work import Work
 
 @dataclass(frozen=True)
 class Previous:
-    """What a service ran before, where that answer came from, and what ECS says of it."""
+    """What a service ran before, and where that answer came from."""
 
     arn: str | None
     source: str  # "deployment history" or "task-definition revisions", for the report
     described: TaskDefinition | None = None  # its body and tags (None: deleted, or no arn)
-    facts: TargetFacts | None = None
 
 
 class _History:
@@ -135,8 +136,8 @@ def previous_from_revisions(gateway: EcsGateway, current: TaskDefinition) -> Tas
 def find_previous(
     gateway: EcsGateway, cluster_arn: str, service: Service, history: _History
 ) -> Previous:
-    """Read-only: what the service ran before, described, with its facts (one worker's
-    whole chain of calls for one service)."""
+    """Read-only: what the service ran before, described (one worker's whole chain of
+    calls for one service)."""
     assert service.task_definition is not None
     current = gateway.describe_task_definition(service.task_definition)
     arn, source, described = None, "task-definition revisions", None
@@ -153,20 +154,20 @@ def find_previous(
         # No history here, or it kept nothing earlier (it ages out): the revisions may tell.
         described = previous_from_revisions(gateway, current)
         arn = described.arn if described else None
-    if arn is None:
-        return Previous(None, source)
-    return Previous(arn, source, described, facts_of(gateway, arn, described))
+    return Previous(arn, source, described if arn else None)
 
 
-def plan_service(service: Service, previous: Previous) -> tuple[Step, Registration | None]:
+def plan_service(
+    service: Service, previous: Previous, facts: TargetFacts | None
+) -> tuple[Step, Registration | None]:
     """Pure: the step one service needs to go back to what it ran before."""
-    if previous.arn is None or previous.facts is None:
+    if previous.arn is None or facts is None:
         return skip_step(service, None, f"no earlier task definition ({previous.source})"), None
     kept = previous.described
     step = plan_step(
         service,
         previous.arn,
-        previous.facts,
+        facts,
         can_register=kept is not None,
         why=f"previous per {previous.source}",
     )
@@ -181,23 +182,16 @@ def _recent(service: Service, minutes: float, now: datetime) -> bool:
     return created is not None and created >= now - timedelta(minutes=minutes)
 
 
-def rollback(
-    gateway: EcsGateway,
-    work: Work,
-    cluster: str,
-    *,
-    patterns: tuple[str, ...] | None = None,
-    since_minutes: float = 0,
-    dry_run: bool = False,
-    apply: ApplyOptions | None = None,
-) -> Outcome:
+def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOptions) -> Outcome:
     """Roll each selected service back to what it ran before.
 
-    Without named services (patterns None), only services whose current deployment began
-    in the last since_minutes (0: every one): the ones the bad deploy touched. Named
-    services are always rolled back.
+    Without named services, only services whose current deployment began in the last
+    request.since_minutes (0: every one): the ones the bad deploy touched. Named services
+    are always rolled back.
     """
-    apply = apply or ApplyOptions()
+    progress = apply.progress
+    cluster, patterns, dry_run = request.cluster, request.services, request.dry_run
+    since_minutes = request.since_minutes
     where = gateway.describe_cluster(cluster)
     names = sorted(short_name(a) for a in gateway.list_service_arns(where.arn))
     chosen = selection.select(names, patterns, f"cluster {where.name!r}")
@@ -205,6 +199,9 @@ def rollback(
     services.sort(key=lambda s: s.name)
 
     window = since_minutes if patterns is None and since_minutes > 0 else None
+    progress.phase(
+        f"Find what {plural(len(services), 'service')} of cluster {where.name} ran before"
+    )
     now = datetime.now(UTC)
     plan = Plan(where.arn)
     history = _History()
@@ -216,15 +213,38 @@ def rollback(
             plan.add(skip_step(service, None, "it has no task definition to roll back"))
         else:
             lookups[service.name] = work.submit(find_previous, gateway, where.arn, service, history)
+    found: dict[str, Previous] = {}
     for service in services:
         if service.name not in lookups:
             continue
         try:
-            step, registration = plan_service(service, lookups[service.name].result())
+            found[service.name] = lookups[service.name].result()
         except Exception as exc:  # this service is left alone; the others go on
+            plan.add(skip_step(service, None, f"not rolled back: {reason(exc)}"))
+    # Facts once per target, however many services go back to it.
+    targets = {p.arn: p.described for p in found.values() if p.arn}
+    facts = {arn: work.submit(facts_of, gateway, arn, kept) for arn, kept in targets.items()}
+    for service in services:
+        previous = found.get(service.name)
+        if previous is None:
+            continue
+        try:
+            known = facts[previous.arn].result() if previous.arn else None
+            step, registration = plan_service(service, previous, known)
+        except Exception as exc:
             step, registration = skip_step(service, None, f"not rolled back: {reason(exc)}"), None
         plan.add(step, registration)
     plan.order(s.name for s in services)
+    warnings = []
+    old = [s for s in plan.steps if s.action == Action.UNCHANGED and window is not None]
+    if old:
+        warnings.append(
+            f"{plural(len(old), 'service')} not deployed in the last {window:g} minutes, left "
+            "alone: name them in services (--services), or set since to 0 (--since 0) for all"
+        )
+        progress.note(f"warning: {warnings[-1]}")
+    progress.phase(plan_title(plan, dry_run))
+    progress.note(plan_text(plan))
 
     return Outcome(
         "rollback",
@@ -232,4 +252,5 @@ def rollback(
         dry_run_results(plan) if dry_run else apply_plan(gateway, work, plan, apply),
         dry_run=dry_run,
         plan=plan,
+        warnings=warnings,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 
 from .errors import InputError, NotFoundError
@@ -26,16 +26,22 @@ def parse(text: str | Iterable[str] | None, what: str = "services") -> list[str]
     return list(dict.fromkeys(entries)) or None
 
 
-def select(available: Iterable[str], patterns: list[str] | None, where: str) -> list[str]:
+def pick(available: Iterable[str], patterns: Sequence[str] | None) -> list[str]:
+    """The available names the patterns pick (all when there are none), in their order."""
+    names = list(available)
+    if patterns is None:
+        return names
+    return [name for name in names if any(fnmatchcase(name, p) for p in patterns)]
+
+
+def select(available: Iterable[str], patterns: Sequence[str] | None, where: str) -> list[str]:
     """The available names the patterns pick, in the order available gives them.
 
     An entry that picks nothing is an error: a typo must not silently act on nothing.
     """
     names = list(available)
-    if patterns is None:
-        return names
-    for pattern in patterns:
+    for pattern in patterns or ():
         if not any(fnmatchcase(name, pattern) for name in names):
             kind = "pattern" if any(c in pattern for c in "*?[") else "service"
             raise NotFoundError(f"services: {kind} {pattern!r} matches no service in {where}")
-    return [name for name in names if any(fnmatchcase(name, p) for p in patterns)]
+    return pick(names, patterns)

@@ -14,6 +14,8 @@ from . import __version__, selection
 from .document import KeptTaskDefinition, ServiceRecord, Snapshot, timestamp
 from .errors import AwsError
 from .gateway import EcsGateway
+from .progress import Progress
+from .request import Request
 from .resources import Cluster, Service, short_name
 from .result import Outcome, ServiceResult, Status
 from .stores import Store, new_snapshot_id
@@ -99,17 +101,19 @@ def snapshot(
     gateway: EcsGateway,
     work: Work,
     store: Store,
-    cluster: str,
-    patterns: tuple[str, ...] | None = None,
+    request: Request,
     *,
-    snapshot_id: str | None = None,
-    github: Mapping[str, str] | None = None,
-    dry_run: bool = False,
-    mode: str = "snapshot",
+    github: Mapping[str, str] | None,
+    progress: Progress,
 ) -> Outcome:
-    """Capture the cluster's services and keep the snapshot in the store (unless dry_run)."""
+    """Capture the cluster's services and keep the snapshot in the store (unless dry run)."""
+    cluster, dry_run = request.cluster, request.dry_run
     where = gateway.describe_cluster(cluster)
-    taken = capture(gateway, work, where, patterns, snapshot_id=snapshot_id, github=github)
+    dry = " (dry run: nothing stored)" if dry_run else ""
+    progress.phase(f"Snapshot of cluster {where.name}{dry}")
+    taken = capture(
+        gateway, work, where, request.services, snapshot_id=request.snapshot_id, github=github
+    )
     uri = None if dry_run else store.put(where, taken)
     status = Status.PLANNED if dry_run else Status.SUCCESS
     rows = [
@@ -117,5 +121,11 @@ def snapshot(
         for s in taken.services
     ]
     return Outcome(
-        mode, where.name, rows, dry_run=dry_run, snapshot=taken, snapshot_uri=uri, store=store.uri
+        str(request.mode),
+        where.name,
+        rows,
+        dry_run=dry_run,
+        snapshot=taken,
+        snapshot_uri=uri,
+        store=store.uri,
     )

@@ -9,13 +9,16 @@ well under GitHub's 1 MiB per step, with a visible note when rows were cut.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from .report import plural
+from .document import Snapshot
+from .report import plural, provenance, run_url
 from .resources import short_name
 from .result import Outcome, Status
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
+NOTE_ROOM = 200  # bytes kept for the note that says what was cut
 
 ICONS = {
     "success": "✅",
@@ -58,7 +61,7 @@ def _table(header: list[str], rows: list[list[Any]], budget: int) -> str:
     text = _row(header) + "|" + "---|" * len(header) + "\n"
     for shown, cells in enumerate(rows):
         line = _row(cells)
-        if len((text + line).encode()) > budget:
+        if len((text + line).encode()) > budget - NOTE_ROOM:
             left = len(rows) - shown
             return (
                 text + f"\n_{left} more not shown to keep this summary under GitHub's size limit;"
@@ -72,16 +75,36 @@ def _seconds(value: float) -> str:
     return f"{value:.0f}s"
 
 
-def of(outcome: Outcome) -> str:
-    """The summary of any mode's outcome."""
+def of(outcome: Outcome, server_url: str | None = None) -> str:
+    """The summary of any mode's outcome; server_url (GITHUB_SERVER_URL) makes run links."""
     if outcome.mode in ("snapshot", "guard"):
         return snapshot_summary(outcome)
     if outcome.mode == "list":
         return list_summary(outcome)
-    return run_summary(outcome)
+    return run_summary(outcome, server_url)
 
 
-def run_summary(result: Outcome) -> str:
+def _provenance(snapshot: Snapshot, server_url: str | None) -> str:
+    """Which snapshot this run used, with a link to the run that took it when known."""
+    line = escape(provenance(snapshot, datetime.now(UTC)))
+    url = run_url(snapshot, server_url)
+    return line + (f" · [the run that took it]({url})" if url else "")
+
+
+def _section(title: str, lines: list[str], budget: int) -> str:
+    """A bulleted section of escaped lines, cut with a note past budget bytes."""
+    if not lines:
+        return ""
+    text = f"\n**{title}**\n\n"
+    for shown, line in enumerate(lines):
+        item = f"- {line}\n"
+        if len((text + item).encode()) > budget - NOTE_ROOM:
+            return text + f"- _{len(lines) - shown} more: see the `services` output_\n"
+        text += item
+    return text
+
+
+def run_summary(result: Outcome, server_url: str | None = None) -> str:
     """Heading with mode, cluster, snapshot and verdict; one row per service."""
     verdict = str(result.verdict)
     head = (
@@ -95,6 +118,8 @@ def run_summary(result: Outcome) -> str:
     for service in result.services:
         counts[str(service.status)] = counts.get(str(service.status), 0) + 1
     head += " · " + ", ".join(f"{n} {escape(s)}" for s, n in sorted(counts.items())) + "\n\n"
+    if result.snapshot is not None:
+        head += f"Restored from {_provenance(result.snapshot, server_url)}\n\n"
     rows = [
         [
             s.name,
@@ -107,14 +132,22 @@ def run_summary(result: Outcome) -> str:
         for s in result.services
     ]
     failures = [s for s in result.services if s.status in (Status.FAILED, Status.MISSING)]
-    notes = "".join(f"- **{escape(s.name)}**: {escape(s.message)}\n" for s in failures)
-    if notes:
-        notes = "\n**What went wrong**\n\n" + notes
-    budget = LIMIT - len(head.encode()) - min(len(notes.encode()), LIMIT // 4)
-    table = _table(["service", "from", "to", "action", "result", "time"], rows, budget)
-    if len(notes.encode()) > LIMIT // 4:
-        notes = notes.encode()[: LIMIT // 4].decode(errors="ignore").rsplit("\n", 1)[0]
-        notes += "\n- _more failures: see the `services` output_\n"
+    notes = _section(
+        "What went wrong",
+        [f"**{escape(s.name)}**: {escape(s.message)}" for s in failures],
+        LIMIT // 4,
+    )
+    notes += _section("Warnings", [escape(w) for w in result.warnings], LIMIT // 16)
+    notes += _section(
+        "Not in this snapshot (left as they are)",
+        [escape(name) for name in result.uncovered],
+        LIMIT // 16,
+    )
+    table = _table(
+        ["service", "from", "to", "action", "result", "time"],
+        rows,
+        LIMIT - len(head.encode()) - len(notes.encode()),
+    )
     return head + table + notes + "\n"
 
 

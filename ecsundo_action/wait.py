@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from .errors import EcsundoError
 from .gateway import EcsGateway
+from .progress import QUIET, Progress
 from .resources import Service, short_name
 from .work import Work
 
@@ -74,6 +75,7 @@ def wait_for(
     interval: float,
     started: Mapping[str, float] | None = None,
     ours: Mapping[str, str] | None = None,
+    progress: Progress = QUIET,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Settled]:
@@ -109,6 +111,7 @@ def wait_for(
             verdict = judge(service, pending[arn], (ours or {}).get(arn), since(arn))
             if verdict is not None:
                 settled[arn] = Settled(verdict[0], since(arn), verdict[1])
+                progress.note(f"{service.name}: {verdict[1]} ({since(arn):.0f}s)")
                 del pending[arn]
         for arn in missing:
             if arn in pending:

@@ -6,6 +6,7 @@ never the pool again, so a full pool never waits on itself.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -24,6 +25,9 @@ class Work:
         # the threads every other call needs. The lane is first in, first out, so an update
         # queued behind its registration only ever waits for one that has already started.
         self.lane = ThreadPoolExecutor(max_workers=LANE_THREADS, thread_name_prefix="register")
+        # Set when the run ends on an error or Ctrl-C: work already running checks it before
+        # it changes anything, so no change starts once the run is stopping.
+        self.stopped = threading.Event()
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """fn over items on the pool, results in input order; the first error is raised."""
@@ -35,11 +39,13 @@ class Work:
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         return self.pool.submit(fn, *args)
 
-    def queue(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+    def on_lane(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         """Run fn(*args) on the registration lane, after everything queued there before."""
         return self.lane.submit(fn, *args)
 
     def close(self, *, cancel: bool = False) -> None:
+        if cancel:
+            self.stopped.set()
         for executor in (self.lane, self.pool):
             executor.shutdown(wait=True, cancel_futures=cancel)
 

@@ -20,8 +20,10 @@ from typing import Any
 
 from actions_toolkit import core
 
+from .progress import Progress
 
-class Runner:
+
+class Runner(Progress):
     """stdout and the GITHUB_* files of one step."""
 
     @staticmethod
@@ -58,6 +60,10 @@ class Runner:
         for line in text.splitlines():
             sys.stdout.write(line + "\n")
         self._command(f"::{token}::")
+
+    def note(self, text: str) -> None:
+        """A line of the current phase (Progress): it may hold anything, so verbatim."""
+        self.verbatim(text)
 
     def info(self, text: str) -> None:
         """One line of our own words (no AWS text): printed as is."""

@@ -85,6 +85,21 @@ def parse_commands(stdout: str) -> list[tuple[str, str]]:
     return issued
 
 
+def log_groups(stdout: str) -> dict[str, list[str]]:
+    """The log's groups as a reader sees them: title -> the lines shown inside, without the
+    workflow commands around them."""
+    groups: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in stdout.splitlines():
+        if line.startswith("::group::"):
+            current = groups.setdefault(line.removeprefix("::group::"), [])
+        elif line.startswith("::endgroup::"):
+            current = None
+        elif current is not None and not re.fullmatch(r"::(stop-commands::)?[0-9a-f]{32}::", line):
+            current.append(line)
+    return groups
+
+
 def run_step(
     script: str,
     inputs: dict[str, str],

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.runner import defaults, everything, run_step
+from tests.runner import defaults, everything, log_groups, run_step
 
 SECRET = "hunter2-env-value"
 SECRET_REF = "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-token-Zx9Q"
@@ -87,11 +87,17 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert services["web"]["status"] == "success"
     assert services["api"]["status"] == "unchanged"
     assert restored.outputs["snapshot-id"] == snapshot_id
-    assert [v for n, v in restored.commands if n == "group"] == [
-        "Plan the restore of cluster shop",
-        "Restore 1 service from the snapshot",
+    # The log tells the story, one group a phase, each holding its lines.
+    groups = log_groups(restored.stdout)
+    assert list(groups) == [
+        f"Read snapshot {snapshot_id} of cluster shop",
+        "Plan: 1 service to change of 2, 1 task definition to register again",
         "Wait for 1 rollout",
     ]
+    read, plan, wait = groups.values()
+    assert any("taken" in line and "by workflow deploy, run 4242" in line for line in read)
+    assert any(line.startswith("web") and "re-register" in line for line in plan)
+    assert any(line.startswith("web: rollout completed") for line in wait)
     assert "| service | from | to | action | result | time |" in restored.summary
     assert "| web | web:2 | web:3 | re-register | ✅ success |" in restored.summary
     assert restored.errors == []
@@ -121,7 +127,12 @@ def test_restore_latest_from_an_empty_default_store_says_how_to_restore_across_r
     shop: Any, workspace: Path
 ) -> None:
     shop.calls.clear()
-    step = run_step("entrypoint.py", defaults(mode="restore", cluster="shop"), shop.env, workspace)
+    step = run_step(
+        "entrypoint.py",
+        defaults(mode="restore", cluster="shop", snapshot_id="latest"),
+        shop.env,
+        workspace,
+    )
     assert step.returncode == 1
     assert len(step.errors) == 1
     assert "no snapshot of cluster 'shop'" in step.errors[0]
@@ -214,6 +225,8 @@ def test_bad_input_is_one_error_naming_it_exit_1_and_nothing_changed(
 ) -> None:
     shop.calls.clear()
     given = {"mode": "restore", "cluster": "shop", **inputs}
+    if given["mode"] == "restore":
+        given.setdefault("snapshot-id", "latest")
     step = run_step("entrypoint.py", defaults(**given), shop.env, workspace)
     assert step.returncode == 1
     assert len(step.errors) == 1 and reason in step.errors[0], step.stdout

@@ -78,6 +78,16 @@ CASES: list[tuple[str, Callable[[Path], None] | None, dict[str, str | None], str
         "does not match the schema",
     ),
     (
+        "dangling",
+        _edit(
+            lambda d: d["services"][0].update(
+                taskDefinition=d["services"][0]["taskDefinition"].rsplit(":", 1)[0] + ":99"
+            )
+        ),
+        {},
+        "not among the taskDefinitions kept",
+    ),
+    (
         "no-credentials",
         None,
         {
@@ -178,7 +188,7 @@ def test_action_refuses(
     env = _env(sim, changes)
     step = run_step(
         "entrypoint.py",
-        defaults(mode="restore", cluster="shop", store=store),
+        defaults(mode="restore", cluster="shop", store=store, snapshot_id="latest"),
         {k: v for k, v in env.items() if k != "PATH"},
         workspace,
     )

@@ -68,7 +68,7 @@ def test_every_input_is_read_with_its_hyphenated_name() -> None:
 
     def get(name: str) -> str:
         asked.append(name)
-        return {"mode": "restore", "cluster": "prod"}.get(name, "")
+        return {"mode": "restore", "cluster": "prod", "snapshot-id": "latest"}.get(name, "")
 
     read_inputs(get, {})
     assert sorted(asked) == sorted(INPUTS)

@@ -19,7 +19,7 @@ ENVIRON: dict[str, str] = {}
 # Each CLI command and the action inputs that mean the same.
 COMMANDS: list[tuple[list[str], dict[str, str]]] = [
     (["cluster", "snapshot", "prod"], {"mode": "snapshot"}),
-    (["cluster", "restore", "prod"], {"mode": "restore"}),
+    (["cluster", "restore", "prod"], {"mode": "restore", "snapshot-id": "latest"}),
     (["cluster", "prod"], {"mode": "rollback"}),
     (["service", "-c", "prod", "web"], {"mode": "rollback", "services": "web"}),
     (["snapshots", "-c", "prod"], {"mode": "list"}),
@@ -118,6 +118,16 @@ def test_each_check_is_the_same_at_both_edges(field: str) -> None:
     )
 
 
+def test_the_one_documented_difference_an_empty_snapshot_id() -> None:
+    """The action's restore needs snapshot-id (an empty step output must not mean "the
+    newest"); the CLI without --snapshot-id means latest, as the original tool did."""
+    assert from_cli(["cluster", "restore", "prod"]).snapshot_id == "latest"
+    with pytest.raises(InputError, match="input 'snapshot-id': required for restore"):
+        from_action({"mode": "restore", "snapshot-id": ""})
+    with pytest.raises(InputError, match="step output it names is empty"):
+        from_action({"mode": "restore", "snapshot-id": "  "})
+
+
 @pytest.mark.parametrize("mode", [" Restore ", "RESTORE", "restore\n"])
 def test_mode_is_trimmed_and_case_insensitive(mode: str) -> None:
-    assert from_action({"mode": mode}).mode is Mode.RESTORE
+    assert from_action({"mode": mode, "snapshot-id": "latest"}).mode is Mode.RESTORE
