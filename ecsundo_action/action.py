@@ -131,7 +131,9 @@ def post(environ: Mapping[str, str] | None = None) -> int:
         return 0
     try:
         request = guard.restore_request(read_inputs(core.get_input, environ), saved)
-        runner.info("ecsundo guard: the job failed; restoring the snapshot taken before it")
+        runner.info(
+            "ecsundo guard: the job did not succeed; restoring the snapshot taken before it"
+        )
         return run(request, runner, environ)
     except Exception as exc:
         return _fail(runner, "guard", exc)

@@ -67,11 +67,11 @@ def _service_gone(service: Service) -> bool:
 # Retries: botocore's standard mode, 10 attempts, on top of our own pacing. Adaptive mode
 # stacks a second rate limiter on ours and crawls under random throttling; legacy mode has
 # no retry quota to stop a storm. What the user set (environment or config file) wins.
-RETRIES = {"mode": "standard", "max_attempts": 10}
+RETRIES = {"mode": "standard", "total_max_attempts": 10}  # 10 attempts: the first and 9 retries
 # Each setting: (its environment variable, its name in the config file).
 _USER_SETTINGS = {
     "mode": ("AWS_RETRY_MODE", "retry_mode"),
-    "max_attempts": ("AWS_MAX_ATTEMPTS", "max_attempts"),
+    "total_max_attempts": ("AWS_MAX_ATTEMPTS", "max_attempts"),
 }
 
 

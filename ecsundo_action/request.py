@@ -194,6 +194,10 @@ def build(
         text = (given.get(option.field) or "").strip() or option.default
         values[option.field] = option.parse(text, option.label(edge))
 
+    # Entries may name their cluster (a service ARN, cluster/name): it must be this one.
+    label = BY_FIELD["services"].label(edge)
+    selection.parse(given.get("services"), label, cluster.rsplit("/", 1)[-1])
+
     values["store"] = values["store"] or default_store_uri(environ)
     open_store(values["store"], BY_FIELD["store"].label(edge))
 

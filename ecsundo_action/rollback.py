@@ -218,9 +218,12 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
         if service.name not in lookups:
             continue
         try:
-            found[service.name] = lookups[service.name].result()
+            found[service.name] = previous = lookups[service.name].result()
         except Exception as exc:  # this service is left alone; the others go on
             plan.add(skip_step(service, None, f"not rolled back: {reason(exc)}"))
+            continue
+        before = short_name(previous.arn) if previous.arn else "nothing earlier"
+        progress.note(f"{service.name}: {before} (per {previous.source})")
     # Facts once per target, however many services go back to it.
     targets = {p.arn: p.described for p in found.values() if p.arn}
     facts = {arn: work.submit(facts_of, gateway, arn, kept) for arn, kept in targets.items()}

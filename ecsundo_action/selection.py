@@ -1,4 +1,5 @@
-"""Which services a command acts on: names or glob patterns, comma- or newline-separated."""
+"""Which services a command acts on: names, glob patterns, service ARNs or cluster/name,
+comma- or newline-separated (what CloudFormation and CDK outputs give works as it is)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,52 @@ from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 
 from .errors import InputError, NotFoundError
+from .resources import SERVICE_ARN
 
 _PATTERN = re.compile(r"^[A-Za-z0-9_\-*?\[\]!]{1,255}$")
+_CLUSTER_AND_NAME = re.compile(r"^(?P<cluster>[A-Za-z0-9_-]{1,255})/(?P<name>[^/]+)$")
 
 
-def parse(text: str | Iterable[str] | None, what: str = "services") -> list[str] | None:
-    """Split a selection into entries; None (every service) when it is empty."""
-    if text is None:
-        return None
-    raw = [text] if isinstance(text, str) else list(text)
-    entries = [e.strip() for chunk in raw for e in re.split(r"[,\n]", chunk) if e.strip()]
-    for entry in entries:
-        if not _PATTERN.fullmatch(entry):
+def _split(entry: str) -> tuple[str | None, str]:
+    """(the cluster it names, if any; the service name or pattern)."""
+    if entry.startswith("arn:"):
+        match = SERVICE_ARN.fullmatch(entry)
+        if match:
+            return match["cluster"], match["name"]
+        return None, entry  # refused below, as not a name
+    match = _CLUSTER_AND_NAME.fullmatch(entry)
+    if match:
+        return match["cluster"], match["name"]
+    return None, entry
+
+
+def entries(text: str | Iterable[str] | None) -> list[str]:
+    raw = [text] if isinstance(text, str) else list(text or ())
+    return [e.strip() for chunk in raw for e in re.split(r"[,\n]", chunk) if e.strip()]
+
+
+def parse(
+    text: str | Iterable[str] | None, what: str = "services", cluster: str | None = None
+) -> list[str] | None:
+    """The names and patterns a selection holds; None (every service) when it is empty.
+
+    An entry that names a cluster (an ARN, or cluster/name) must name `cluster`, when given.
+    """
+    names = []
+    for entry in entries(text):
+        named_cluster, name = _split(entry)
+        if not _PATTERN.fullmatch(name):
             raise InputError(
-                f"{what} entry {entry[:80]!r} is not valid: expected a service name or a glob "
-                "pattern (letters, digits, '-', '_', '*', '?', '[...]')"
+                f"{what} entry {entry[:80]!r} is not valid: expected a service name, a glob "
+                "pattern (letters, digits, '-', '_', '*', '?', '[...]'), a service ARN or "
+                "cluster/name"
             )
-    return list(dict.fromkeys(entries)) or None
+        if cluster is not None and named_cluster is not None and named_cluster != cluster:
+            raise InputError(
+                f"{what} entry {entry[:80]!r} names cluster {named_cluster!r}, not {cluster!r}"
+            )
+        names.append(name)
+    return list(dict.fromkeys(names)) or None
 
 
 def pick(available: Iterable[str], patterns: Sequence[str] | None) -> list[str]:

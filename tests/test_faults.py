@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.gateway import EcsGateway, make_client, retries
 from ecsundo_action.result import Outcome, Status, Verdict
 from simulator import Rules
 from tests.conftest import run, snapshotted_then_bad_deploy
@@ -39,12 +39,11 @@ def test_snapshot_and_restore_of_200_services_under_faults(sim: Any, tmp_path: P
     n = 200
     store = seed(sim, n, tmp_path)
     sim.rules = Rules(throttle_rate=0.20, error_rate=0.05, drop_rate=0.03)
-    # botocore's legacy retries here. ecsundo runs with adaptive mode, which slows the
-    # client after each throttle (right for ECS's rate-based throttling, a crawl under these
-    # random faults) and, like standard mode, stops retrying once its retry quota is spent:
-    # under faults this dense some calls would then fail, be reported per service, and a
-    # rerun converge (see the outage test). What this test checks, that the engine ends
-    # every service correct whatever the calls went through, does not depend on the mode.
+    # Extreme rates: botocore's legacy retries here. Standard mode (production's) stops
+    # retrying once its retry quota is spent: under faults this dense some calls would then
+    # fail, be reported per service, and a rerun converge (see the outage test). What this
+    # test checks, that the engine ends every service correct whatever the calls went
+    # through, does not depend on the mode; the next test runs production's set-up.
     retries = Config(retries={"mode": "legacy", "max_attempts": 10})
     gateway = EcsGateway(sim.client("ecs", config=retries), quotas=None)
     again = run(gateway, "snapshot", store=f"file://{tmp_path / 'again'}")
@@ -56,6 +55,38 @@ def test_snapshot_and_restore_of_200_services_under_faults(sim: Any, tmp_path: P
     assert result.verdict == Verdict.SUCCESS, failures[:3]
     sim.rules = Rules()
     assert images(sim, n) == {f"svc{i:03d}:good" for i in range(n)}
+
+
+def test_production_set_up_at_realistic_fault_rates_ends_every_service_correct(
+    sim: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The client exactly as the action makes it (standard retries, 10 attempts, pacing to
+    ECS's quotas) through 5% throttling, 1% HTTP 500s and 1% dropped connections."""
+    n = 200
+    store = snapshotted_then_bad_deploy(sim, n, tmp_path, deregister_every=10)
+    for name, value in sim.env.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS", "AWS_CONFIG_FILE", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    gateway = EcsGateway(make_client("ecs", sim.region))
+    assert gateway.ecs.meta.config.retries == {"mode": "standard", "total_max_attempts": 10}
+    sim.rules = Rules(throttle_rate=0.05, error_rate=0.01, drop_rate=0.01)
+    again = run(gateway, "snapshot", store=f"file://{tmp_path / 'again'}")
+    result = restore(gateway, store)
+    assert len(sim.throttled) > 10, "the faults really happened"
+    assert len(again.services) == n
+    failures = [(s.name, s.message) for s in result.services if s.status != Status.SUCCESS]
+    assert result.verdict == Verdict.SUCCESS, failures[:3]
+    sim.rules = Rules()
+    assert images(sim, n) == {f"svc{i:03d}:good" for i in range(n)}
+
+
+def test_the_users_retry_settings_win(tmp_path: Path) -> None:
+    assert retries({}, {}) == {"mode": "standard", "total_max_attempts": 10}
+    assert retries({"AWS_RETRY_MODE": "adaptive"}, {}) == {"total_max_attempts": 10}
+    assert retries({"AWS_MAX_ATTEMPTS": "3"}, {}) == {"mode": "standard"}
+    assert retries({}, {"retry_mode": "legacy", "max_attempts": "2"}) == {}
 
 
 def test_endpoint_dies_mid_restore_report_is_exact_and_a_rerun_converges(

@@ -55,7 +55,7 @@ def test_action_declares_exactly_the_product_inputs_and_outputs() -> None:
     runs = meta["runs"]
     assert runs["using"] == "docker"
     assert runs["image"].startswith("docker://ghcr.io/")
-    assert runs["post-if"] == "failure()"
+    assert runs["post-if"] == "!success()"  # failed, cancelled or timed out: restore
     # The post step's script is in the image, where post-entrypoint says.
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert runs["post-entrypoint"] == "/app/post.py" and "post.py /app/" in dockerfile
@@ -122,4 +122,16 @@ def test_examples_cover_the_three_stories() -> None:
     dispatch = manual[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads `on` as True
     assert dispatch["mode"]["type"] == "choice"
     assert dispatch["snapshot-id"]["default"] == "latest"
-    assert "concurrency" in manual and "s3://" in texts["manual-rollback.yml"]
+    assert "concurrency" in manual
+    # The three work together as copied: every step that snapshots or restores uses the one
+    # store named once, in the repository variable.
+    for name, text in texts.items():
+        steps = [
+            step
+            for job in yaml.safe_load(text)["jobs"].values()
+            for step in job["steps"]
+            if str(step.get("uses", "")).startswith("org/ecsundo-action")
+        ]
+        assert steps, name
+        for step in steps:
+            assert step["with"].get("store") == "${{ vars.ECSUNDO_STORE }}", (name, step)
