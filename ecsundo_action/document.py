@@ -1,6 +1,7 @@
 """Snapshot documents: typed records, canonical JSON, checksum and schema checks.
 
-On disk a snapshot is plain JSON (see schema/snapshot-v1.json). It is validated and
+On disk a snapshot is plain JSON (see schema/snapshot-v2.json; version 1 documents still
+load, without digests, settings or controllers). It is validated and
 checksummed when written and again when read; in memory it is a frozen `Snapshot` whose
 fields mirror the schema, so no code reads a document by string keys. A document read back
 must belong to the cluster, region and account asked for; anything else is refused with a
@@ -19,24 +20,31 @@ from importlib import resources
 from typing import Any
 
 from .errors import SnapshotRefused
-from .resources import Cluster
+from .resources import Cluster, ContainerImage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE = (1, 2)
 
 Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class ServiceRecord:
-    """One service as the snapshot saw it."""
+    """One service as the snapshot saw it: the revision that was serving."""
 
     name: str
     arn: str
-    task_definition: str
+    task_definition: str | None  # None: an EXTERNAL service without one
     desired_count: int
     scheduling_strategy: str = "REPLICA"
     launch_type: str | None = None
     capacity_provider_strategy: tuple[Mapping[str, Any], ...] = ()
+    controller: str = "ECS"  # the deployment controller: ECS, CODE_DEPLOY or EXTERNAL
+    images: tuple[ContainerImage, ...] | None = None  # None: digests unknown
+    settings: Mapping[str, Any] | None = None  # service settings; None: unknown
+    revision: str | None = None  # the service revision recorded
+    rollout_state: str | None = None
+    recorded_from: str | None = None  # why this is not the newest deployment (mid-rollout)
 
     def to_json(self) -> Document:
         record: Document = {
@@ -45,15 +53,25 @@ class ServiceRecord:
             "taskDefinition": self.task_definition,
             "desiredCount": self.desired_count,
             "schedulingStrategy": self.scheduling_strategy,
+            "deploymentController": self.controller,
+            "images": None if self.images is None else [i.to_json() for i in self.images],
+            "settings": None if self.settings is None else dict(self.settings),
         }
         if self.capacity_provider_strategy:
             record["capacityProviderStrategy"] = [dict(s) for s in self.capacity_provider_strategy]
         elif self.launch_type:
             record["launchType"] = self.launch_type
+        optional = {
+            "serviceRevision": self.revision,
+            "rolloutState": self.rollout_state,
+            "recordedFrom": self.recorded_from,
+        }
+        record.update({key: value for key, value in optional.items() if value})
         return record
 
     @classmethod
     def from_json(cls, record: Mapping[str, Any]) -> ServiceRecord:
+        images = record.get("images")
         return cls(
             name=record["name"],
             arn=record["arn"],
@@ -62,6 +80,12 @@ class ServiceRecord:
             scheduling_strategy=record["schedulingStrategy"],
             launch_type=record.get("launchType"),
             capacity_provider_strategy=tuple(record.get("capacityProviderStrategy", ())),
+            controller=record.get("deploymentController", "ECS"),
+            images=None if images is None else tuple(ContainerImage.from_api(i) for i in images),
+            settings=record.get("settings"),
+            revision=record.get("serviceRevision"),
+            rollout_state=record.get("rolloutState"),
+            recorded_from=record.get("recordedFrom"),
         )
 
 
@@ -89,6 +113,7 @@ class Snapshot:
     task_definitions: Mapping[str, KeptTaskDefinition]
     selection: tuple[str, ...] | None = None  # the patterns it was limited to, if any
     github: Mapping[str, str] | None = None  # where it was taken, inside GitHub Actions
+    version: int | None = field(default=None, compare=False)  # read from (None: made now)
 
     @property
     def taken_at(self) -> datetime:
@@ -96,6 +121,10 @@ class Snapshot:
 
     def service(self, name: str) -> ServiceRecord | None:
         return next((s for s in self.services if s.name == name), None)
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION if self.version is None else self.version
 
     def kept(self, arn: str) -> KeptTaskDefinition:
         return self.task_definitions[arn]
@@ -139,6 +168,7 @@ class Snapshot:
             },
             selection=tuple(document["selection"]) if "selection" in document else None,
             github=document.get("github"),
+            version=document["schemaVersion"],
         )
 
 
@@ -149,11 +179,11 @@ def timestamp(now: datetime) -> str:
 
 
 @cache
-def _validator() -> Any:
+def _validator(version: int = SCHEMA_VERSION) -> Any:
     import jsonschema
 
     schema = json.loads(
-        resources.files(__package__).joinpath("schema/snapshot-v1.json").read_text("utf-8")
+        resources.files(__package__).joinpath(f"schema/snapshot-v{version}.json").read_text("utf-8")
     )
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
@@ -170,7 +200,8 @@ def checksum(document: Document) -> str:
 
 
 def _schema_problem(document: Document) -> str | None:
-    error = next(iter(sorted(_validator().iter_errors(document), key=str)), None)
+    validator = _validator(document.get("schemaVersion", SCHEMA_VERSION))
+    error = next(iter(sorted(validator.iter_errors(document), key=str)), None)
     if error is None:
         return None
     where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
@@ -202,10 +233,10 @@ def loads(data: bytes, source: str) -> Snapshot:
     if not isinstance(document, dict):
         raise SnapshotRefused(f"snapshot {source} is not a snapshot document")
     version = document.get("schemaVersion")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE:
         raise SnapshotRefused(
             f"snapshot {source} has schema version {version!r}; "
-            f"this ecsundo reads version {SCHEMA_VERSION}"
+            f"this ecsundo reads versions {' and '.join(map(str, READABLE))}"
         )
     if document.get("checksum") != checksum(document):
         raise SnapshotRefused(f"snapshot {source} fails its checksum (modified or corrupted)")
@@ -218,7 +249,10 @@ def loads(data: bytes, source: str) -> Snapshot:
 def _dangling(document: Document) -> str | None:
     """What the schema cannot say: every service's task definition is kept in full."""
     for i, service in enumerate(document["services"]):
-        if service["taskDefinition"] not in document["taskDefinitions"]:
+        if (
+            service["taskDefinition"]
+            and service["taskDefinition"] not in document["taskDefinitions"]
+        ):
             return f"services/{i}/taskDefinition: not among the taskDefinitions kept"
     return None
 

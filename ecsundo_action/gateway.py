@@ -24,7 +24,14 @@ from botocore.exceptions import (
 
 from .errors import AwsError, NotFoundError
 from .pacing import ECS_QUOTAS, Pacer
-from .resources import Cluster, Service, TaskDefinition, family_and_revision, short_name
+from .resources import (
+    Cluster,
+    Service,
+    ServiceRevision,
+    TaskDefinition,
+    family_and_revision,
+    short_name,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -334,13 +341,20 @@ class EcsGateway:
             found.extend(answer.get("serviceDeployments", []))
         return found
 
-    def describe_service_revisions(self, arns: Sequence[str]) -> dict[str, str]:
-        """Service-revision ARN -> the task-definition ARN it ran."""
-        found: dict[str, str] = {}
-        for chunk in chunks(list(dict.fromkeys(arns)), HISTORY_BATCH):
-            answer = self._history_call(
+    def describe_service_revisions(
+        self, arns: Sequence[str], map: Mapper[Any, Any] = map
+    ) -> dict[str, ServiceRevision]:
+        """Service revisions by ARN, 20 a call, the calls run by map; unknown ARNs (aged out)
+        are left out. Raises HistoryUnavailable where the API cannot be used."""
+
+        def batch(chunk: Sequence[str]) -> dict[str, Any]:
+            return self._history_call(
                 self.ecs.describe_service_revisions, serviceRevisionArns=list(chunk)
             )
-            for revision in answer.get("serviceRevisions", []):
-                found[revision["serviceRevisionArn"]] = revision["taskDefinition"]
+
+        found: dict[str, ServiceRevision] = {}
+        for answer in map(batch, list(chunks(list(dict.fromkeys(arns)), HISTORY_BATCH))):
+            for raw in answer.get("serviceRevisions", []):
+                revision = ServiceRevision.from_api(raw)
+                found[revision.arn] = revision
         return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from .document import Snapshot
+from .document import ServiceRecord, Snapshot
 from .plan import Plan
 from .resources import short_name
 from .result import Outcome
@@ -90,24 +90,40 @@ def plan_text(plan: Plan) -> str:
     return table(rows)
 
 
+def short_digest(digest: str) -> str:
+    return digest.removeprefix("sha256:")[:12]
+
+
+def images_text(snapshot: Snapshot, record: ServiceRecord) -> str:
+    """Each container's image, with the digest it ran when the snapshot knows it."""
+    if record.images:
+        return ", ".join(
+            f"{i.image} ({short_digest(i.digest)})" if i.digest and "@" not in i.image else i.image
+            for i in record.images
+        )
+    if record.task_definition is None:
+        return f"(task sets of a {record.controller} service)"
+    body = snapshot.kept(record.task_definition).body
+    return ", ".join(str(c.get("image", "?")) for c in body["containerDefinitions"])
+
+
 def snapshot_text(outcome: Outcome) -> str:
     """Each captured service, its task definition and container images (never env values)."""
     taken = outcome.snapshot
     assert taken is not None
     rows = [("SERVICE", "TASK DEFINITION", "IMAGES")]
     for service in taken.services:
-        body = taken.kept(service.task_definition).body
-        images = ", ".join(str(c.get("image", "?")) for c in body["containerDefinitions"])
-        rows.append((service.name, _short(service.task_definition), images))
+        rows.append((service.name, _short(service.task_definition), images_text(taken, service)))
     listing = table(rows) if len(rows) > 1 else "(no services)"
     where = (
         "dry run: nothing stored"
         if outcome.snapshot_uri is None
         else f"stored at {outcome.snapshot_uri}"
     )
+    warnings = "".join(f"\nwarning: {w}" for w in outcome.warnings)
     return (
         f"snapshot {taken.id} of cluster {outcome.cluster}: "
-        f"{plural(len(taken.services), 'service')}\n{listing}\n{where}"
+        f"{plural(len(taken.services), 'service')}\n{listing}{warnings}\n{where}"
     )
 
 

@@ -19,6 +19,7 @@ _TD_ARN = re.compile(
 CLUSTER_ARN = re.compile(
     r"^arn:(?P<partition>aws[\w-]*):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>.+)$"
 )
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 SERVICE_ARN = re.compile(
     r"^arn:aws[\w-]*:ecs:[\w-]+:\d{12}:service/(?:(?P<cluster>[\w-]+)/)?(?P<name>[\w-]+)$"
 )
@@ -73,6 +74,79 @@ class TaskDefinition:
         return next((t["value"] for t in self.tags if t.get("key") == key), None)
 
 
+# Service settings a service revision records and UpdateService can set again, by their
+# API names. (launchType is recorded too, but UpdateService cannot change it.)
+SERVICE_SETTINGS = (
+    "networkConfiguration",
+    "capacityProviderStrategy",
+    "platformVersion",
+    "loadBalancers",
+    "serviceRegistries",
+    "serviceConnectConfiguration",
+    "volumeConfigurations",
+)
+
+
+@dataclass(frozen=True)
+class ContainerImage:
+    """What one container ran: its image reference and the digest ECS resolved it to."""
+
+    container: str
+    image: str
+    digest: str | None = None
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> ContainerImage:
+        digest = raw.get("imageDigest")
+        if not (isinstance(digest, str) and _DIGEST.fullmatch(digest)):
+            digest = None  # only a sha256 digest pins an image
+        return cls(raw.get("containerName", ""), raw.get("image", ""), digest)
+
+    def to_json(self) -> dict[str, str]:
+        found = {"containerName": self.container, "image": self.image}
+        if self.digest:
+            found["imageDigest"] = self.digest
+        return found
+
+    @property
+    def pinned(self) -> str:
+        """The image by digest: repo@sha256:... (the reference as it is when it has none)."""
+        if not self.digest or "@" in self.image:
+            return self.image
+        repository = self.image
+        last = repository.rsplit("/", 1)[-1]
+        if ":" in last:
+            repository = repository.rsplit(":", 1)[0]
+        return f"{repository}@{self.digest}"
+
+
+@dataclass(frozen=True)
+class ServiceRevision:
+    """A service revision: what ECS deployed, images resolved to digests, and the settings."""
+
+    arn: str
+    task_definition: str | None
+    images: tuple[ContainerImage, ...]
+    settings: Mapping[str, Any]
+    launch_type: str | None = None
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> ServiceRevision:
+        return cls(
+            arn=raw["serviceRevisionArn"],
+            task_definition=raw.get("taskDefinition"),
+            images=tuple(ContainerImage.from_api(i) for i in raw.get("containerImages", [])),
+            settings=settings_from(raw),
+            launch_type=raw.get("launchType"),
+        )
+
+
+def settings_from(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The service settings of a revision or deployment, every one named (None: not set),
+    so that a setting a deploy added shows as a difference too."""
+    return {name: raw.get(name) or None for name in SERVICE_SETTINGS}
+
+
 @dataclass(frozen=True)
 class Deployment:
     """One entry of a service's `deployments` (PRIMARY, ACTIVE or INACTIVE)."""
@@ -115,6 +189,10 @@ class Service:
     launch_type: str | None = None
     capacity_provider_strategy: tuple[Mapping[str, Any], ...] = ()
     deployments: tuple[Deployment, ...] = ()
+    # ECS's service revisions serving now (two while a rollout replaces one with the other,
+    # the newest last) and the service deployment in progress or last made.
+    current_revisions: tuple[str, ...] = ()
+    current_deployment: str | None = None
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> Service:
@@ -129,12 +207,32 @@ class Service:
             launch_type=raw.get("launchType"),
             capacity_provider_strategy=tuple(raw.get("capacityProviderStrategy") or ()),
             deployments=tuple(Deployment.from_api(d) for d in raw.get("deployments", [])),
+            current_revisions=tuple(
+                r["arn"] for r in raw.get("currentServiceRevisions") or [] if r.get("arn")
+            ),
+            current_deployment=raw.get("currentServiceDeployment"),
         )
 
     @property
     def primary(self) -> Deployment | None:
         """The deployment ECS is driving the service towards."""
         return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+    @property
+    def rolling_out(self) -> bool:
+        """Its newest deployment has not finished: what runs is not yet proven."""
+        primary = self.primary
+        return primary is not None and primary.rollout_state == "IN_PROGRESS"
+
+    @property
+    def serving(self) -> Deployment | None:
+        """The deployment that serves while one rolls out: the last that completed."""
+        if not self.rolling_out:
+            return self.primary
+        return next(
+            (d for d in self.deployments if d.status == "ACTIVE" and d.rollout_state != "FAILED"),
+            None,
+        )
 
     @property
     def daemon(self) -> bool:

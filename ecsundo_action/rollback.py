@@ -95,7 +95,10 @@ def previous_from_history(
         + [s.get("arn") for s in d.get("sourceServiceRevisions", [])]
         if arn
     ]
-    runs = gateway.describe_service_revisions(revisions)
+    runs = {
+        arn: revision.task_definition
+        for arn, revision in gateway.describe_service_revisions(revisions).items()
+    }
     for deployment in deployments:
         if runs.get(deployment.get("targetServiceRevision", {}).get("arn", "")) not in same:
             continue

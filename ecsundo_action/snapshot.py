@@ -8,15 +8,16 @@ A dry run reads and reports the same, and stores nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from . import __version__, selection
 from .document import KeptTaskDefinition, ServiceRecord, Snapshot, timestamp
 from .errors import AwsError
-from .gateway import EcsGateway
+from .gateway import EcsGateway, HistoryUnavailable
 from .progress import Progress
 from .request import Request
-from .resources import Cluster, Service, short_name
+from .resources import Cluster, Service, ServiceRevision, short_name
 from .result import Outcome, ServiceResult, Status
 from .stores import Store, new_snapshot_id
 from .work import Work
@@ -39,13 +40,12 @@ def github_context(environ: Mapping[str, str]) -> dict[str, str] | None:
     return found or None
 
 
-def _record(service: Service) -> ServiceRecord:
-    if service.task_definition is None:
-        raise AwsError(
-            f"cannot snapshot service {service.name!r}: it has no task definition "
-            f"(deployment controller {service.controller})"
-        )
-    return ServiceRecord(
+def _record(
+    service: Service, revisions: Mapping[str, ServiceRevision] | None, warnings: list[str]
+) -> ServiceRecord:
+    """The service as it should come back: the revision that was serving, with the digest
+    each container ran and its settings (None where ECS could not tell them)."""
+    record = ServiceRecord(
         name=service.name,
         arn=service.arn,
         task_definition=service.task_definition,
@@ -53,6 +53,37 @@ def _record(service: Service) -> ServiceRecord:
         scheduling_strategy=service.scheduling_strategy,
         launch_type=service.launch_type,
         capacity_provider_strategy=service.capacity_provider_strategy,
+        controller=service.controller,
+        rollout_state=service.primary.rollout_state if service.primary else None,
+    )
+    if service.controller != "ECS":
+        return record  # CodeDeploy or task sets deploy it: restore skips it, saying how
+    task_definition = service.task_definition
+    recorded_from = None
+    serving = service.serving
+    if service.rolling_out and serving is not None and serving.task_definition:
+        # An unproven revision is not the state to return to: record what was serving.
+        task_definition = serving.task_definition
+        recorded_from = (
+            f"mid-rollout to {short_name(service.task_definition or '?')}: recorded "
+            f"{short_name(task_definition)}, the revision that was serving"
+        )
+        warnings.append(f"{service.name} was {recorded_from}")
+    revision = next(
+        (
+            revisions[arn]
+            for arn in service.current_revisions
+            if revisions and arn in revisions and revisions[arn].task_definition == task_definition
+        ),
+        None,
+    )
+    return replace(
+        record,
+        task_definition=task_definition,
+        images=revision.images if revision else None,
+        settings=dict(revision.settings) if revision else None,
+        revision=revision.arn if revision else None,
+        recorded_from=recorded_from,
     )
 
 
@@ -65,19 +96,35 @@ def capture(
     snapshot_id: str | None = None,
     github: Mapping[str, str] | None = None,
     now: datetime | None = None,
-) -> Snapshot:
-    """Read the cluster and build its snapshot (nothing is written)."""
+) -> tuple[Snapshot, list[str]]:
+    """Read the cluster and build its snapshot (nothing is written); and its warnings."""
     now = now or datetime.now(UTC)
     arns = gateway.list_service_arns(cluster.arn)
     by_name = {short_name(arn): arn for arn in arns}
     chosen = selection.select(sorted(by_name), patterns, f"cluster {cluster.name!r}")
     services, _gone = gateway.describe_services(cluster.arn, [by_name[n] for n in chosen], work.map)
     services.sort(key=lambda s: s.name)
-    records = [_record(s) for s in services]
-    described = gateway.describe_task_definitions((r.task_definition for r in records), work.map)
+    warnings: list[str] = []
+    revisions: dict[str, ServiceRevision] | None
+    try:
+        revisions = gateway.describe_service_revisions(
+            [arn for s in services if s.controller == "ECS" for arn in s.current_revisions],
+            work.map,
+        )
+    except HistoryUnavailable:
+        revisions = None
+        warnings.append(
+            "ECS's service revisions cannot be read here: image digests and service settings "
+            "are not recorded (a restore puts back task definitions only)"
+        )
+    records = [_record(s, revisions, warnings) for s in services]
+    wanted = [r.task_definition for r in records if r.task_definition]
+    described = gateway.describe_task_definitions(wanted, work.map)
 
     kept: dict[str, KeptTaskDefinition] = {}
     for record in records:
+        if record.task_definition is None:
+            continue
         found = described[record.task_definition]
         if found is None:
             raise AwsError(
@@ -85,7 +132,7 @@ def capture(
                 f"{short_name(record.task_definition)} no longer exists in ECS"
             )
         kept[record.task_definition] = KeptTaskDefinition(found.status, found.body, found.tags)
-    return Snapshot(
+    taken = Snapshot(
         id=snapshot_id or new_snapshot_id(now),
         created_at=timestamp(now),
         tool=f"ecsundo {__version__}",
@@ -95,6 +142,7 @@ def capture(
         selection=patterns or None,
         github=github,
     )
+    return taken, warnings
 
 
 def snapshot(
@@ -111,9 +159,11 @@ def snapshot(
     where = gateway.describe_cluster(cluster)
     dry = " (dry run: nothing stored)" if dry_run else ""
     progress.phase(f"Snapshot of cluster {where.name}{dry}")
-    taken = capture(
+    taken, warnings = capture(
         gateway, work, where, request.services, snapshot_id=request.snapshot_id, github=github
     )
+    for line in warnings:
+        progress.note(f"warning: {line}")
     uri = None if dry_run else store.put(where, taken)
     status = Status.PLANNED if dry_run else Status.SUCCESS
     rows = [
@@ -128,4 +178,5 @@ def snapshot(
         snapshot=taken,
         snapshot_uri=uri,
         store=store.uri,
+        warnings=warnings,
     )

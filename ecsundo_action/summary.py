@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .document import Snapshot
-from .report import plural, provenance, run_url
+from .report import images_text, plural, provenance, run_url
 from .resources import short_name
 from .result import Outcome, Status
 
@@ -167,13 +167,12 @@ def snapshot_summary(outcome: Outcome) -> str:
     )
     rows = []
     for service in taken.services:
-        body = taken.kept(service.task_definition).body
-        images = ", ".join(
-            f"{c.get('name', '?')}: {c.get('image', '?')}" for c in body["containerDefinitions"]
-        )
-        rows.append([service.name, short_name(service.task_definition), images])
-    table = _table(["service", "task definition", "images"], rows, LIMIT - len(head.encode()))
-    return head + table + "\n"
+        definition = short_name(service.task_definition) if service.task_definition else "-"
+        rows.append([service.name, definition, images_text(taken, service)])
+    notes = _section("Warnings", [escape(w) for w in outcome.warnings], LIMIT // 16)
+    budget = LIMIT - len(head.encode()) - len(notes.encode())
+    table = _table(["service", "task definition", "images"], rows, budget)
+    return head + table + notes + "\n"
 
 
 def list_summary(outcome: Outcome) -> str:

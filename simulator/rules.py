@@ -36,6 +36,16 @@ from moto.ecs.models import EC2ContainerServiceBackend, Service, TaskDefinition,
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.moto_api._internal import mock_random
 
+from simulator.history import (
+    HISTORY_BATCH,
+    SETTINGS,
+    ConflictException,
+    ServiceDeploymentNotFoundException,
+    ServiceNotActiveException,
+    history_of,
+    settings_of,
+)
+
 # ECS's request throttling (burst, sustained per second) for the APIs a restore leans on.
 ECS_QUOTAS: dict[str, tuple[float, float]] = {
     "DescribeServices": (100, 20),
@@ -45,6 +55,8 @@ ECS_QUOTAS: dict[str, tuple[float, float]] = {
 }
 
 Outcome = Literal["complete", "fail", "circuit-breaker"]
+# How a rollout ends: an Outcome, or ECS's own rollback after StopServiceDeployment.
+Ending = Literal["complete", "fail", "circuit-breaker", "stop-rollback"]
 OUTCOMES: tuple[Outcome, ...] = ("complete", "fail", "circuit-breaker")
 
 T = TypeVar("T")
@@ -71,6 +83,12 @@ class Rules:
     #: True: a completed deployment runs desiredCount tasks. False: tasks never start
     #: (every runningCount stays 0), whatever the rollout state says.
     running_counts_follow_desired: bool = True
+    #: False: ECS's service-deployment history APIs (List/DescribeServiceDeployments,
+    #: DescribeServiceRevisions, StopServiceDeployment) answer UnknownOperationException, as
+    #: an endpoint or partition without them does.
+    history: bool = True
+    #: Seconds a deleted service stays DRAINING (its tasks stopping) before it is INACTIVE.
+    drain_seconds: float = 0.0
     #: Seconds added to every request's round trip (all services).
     latency_seconds: float = 0.0
     #: ECS's throttling: operation name -> (burst, sustained requests per second), a token
@@ -229,7 +247,7 @@ class _Rollout:
     """The deployment in progress on a service (always its PRIMARY, deployments[0])."""
 
     due: float
-    outcome: Outcome
+    outcome: Ending
     rollback_to: str
 
 
@@ -318,7 +336,23 @@ def _start_deployment(service: Service, task_definition: str, rules: Rules) -> N
         rollback_to=rollback_to,
     )
     setattr(service, _ROLLOUT, rollout)
+    history_of(service._backend).start(service._backend, service, done=False)
     _recount(service)
+
+
+def _back_to_source(
+    service: Service, deployment: dict[str, Any] | None, reason: str, fallback: str
+) -> str:
+    """ECS rolls the service back to the deployment's source revision: its task definition
+    and its settings. Returns the task definition it is back on."""
+    history = history_of(service._backend)
+    back = history.rolled_back(deployment, reason) if deployment else None
+    revision = history.revisions.get(back or "")
+    if revision is None:
+        return fallback
+    for name in SETTINGS:
+        setattr(service, xform_name(name), copy.deepcopy(revision.get(name)))
+    return revision["taskDefinition"]
 
 
 def _settle(service: Service, rules: Rules) -> None:
@@ -328,26 +362,41 @@ def _settle(service: Service, rules: Rules) -> None:
         return
     setattr(service, _ROLLOUT, None)
     primary = service.deployments[0]
+    history = history_of(service._backend)
+    latest = history.latest(service)
     if rollout.outcome == "complete":
         _complete(primary, rules)
         service.deployments = [primary]
+        if latest:
+            history.succeed(latest)
         _event(service, f"(deployment {primary['id']}) deployment completed.")
         _event(service, "has reached a steady state.")
     elif rollout.outcome == "fail":
-        _fail(primary, "ECS deployment circuit breaker: tasks failed to start.")
+        reason = "ECS deployment circuit breaker: tasks failed to start."
+        _fail(primary, reason)
+        if latest:
+            history.stop(latest, reason)
         _event(service, f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
     else:
-        rollback = _new_deployment(service, rollout.rollback_to)
+        stopped = rollout.outcome == "stop-rollback"
+        reason = (
+            "Service deployment rolled back because of a StopServiceDeployment request."
+            if stopped
+            else "ECS deployment circuit breaker: tasks failed to start."
+        )
+        back = _back_to_source(service, latest, reason, rollout.rollback_to)
+        rollback = _new_deployment(service, back)
         _complete(rollback, rules)
         _fail(
             primary,
-            f"ECS deployment circuit breaker: rolling back to deploymentId {rollback['id']}.",
+            f"{'Stopped' if stopped else 'ECS deployment circuit breaker'}: rolling back to "
+            f"deploymentId {rollback['id']}.",
         )
         primary["status"] = "ACTIVE"
         service.deployments = [rollback, primary]
-        service.task_definition = rollout.rollback_to
+        service.task_definition = back
         _event(service, f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
-        _event(service, f"(deployment {rollback['id']}) rolled back to {rollout.rollback_to}.")
+        _event(service, f"(deployment {rollback['id']}) rolled back to {back}.")
     _recount(service)
 
 
@@ -394,10 +443,21 @@ _moto_register = _Backend.register_task_definition
 _moto_create_service = _Backend.create_service
 _moto_describe_services = _Backend.describe_services
 _moto_update_service = _Backend.update_service
+_moto_delete_service = _Backend.delete_service
 
 #: ECS state changes happen under this lock: the server answers requests on many threads.
 _lock = threading.RLock()
 _REVISIONS = "_ecsundo_last_revisions"
+
+
+HISTORY_OPERATIONS = frozenset(
+    {
+        "ListServiceDeployments",
+        "DescribeServiceDeployments",
+        "DescribeServiceRevisions",
+        "StopServiceDeployment",
+    }
+)
 
 
 def _call_action(self: EC2ContainerServiceResponse) -> Any:
@@ -407,7 +467,10 @@ def _call_action(self: EC2ContainerServiceResponse) -> Any:
     code fails at once with a ClientError the caller can branch on.
     """
     operation = self._get_action()
-    if operation and camelcase_to_underscores(operation) not in method_names_from_class(type(self)):
+    missing = operation in HISTORY_OPERATIONS and not _Active.rules.history
+    if missing or (
+        operation and camelcase_to_underscores(operation) not in method_names_from_class(type(self))
+    ):
         error = {
             "__type": "UnknownOperationException",
             "message": f"{operation} is not supported by the ECS simulator.",
@@ -542,6 +605,8 @@ def _create_service(
         for deployment in service.deployments:
             _complete(deployment, _Active.rules)
         _recount(service)
+        if service.deployment_controller.get("type", "ECS") == "ECS":
+            history_of(self).start(self, service, done=True)
         return service
 
 
@@ -555,6 +620,8 @@ def _describe_services(
         services, failures = _moto_describe_services(self, cluster_str, service_names_or_arns)
         for service in services:
             _settle(service, _Active.rules)
+            _drained(service)
+            history_of(self).show(service)
         return services, failures
 
 
@@ -569,21 +636,172 @@ def _update_service(self: EC2ContainerServiceBackend, properties: dict[str, Any]
     with _lock:
         service = self._get_service(properties.get("cluster") or "default", properties["service"])
         _settle(service, rules)
+        _drained(service)
+        if service.status != "ACTIVE":
+            raise ServiceNotActiveException()
         if service.scheduling_strategy == "DAEMON" and properties.get("desired_count") is not None:
             raise InvalidParameterException(
                 "The daemon scheduling strategy does not support a desired count for services."
             )
         reference = properties.pop("task_definition", None)
+        controller = service.deployment_controller.get("type", "ECS")
+        if reference and controller != "ECS":
+            raise InvalidParameterException(_CONTROLLER_REFUSALS[controller])
         target = _launchable(self, reference).arn if reference else service.task_definition
         force = bool(properties.pop("force_new_deployment", False))
+        before = copy.deepcopy(settings_of(service))
+        if properties.get("capacity_provider_strategy"):
+            properties["launch_type"] = None  # a strategy replaces the launch type
         _moto_update_service(self, properties)
-        if service.deployment_controller.get("type") != "ECS":
-            service.task_definition = target
-        elif target != service.task_definition or force:
+        if controller != "ECS":
+            _resize(service, rules)
+        elif target != service.task_definition or force or settings_of(service) != before:
             _start_deployment(service, target, rules)
         else:
             _resize(service, rules)
+        history_of(self).show(service)
         return service
+
+
+_CONTROLLER_REFUSALS = {
+    "CODE_DEPLOY": "Unable to update task definition on services with a CODE_DEPLOY deployment "
+    "controller. Use AWS CodeDeploy to trigger a new deployment.",
+    "EXTERNAL": "Unable to update task definition on services with a EXTERNAL deployment "
+    "controller. Use the task set APIs (CreateTaskSet) to deploy a new task definition.",
+}
+
+
+def _delete_service(
+    self: EC2ContainerServiceBackend, cluster_name: str, service_name: str, force: bool
+) -> Service:
+    """A deleted service is DRAINING while its tasks stop (Rules.drain_seconds), then
+    INACTIVE; moto makes it INACTIVE at once."""
+    with _lock:
+        service = _moto_delete_service(self, cluster_name, service_name, force)
+        if _Active.rules.drain_seconds > 0:
+            service.status = "DRAINING"
+            service._ecsundo_drained_at = time.monotonic() + _Active.rules.drain_seconds
+        return service
+
+
+def _drained(service: Service) -> None:
+    due = getattr(service, "_ecsundo_drained_at", None)
+    if service.status == "DRAINING" and due is not None and time.monotonic() >= due:
+        service.status = "INACTIVE"
+
+
+# --- service deployments and revisions (not in moto) ----------------------------------------
+
+
+def _history_service(self: EC2ContainerServiceResponse) -> Service:
+    cluster = self._get_param("cluster", "default")
+    return self.ecs_backend._get_service(cluster, self._get_param("service"))
+
+
+def _list_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
+    """Newest first, filtered by status and createdAt, paged (20 by default, 100 at most)."""
+    with _lock:
+        service = _history_service(self)
+        _settle(service, _Active.rules)
+        history = history_of(self.ecs_backend)
+        wanted = self._get_param("status") or None
+        created = self._get_param("createdAt") or {}
+        after, before = created.get("after"), created.get("before")
+        found = [
+            history.deployments[arn]
+            for arn in reversed(history.by_service.get(service.arn, []))
+            if wanted is None or history.deployments[arn]["status"] in wanted
+        ]
+        if after is not None:
+            found = [d for d in found if d["createdAt"].timestamp() >= float(after)]
+        if before is not None:
+            found = [d for d in found if d["createdAt"].timestamp() <= float(before)]
+        page, token = _page(
+            found,
+            lambda d: d["serviceDeploymentArn"].rsplit("/", 1)[-1],
+            descending=True,
+            max_results=self._get_param("maxResults"),
+            next_token=self._get_param("nextToken"),
+            default=20,
+        )
+        briefs = [
+            {
+                key: d[key]
+                for key in (
+                    "serviceDeploymentArn",
+                    "serviceArn",
+                    "clusterArn",
+                    "startedAt",
+                    "createdAt",
+                    "finishedAt",
+                    "status",
+                    "statusReason",
+                )
+                if key in d
+            }
+            | {"targetServiceRevisionArn": d["targetServiceRevision"]["arn"]}
+            for d in page
+        ]
+    return ActionResult({"serviceDeployments": briefs, "nextToken": token})
+
+
+def _by_arn(self: EC2ContainerServiceResponse, param: str, table: str) -> ActionResult:
+    arns = self._get_param(param) or []
+    if not 1 <= len(arns) <= HISTORY_BATCH:
+        raise InvalidParameterException(f"{param} must hold from 1 to {HISTORY_BATCH} ARNs.")
+    with _lock:
+        known = getattr(history_of(self.ecs_backend), table)
+        found = [copy.deepcopy(known[arn]) for arn in arns if arn in known]
+        failures = [{"arn": arn, "reason": "MISSING"} for arn in arns if arn not in known]
+    key = "serviceDeployments" if table == "deployments" else "serviceRevisions"
+    return ActionResult({key: found, "failures": failures})
+
+
+def _describe_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
+    return _by_arn(self, "serviceDeploymentArns", "deployments")
+
+
+def _describe_service_revisions(self: EC2ContainerServiceResponse) -> ActionResult:
+    return _by_arn(self, "serviceRevisionArns", "revisions")
+
+
+def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
+    """Only a PENDING or IN_PROGRESS deployment can be stopped (ConflictException once it
+    finished). ROLLBACK: ECS returns the service to the source revision, registering
+    nothing; ABORT: the deployment stops where it is."""
+    arn = self._get_param("serviceDeploymentArn")
+    stop_type = self._get_param("stopType", "ROLLBACK")
+    with _lock:
+        history = history_of(self.ecs_backend)
+        deployment = history.deployments.get(arn)
+        if deployment is None:
+            raise ServiceDeploymentNotFoundException()
+        service = next(
+            (s for s in self.ecs_backend.services.values() if s.arn == deployment["serviceArn"]),
+            None,
+        )
+        if service is not None:
+            _settle(service, _Active.rules)
+        if deployment["status"] not in ("PENDING", "IN_PROGRESS"):
+            raise ConflictException(
+                f"The service deployment is {deployment['status']}: only a PENDING or "
+                "IN_PROGRESS service deployment can be stopped."
+            )
+        rollout: _Rollout | None = getattr(service, _ROLLOUT, None)
+        if stop_type == "ROLLBACK" and service is not None and rollout is not None:
+            deployment["status"] = "ROLLBACK_IN_PROGRESS"
+            rollout.outcome = "stop-rollback"
+            rollout.due = time.monotonic() + _Active.rules.deploy_seconds
+        else:
+            deployment.update(status="STOPPED", statusReason="Stopped by request.")
+            if service is not None:
+                setattr(service, _ROLLOUT, None)
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
+def rules_lock() -> threading.RLock:
+    """The lock ECS state changes happen under (for verbs a test calls in-process)."""
+    return _lock
 
 
 def install() -> None:
@@ -603,4 +821,9 @@ def install() -> None:
         _Backend.create_service = _create_service
         _Backend.describe_services = _describe_services
         _Backend.update_service = _update_service
+        _Backend.delete_service = _delete_service
+        _Response.list_service_deployments = _list_service_deployments
+        _Response.describe_service_deployments = _describe_service_deployments
+        _Response.describe_service_revisions = _describe_service_revisions
+        _Response.stop_service_deployment = _stop_service_deployment
         _Backend._ecsundo_rules = True

@@ -33,7 +33,7 @@ from moto.core.routing import get_service_router
 from moto.core.utils import get_service_model
 from moto.server import ThreadedMotoServer
 
-from simulator.rules import Rules, activate, age_deployments, install
+from simulator.rules import Rules, activate, age_deployments, install, rules_lock
 
 #: Dummy credentials: moto accepts any, and maps these to its default account.
 ACCESS_KEY_ID = "testing"
@@ -404,6 +404,25 @@ class Simulator:
         elif launch_type:
             request["launchType"] = launch_type
         return self._ecs().create_service(**request)["service"]["serviceArn"]
+
+    def push(self, image: str) -> str:
+        """A new build pushed under image's tag (`repo:tag`): deployments from now on resolve
+        the tag to the returned digest; the ones before keep the digest they resolved."""
+        from moto.ecs.models import ecs_backends
+
+        from simulator.history import history_of
+
+        with rules_lock():
+            return history_of(ecs_backends[self.account_id][self.region]).registry.push(image)
+
+    def digest(self, image: str) -> str:
+        """The digest image's tag points at now."""
+        from moto.ecs.models import ecs_backends
+
+        from simulator.history import history_of
+
+        with rules_lock():
+            return history_of(ecs_backends[self.account_id][self.region]).registry.resolve(image)
 
     def age_deployments(self, service: str, hours: float, cluster: str | None = None) -> None:
         """Make the deployments of `service` (in `cluster`, or any cluster) `hours` older.

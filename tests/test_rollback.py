@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
-from ecsundo_action.resources import Service
+from ecsundo_action.resources import Service, ServiceRevision
 from ecsundo_action.result import Outcome, Status, Verdict
 from tests import iam
 from tests.conftest import body, run
@@ -24,6 +25,13 @@ def td(ref: str) -> str:
     return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{ref}"
 
 
+@pytest.fixture
+def no_history(sim: Any) -> Any:
+    """An endpoint without ECS's service-deployment history: rollback uses the revisions."""
+    sim.rules.history = False
+    return sim
+
+
 def rollback(gateway: EcsGateway, **fields: Any) -> Outcome:
     """Every service of prod unless told otherwise (the 60-minute window is tested apart)."""
     fields.setdefault("since_minutes", 0)
@@ -34,7 +42,7 @@ def rollback(gateway: EcsGateway, **fields: Any) -> Outcome:
 
 
 def test_fallback_takes_the_newest_lower_revision_with_other_containers(
-    sim: Any, gateway: EcsGateway
+    sim: Any, no_history: Any, gateway: EcsGateway
 ) -> None:
     ecs = sim.client("ecs")
     sim.create_cluster("prod")
@@ -57,7 +65,7 @@ def test_fallback_takes_the_newest_lower_revision_with_other_containers(
 
 
 def test_rolling_back_twice_steps_further_back_never_to_the_bad_revision(
-    sim: Any, gateway: EcsGateway
+    sim: Any, no_history: Any, gateway: EcsGateway
 ) -> None:
     ecs = sim.client("ecs")
     sim.create_cluster("prod")
@@ -74,7 +82,9 @@ def test_rolling_back_twice_steps_further_back_never_to_the_bad_revision(
     assert second.to == td("web:1"), second
 
 
-def test_no_earlier_revision_is_reported_not_guessed(sim: Any, gateway: EcsGateway) -> None:
+def test_no_earlier_revision_is_reported_not_guessed(
+    sim: Any, no_history: Any, gateway: EcsGateway
+) -> None:
     sim.create_cluster("prod")
     sim.create_service("prod", "web", sim.register(body("web", "1")))
     result = rollback(gateway)
@@ -84,7 +94,7 @@ def test_no_earlier_revision_is_reported_not_guessed(sim: Any, gateway: EcsGatew
 
 
 def test_cluster_rollback_leaves_services_the_deploy_did_not_touch(
-    sim: Any, gateway: EcsGateway
+    sim: Any, no_history: Any, gateway: EcsGateway
 ) -> None:
     ecs = sim.client("ecs")
     sim.create_cluster("prod")
@@ -295,8 +305,9 @@ class History:
             },  # the good deploy: 4 -> 5
         ]
 
-    def describe_service_revisions(self, arns: list[str]) -> dict[str, str]:
-        return {"r/5b": td("web:5"), "r/9": td("web:9"), "r/5": td("web:5"), "r/4": td("web:4")}
+    def describe_service_revisions(self, arns: list[str]) -> dict[str, ServiceRevision]:
+        runs = {"r/5b": "web:5", "r/9": "web:9", "r/5": "web:5", "r/4": "web:4"}
+        return {arn: ServiceRevision(arn, td(ref), (), {}) for arn, ref in runs.items()}
 
 
 def test_rolling_back_again_with_history_steps_back_not_forward() -> None:

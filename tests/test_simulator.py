@@ -555,7 +555,7 @@ def test_daemon_service_takes_no_desired_count(sim: Simulator) -> None:
     assert error_of(excinfo)[0] == "InvalidParameterException"
 
 
-# --- 7. Operations moto lacks ----------------------------------------------------------------
+# --- 7. Operations the endpoint lacks -----------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -564,11 +564,13 @@ def test_daemon_service_takes_no_desired_count(sim: Simulator) -> None:
         ("list_service_deployments", {"service": "api", "cluster": "prod"}),
         ("describe_service_deployments", {"serviceDeploymentArns": ["arn:aws:ecs:x"]}),
         ("describe_service_revisions", {"serviceRevisionArns": ["arn:aws:ecs:x"]}),
+        ("stop_service_deployment", {"serviceDeploymentArn": "arn:aws:ecs:x"}),
     ],
 )
-def test_operations_moto_lacks_fail_at_once_as_unknown(
+def test_history_operations_fail_at_once_as_unknown_where_switched_off(
     sim: Simulator, method: str, kwargs: dict[str, Any]
 ) -> None:
+    sim.rules.history = False  # an endpoint or partition without ECS's deployment history
     with pytest.raises(ClientError) as excinfo:
         getattr(sim.client("ecs"), method)(**kwargs)
 

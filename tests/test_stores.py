@@ -128,10 +128,10 @@ def test_truncated_document_is_refused(tmp_path: Path) -> None:
 def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
     store, path, document = _stored(tmp_path)
     future = json.loads(path.read_text())
-    future["schemaVersion"] = 2
+    future["schemaVersion"] = 3
     future["checksum"] = doc.checksum(future)
     _rewrite(path, json.dumps(future).encode())
-    with pytest.raises(SnapshotRefused, match="schema version 2"):
+    with pytest.raises(SnapshotRefused, match="schema version 3"):
         store.get(PROD, document.id)
 
 
