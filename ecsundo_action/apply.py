@@ -46,6 +46,8 @@ def planned(step: Step, dry_run: bool) -> ServiceResult:
         return ServiceResult.of(step, Status.UNCHANGED)
     if step.action == Action.MISSING:
         return ServiceResult.of(step, Status.MISSING)
+    if step.action == Action.SKIPPED:
+        return ServiceResult.of(step, Status.SKIPPED)
     if step.action == Action.SKIP:
         return ServiceResult.of(step, Status.FAILED)
     if dry_run:
@@ -112,9 +114,15 @@ class Applier:
         assert step.service_arn is not None
         self._stop_if_stopping()
         at = time.monotonic()
-        count_only = to == step.current and step.desired_count is not None
+        # Staying on the same task definition (a count or settings only): do not name it, it
+        # may have been deregistered since.
+        same = to == step.current and (step.desired_count is not None or bool(step.settings))
         service = self.gateway.update_service(
-            self.plan.cluster_arn, step.service_arn, None if count_only else to, step.desired_count
+            self.plan.cluster_arn,
+            step.service_arn,
+            None if same else to,
+            step.desired_count,
+            step.settings,
         )
         primary = service.primary
         return Updated(to, primary.id if primary else None, at, _racing_deployment(step, service))

@@ -38,7 +38,7 @@ CHANGING = (
     "max_concurrency",
     "poll_interval",
 )
-CLUSTER_OPTIONS = ("services", "snapshot_id", "since_minutes", *CHANGING)
+CLUSTER_OPTIONS = ("services", "snapshot_id", "since_minutes", "scope", "pin_images", *CHANGING)
 SERVICE_OPTIONS = CHANGING
 LIST_OPTIONS = ("store", "region")
 

@@ -232,10 +232,16 @@ class EcsGateway:
         service_arn: str,
         task_definition: str | None,
         desired_count: int | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> Service:
-        """UpdateService; task_definition None changes only the desired count (so a service
-        still running a deregistered revision can be scaled without naming it)."""
-        kwargs: dict[str, Any] = {"cluster": cluster_arn, "service": service_arn}
+        """UpdateService; task_definition None leaves it as it is (so a service still running
+        a deregistered revision can be scaled, or its settings put back, without naming
+        it). settings: service settings by their API names (networkConfiguration, ...)."""
+        kwargs: dict[str, Any] = {
+            "cluster": cluster_arn,
+            "service": service_arn,
+            **(settings or {}),
+        }
         if task_definition is not None:
             kwargs["taskDefinition"] = task_definition
         if desired_count is not None:

@@ -7,12 +7,14 @@ assert on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .resources import Service, short_name
+from .resources import SERVICE_SETTINGS, ContainerImage, Service, ServiceRevision, short_name
 
 # The tag a re-registration carries, naming the task definition it recreates. It is how a
 # later restore finds and reuses it instead of registering yet another revision.
@@ -23,8 +25,9 @@ class Action(StrEnum):
     UNCHANGED = "unchanged"  # already on its target: not touched
     UPDATE = "update"  # UpdateService to an ACTIVE task definition
     REREGISTER = "re-register"  # register the target again, then UpdateService to it
-    MISSING = "missing"  # the service no longer exists
+    MISSING = "missing"  # the service no longer exists, or is being deleted
     SKIP = "skip"  # nothing to go to, or it could not be decided (the reason says which)
+    SKIPPED = "skipped"  # not ECS's to deploy (CodeDeploy, task sets): how to, in the reason
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class Step:
     # Ids of the service's deployments when it was read: one that appears later and is not
     # ours is a deploy racing this run.
     seen: tuple[str, ...] = field(default=(), compare=False)
+    # Service settings to put back in the same UpdateService (scope: service).
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def changes(self) -> bool:
@@ -104,66 +109,62 @@ def plan_step(
     can_register: bool,
     desired_count: int | None = None,
     why: str = "",
+    pinned: bool = False,
+    settings: Mapping[str, Any] | None = None,
 ) -> Step:
     """Decide what one existing service needs to end on target.
 
     A service already on its target is not touched, even when that target has since been
     deregistered (ECS keeps running it). An ACTIVE target is used as is; an earlier
     re-registration of it is reused; otherwise it is registered again when its body is
-    known (can_register), and skipped with the reason when it is not.
+    known (can_register), and skipped with the reason when it is not. A pinned target (its
+    images by digest) is never the original itself, only a registration of the pinned body.
+    Settings to put back, and a desired count, ride in the same UpdateService.
     """
     name, arn, current = service.name, service.arn, service.task_definition
     seen = tuple(d.id for d in service.deployments if d.id)
+    sent = dict(settings or {})
 
     def step(action: Action, to: str | None, count: int | None, reason: str) -> Step:
-        return Step(name, arn, action, current, to, count, reason, seen)
+        changing = action in (Action.UPDATE, Action.REREGISTER)
+        return Step(name, arn, action, current, to, count, reason, seen, sent if changing else {})
 
     if service.daemon or desired_count == service.desired_count:
         desired_count = None
     prefix = f"{why}; " if why else ""
-    landing = target if facts.status == "ACTIVE" else facts.reuse
-    if current in (target, landing):
-        if desired_count is None:
+    usable = facts.status == "ACTIVE" and not pinned
+    landing = target if usable else facts.reuse
+    if current in ((landing,) if pinned else (target, landing)):
+        if desired_count is None and not sent:
             note = (
                 ""
                 if current == target
                 else f"already on its re-registration of {short_name(target)}"
             )
             return step(Action.UNCHANGED, current, None, prefix + note if note else why)
-        return step(
-            Action.UPDATE,
-            current,
-            desired_count,
-            f"{prefix}desired count {service.desired_count} -> {desired_count}",
-        )
-    if facts.status == "ACTIVE":
+        count = f"desired count {service.desired_count} -> {desired_count}"
+        return step(Action.UPDATE, current, desired_count, prefix + count if desired_count else why)
+    if usable:
         return step(Action.UPDATE, target, desired_count, why)
     state = facts.status or "deleted"
+    # Why the original itself will not do: it is gone, or its images must be pinned.
+    why_not = f"{short_name(target)} pinned" if pinned else f"{short_name(target)} is {state}"
     if facts.reuse:
         return step(
             Action.UPDATE,
             facts.reuse,
             desired_count,
-            f"{prefix}{short_name(target)} is {state}; reusing its re-registration "
-            f"{short_name(facts.reuse)}",
+            f"{prefix}{why_not}; reusing its re-registration {short_name(facts.reuse)}",
         )
     if not can_register:
-        return step(
-            Action.SKIP,
-            target,
-            None,
-            f"{prefix}{short_name(target)} is {state} and no snapshot holds its body",
-        )
+        return step(Action.SKIP, target, None, f"{prefix}{why_not} and no snapshot holds its body")
     return step(
-        Action.REREGISTER,
-        target,
-        desired_count,
-        f"{prefix}{short_name(target)} is {state}; registering it again",
+        Action.REREGISTER, target, desired_count, f"{prefix}{why_not}; registering it again"
     )
 
 
-def missing_step(name: str, target: str | None) -> Step:
-    return Step(name, None, Action.MISSING, None, target, reason="service no longer exists")
+def missing_step(name: str, target: str | None, reason: str = "service no longer exists") -> Step:
+    return Step(name, None, Action.MISSING, None, target, reason=reason)
 
 
 def skip_step(service: Service, target: str | None, reason: str) -> Step:
@@ -182,3 +183,83 @@ def unchanged_step(service: Service, reason: str) -> Step:
         service.task_definition,
         reason=reason,
     )
+
+
+# -- fidelity: the images and service settings that ran, not just the task definition ------
+
+
+def pins_for(
+    recorded: tuple[ContainerImage, ...] | None,
+    running: ServiceRevision | None,
+    mode: str,
+) -> tuple[list[ContainerImage], list[str]]:
+    """The containers to pin to the digest the snapshot saw, and why, in words.
+
+    ECS resolves a tag when it deploys: going back to an old task definition whose image is a
+    mutable tag runs whatever the tag points at now. `auto` pins where the evidence shows the
+    tag moved (the service runs the same image reference with another digest now); `always`
+    pins every tagged image; `never` keeps tags.
+    """
+    if mode == "never" or not recorded:
+        return [], []
+    now = {(i.container, i.image): i.digest for i in running.images} if running else {}
+    pins, notes = [], []
+    for image in recorded:
+        if not image.digest or "@" in image.image:
+            continue
+        moved = now.get((image.container, image.image))
+        if mode == "always" or (moved and moved != image.digest):
+            pins.append(image)
+            were = f"{image.image} now points at {_short_digest(moved)}; " if moved else ""
+            notes.append(f"{were}pinning to {_short_digest(image.digest)} as in the snapshot")
+    return pins, notes
+
+
+def pinned_body(body: Mapping[str, Any], pins: list[ContainerImage]) -> dict[str, Any]:
+    """The body with each pinned container's image named by its digest."""
+    by_container = {pin.container: pin.pinned for pin in pins}
+    copied = copy.deepcopy(dict(body))
+    for container in copied["containerDefinitions"]:
+        if container.get("name") in by_container:
+            container["image"] = by_container[container["name"]]
+    return copied
+
+
+# Settings UpdateService can clear by sending an empty list; the others it can only change.
+_CLEARABLE = {"loadBalancers", "serviceRegistries", "capacityProviderStrategy"}
+
+
+def setting_changes(
+    recorded: Mapping[str, Any] | None, current: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], list[str]]:
+    """The settings UpdateService must send to put back what the snapshot recorded, and each
+    difference in words (from -> to). Unknown on either side: nothing (and it says so)."""
+    if recorded is None:
+        return {}, []
+    if current is None:
+        return {}, ["service settings not compared: what runs now could not be read"]
+    send: dict[str, Any] = {}
+    notes = []
+    for name in SERVICE_SETTINGS:
+        was, now = recorded.get(name) or None, current.get(name) or None
+        if _canonical(was) == _canonical(now):
+            continue
+        if was is None and name not in _CLEARABLE:
+            notes.append(f"{name}: {_compact(now)} -> unset (UpdateService cannot unset it)")
+            continue
+        send[name] = was if was is not None else []
+        notes.append(f"{name}: {_compact(now)} -> {_compact(was)}")
+    return send, notes
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _compact(value: Any) -> str:
+    text = "none" if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _short_digest(digest: str | None) -> str:
+    return (digest or "?").removeprefix("sha256:")[:12]

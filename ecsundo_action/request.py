@@ -75,6 +75,16 @@ def _text(text: str, label: str) -> str:
     return text
 
 
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    def parse(text: str, label: str) -> str:
+        value = text.strip().lower()
+        if value not in choices:
+            raise InputError(f"{label}: expected {' or '.join(choices)}, got {text[:40]!r}")
+        return value
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Option:
     field: str  # the Request field it fills
@@ -128,6 +138,22 @@ OPTIONS: tuple[Option, ...] = (
         _number(0, 525600),
         "rollback: only services deployed in the last MINUTES (0: every service)",
     ),
+    Option(
+        "scope",
+        "scope",
+        "--scope",
+        "service",
+        _choice("service", "task-definition"),
+        "restore the service settings too (service) or only the task definition",
+    ),
+    Option(
+        "pin_images",
+        "pin-images",
+        "--pin-images",
+        "auto",
+        _choice("auto", "always", "never"),
+        "pin images to the snapshot's digests: when their tag moved (auto), always, never",
+    ),
     Option("poll_interval", None, "--poll-interval", "6", _number(0.01, 300), "seconds"),
 )
 BY_FIELD = {option.field: option for option in OPTIONS}
@@ -158,6 +184,8 @@ class Request:
     # Rollback without named services: only those deployed in the last this-many minutes
     # (the ones the bad deploy touched); 0: every service. Named services are always taken.
     since_minutes: float = _default("since_minutes")
+    scope: str = _default("scope")  # service: settings too; task-definition: only that
+    pin_images: str = _default("pin_images")  # auto, always or never
     poll_interval: float = _default("poll_interval")  # seconds between looks at rollouts
 
     @property

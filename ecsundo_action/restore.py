@@ -10,17 +10,20 @@ is not touched; one deleted since is reported missing while the others still res
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Mapping
 from concurrent.futures import Future, as_completed
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results
 from .document import ServiceRecord, Snapshot
 from .errors import reason
 from .facts import facts_for
-from .gateway import EcsGateway
+from .gateway import EcsGateway, HistoryUnavailable
 from .plan import (
     ACTIVE,
     Action,
@@ -29,42 +32,118 @@ from .plan import (
     Step,
     TargetFacts,
     missing_step,
+    pinned_body,
+    pins_for,
     plan_step,
+    setting_changes,
     skip_step,
 )
 from .report import plan_text, plan_title, plural, provenance
 from .request import Request
-from .resources import Service, short_name
+from .resources import Service, ServiceRevision, short_name
 from .result import Outcome
 from .stores import LATEST, Store
 from .work import Work
 
+# How to roll back a service ECS does not deploy itself.
+CONTROLLED_ELSEWHERE = {
+    "CODE_DEPLOY": "skipped: CodeDeploy deploys this service; roll it back there (stop the "
+    "deployment with auto-rollback, or deploy the earlier revision through CodeDeploy)",
+    "EXTERNAL": "skipped: its task sets deploy it (EXTERNAL controller); create a task set "
+    "with the earlier task definition and make it the primary one",
+}
+
+
+@dataclass(frozen=True)
+class Want:
+    """Where one service should end: its snapshot task definition, pinned where its tags
+    moved, and the service settings a deploy changed (pure, from what was read)."""
+
+    target: str
+    body: dict[str, Any]  # what a re-registration registers: the kept body, pins applied
+    tags: list[dict[str, str]]
+    pinned: bool
+    settings: dict[str, Any]  # to send in the same UpdateService (scope: service)
+    notes: tuple[str, ...]  # the pins and the setting differences, in words
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Services that want the same body can share one lookup and one registration."""
+        return self.target, json.dumps(self.body, sort_keys=True)
+
+
+def want(
+    snapshot: Snapshot,
+    record: ServiceRecord,
+    running: ServiceRevision | None,
+    *,
+    scope: str,
+    pin_images: str,
+) -> Want:
+    """Pure: what one service needs, given the revision it runs now (None: unknown)."""
+    assert record.task_definition is not None
+    kept = snapshot.kept(record.task_definition)
+    pins, notes = pins_for(record.images, running, pin_images)
+    settings: dict[str, Any] = {}
+    if scope == "service":
+        settings, changed = setting_changes(
+            record.settings, dict(running.settings) if running else None
+        )
+        notes += changed
+    body = pinned_body(kept.body, pins) if pins else kept.body
+    return Want(record.task_definition, body, kept.tags, bool(pins), settings, tuple(notes))
+
 
 def plan_service(
-    snapshot: Snapshot,
     record: ServiceRecord,
     service: Service | None,
     facts: TargetFacts,
+    wanted: Want | None,
+    *,
     restore_desired_count: bool = False,
+    named: bool = False,
 ) -> tuple[Step, Registration | None]:
     """Pure: the step one snapshot service needs, and the registration it may need."""
     target = record.task_definition
     if service is None:
         return missing_step(record.name, target), None
+    if service.status != "ACTIVE":
+        return missing_step(
+            record.name, target, f"service is being deleted ({service.status})"
+        ), None
+    controller = record.controller if record.controller != "ECS" else service.controller
+    if controller != "ECS" or wanted is None:
+        how = CONTROLLED_ELSEWHERE.get(controller, "skipped: no task definition to restore")
+        # Named explicitly, it was asked for and could not be done: that is a failure.
+        action = Action.SKIP if named else Action.SKIPPED
+        return Step(
+            record.name, service.arn, action, service.task_definition, target, reason=how
+        ), None
     step = plan_step(
         service,
-        target,
+        wanted.target,
         facts,
         can_register=True,
         desired_count=record.desired_count if restore_desired_count else None,
+        why="; ".join(wanted.notes),
+        pinned=wanted.pinned,
+        settings=wanted.settings,
     )
     if scaled_to_zero(record, service, restore_desired_count):
         note = f"0 tasks desired, {record.desired_count} in the snapshot"
         step = replace(step, reason=f"{step.reason}; {note}" if step.reason else note)
     if step.action != Action.REREGISTER:
         return step, None
-    kept = snapshot.kept(target)
-    return step, Registration(target, kept.body, kept.tags)
+    return step, Registration(wanted.target, wanted.body, wanted.tags)
+
+
+def running_revision(
+    service: Service, revisions: Mapping[str, ServiceRevision]
+) -> ServiceRevision | None:
+    """The revision the service's newest deployment runs (None: unknown)."""
+    known = [revisions[arn] for arn in service.current_revisions if arn in revisions]
+    same = [r for r in known if r.task_definition == service.task_definition]
+    return (same or known or [None])[-1]
 
 
 def scaled_to_zero(record: ServiceRecord, service: Service, restore_desired_count: bool) -> bool:
@@ -124,12 +203,16 @@ def restore(
     for line in warnings:
         progress.note(f"warning: {line}")
 
-    # Facts are needed only for targets a service is not already on.
-    waiting: dict[str, list[str]] = defaultdict(list)  # target ARN -> services going there
-    for name in chosen:
-        service = current.get(name)
-        if service is not None and service.task_definition != records[name].task_definition:
-            waiting[records[name].task_definition].append(name)
+    # What runs now, for pinning moved tags and comparing settings.
+    revisions: dict[str, ServiceRevision] = {}
+    if request.pin_images != "never" or request.scope == "service":
+        try:
+            revisions = gateway.describe_service_revisions(
+                [arn for s in current.values() for arn in s.current_revisions], work.map
+            )
+        except HistoryUnavailable:
+            progress.note("ECS's service revisions cannot be read here: no pins, no settings")
+    named = {p for p in patterns or () if not any(c in p for c in "*?[")}
 
     plan = Plan(where.arn)
     applier = Applier(gateway, work, plan, apply)
@@ -139,22 +222,57 @@ def restore(
         if step.changes and not dry_run:
             applier.start(step)
 
-    lookups: dict[Future[TargetFacts], str] = {
-        work.submit(facts_for, gateway, target, snapshot.kept(target).body): target
-        for target in waiting
-    }
+    # Facts are needed only where a service is not already on what it should run.
+    wants: dict[str, Want] = {}
+    waiting: dict[tuple[str, str], list[str]] = defaultdict(list)
     for name in chosen:
-        service = current.get(name)
-        if service is None or service.task_definition == records[name].task_definition:
-            take(*plan_service(snapshot, records[name], service, ACTIVE, restore_desired_count))
+        record, service = records[name], current.get(name)
+        decidable = (
+            service is not None
+            and service.status == "ACTIVE"
+            and service.controller == "ECS"
+            and record.controller == "ECS"
+            and record.task_definition is not None
+        )
+        if decidable:
+            assert service is not None
+            wants[name] = want(
+                snapshot,
+                record,
+                running_revision(service, revisions),
+                scope=request.scope,
+                pin_images=request.pin_images,
+            )
+        wanted = wants.get(name)
+        if wanted and (wanted.pinned or service.task_definition != wanted.target):
+            waiting[wanted.key].append(name)
+        else:
+            take(
+                *plan_service(
+                    record,
+                    service,
+                    ACTIVE,
+                    wanted,
+                    restore_desired_count=restore_desired_count,
+                    named=name in named,
+                )
+            )
+    lookups: dict[Future[TargetFacts], tuple[str, str]] = {
+        work.submit(facts_for, gateway, key[0], wants[names[0]].body): key
+        for key, names in waiting.items()
+    }
     for done in as_completed(lookups):
-        target = lookups[done]
-        for name in waiting[target]:
+        for name in waiting[lookups[done]]:
             try:
                 step, registration = plan_service(
-                    snapshot, records[name], current[name], done.result(), restore_desired_count
+                    records[name],
+                    current[name],
+                    done.result(),
+                    wants[name],
+                    restore_desired_count=restore_desired_count,
                 )
             except Exception as exc:  # this service is left alone; the others go on
+                target = records[name].task_definition
                 step = skip_step(current[name], target, f"not restored: {reason(exc)}")
                 registration = None
             take(step, registration)

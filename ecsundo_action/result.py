@@ -19,9 +19,10 @@ class Status(StrEnum):
     PLANNED = "planned"  # dry-run: would change
     FAILED = "failed"
     MISSING = "missing"  # in the snapshot, deleted from the cluster since
+    SKIPPED = "skipped"  # not ECS's to deploy (CodeDeploy, task sets): how to, in the message
 
 
-OK = {Status.SUCCESS, Status.UPDATED, Status.UNCHANGED, Status.PLANNED}
+OK = {Status.SUCCESS, Status.UPDATED, Status.UNCHANGED, Status.PLANNED, Status.SKIPPED}
 MOVED = {Status.SUCCESS, Status.UPDATED}
 
 

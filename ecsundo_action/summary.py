@@ -27,6 +27,7 @@ ICONS = {
     "planned": "📝",
     "failed": "❌",
     "missing": "⚠️",
+    "skipped": "⏭️",
     "partial": "⚠️",
     "dry-run": "📝",
 }

@@ -31,6 +31,8 @@ INPUTS = [
     "dry-run",
     "restore-desired-count",
     "max-concurrency",
+    "scope",
+    "pin-images",
     "since",
 ]
 OUTPUTS = ["snapshot-id", "snapshot-uri", "result", "changed-services", "services"]

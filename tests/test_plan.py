@@ -13,7 +13,7 @@ from ecsundo_action.plan import (
     plan_step,
 )
 from ecsundo_action.resources import Cluster, Service
-from ecsundo_action.restore import plan_service
+from ecsundo_action.restore import plan_service, want
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
@@ -65,13 +65,14 @@ def plan_restore(
     """Every snapshot service through plan_service, the function restore plans with."""
     plan = Plan(CLUSTER)
     for record in snapshot.services:
+        wanted = want(snapshot, record, None, scope="service", pin_images="auto")
         plan.add(
             *plan_service(
-                snapshot,
                 record,
                 current.get(record.name),
-                facts.get(record.task_definition, ACTIVE),
-                restore_desired_count,
+                facts.get(wanted.target, ACTIVE),
+                wanted,
+                restore_desired_count=restore_desired_count,
             )
         )
     return plan

@@ -40,6 +40,8 @@ VALUES: dict[str, tuple[list[str], str]] = {
     "restore_desired_count": (["--restore-desired-count"], "true"),
     "max_concurrency": (["--max-concurrency", "16"], "16"),
     "since_minutes": (["--since", "0"], "0"),
+    "scope": (["--scope", "task-definition"], "Task-Definition"),
+    "pin_images": (["--pin-images", "never"], "never"),
 }
 
 # Each option: a bad value, for the CLI and the action.
@@ -51,6 +53,8 @@ BAD: dict[str, tuple[list[str], str]] = {
     "timeout_minutes": (["--timeout", "soon"], "soon"),
     "max_concurrency": (["--max-concurrency", "2.5"], "2.5"),
     "since_minutes": (["--since", "-5"], "-5"),
+    "scope": (["--scope", "cluster"], "cluster"),
+    "pin_images": (["--pin-images", "yes"], "yes"),
 }
 
 
