@@ -31,9 +31,13 @@ def find_reregistration(gateway: EcsGateway, original: str, body: Mapping[str, A
     return None
 
 
-def facts_for(gateway: EcsGateway, arn: str, body: Mapping[str, Any] | None) -> TargetFacts:
-    """Facts for one target, described now; body is the one a re-registration must carry."""
-    return facts_of(gateway, arn, gateway.describe_task_definition(arn), body)
+def facts_for(
+    gateway: EcsGateway, arn: str, body: Mapping[str, Any] | None, *, copy_only: bool = False
+) -> TargetFacts:
+    """Facts for one target, described now; body is the one a re-registration must carry.
+    copy_only: the original itself will not do (its images are to be pinned), so look for
+    a re-registration of body even when the original is ACTIVE."""
+    return facts_of(gateway, arn, gateway.describe_task_definition(arn), body, copy_only=copy_only)
 
 
 def facts_of(
@@ -41,11 +45,13 @@ def facts_of(
     arn: str,
     found: TaskDefinition | None,
     body: Mapping[str, Any] | None = None,
+    *,
+    copy_only: bool = False,
 ) -> TargetFacts:
     """Facts for one target already described (found; None when deleted): its status, and
     a reusable re-registration when it is not ACTIVE. Without a body, its own is used."""
     status = found.status if found else None
-    if status == "ACTIVE":
+    if status == "ACTIVE" and not copy_only:
         return TargetFacts(status)
     body = body or (found.body if found else None)
     return TargetFacts(status, find_reregistration(gateway, arn, body) if body else None)

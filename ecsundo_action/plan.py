@@ -208,7 +208,11 @@ def pins_for(
         if not image.digest or "@" in image.image:
             continue
         moved = now.get((image.container, image.image))
-        if mode == "always" or (moved and moved != image.digest):
+        # Already on a copy pinned to this digest: stay pinned (a restore is idempotent).
+        held = (image.container, image.pinned) in now
+        if held:
+            pins.append(image)
+        elif mode == "always" or (moved and moved != image.digest):
             pins.append(image)
             were = f"{image.image} now points at {_short_digest(moved)}; " if moved else ""
             notes.append(f"{were}pinning to {_short_digest(image.digest)} as in the snapshot")

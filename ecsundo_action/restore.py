@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from . import selection
@@ -258,7 +259,12 @@ def restore(
                 )
             )
     lookups: dict[Future[TargetFacts], tuple[str, str]] = {
-        work.submit(facts_for, gateway, key[0], wants[names[0]].body): key
+        work.submit(
+            partial(facts_for, copy_only=wants[names[0]].pinned),
+            gateway,
+            key[0],
+            wants[names[0]].body,
+        ): key
         for key, names in waiting.items()
     }
     for done in as_completed(lookups):

@@ -1,0 +1,281 @@
+"""Restore what ran, not just which task definition: image digests behind mutable tags,
+service settings, deployment controllers, snapshots taken mid-rollout, DRAINING services.
+Against the simulator's model of ECS's service revisions (software version consistency)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecsundo_action import document as doc
+from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.result import Outcome, Status, Verdict
+from tests.conftest import body, run
+from tests.runner import defaults, run_step
+
+ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
+IMAGE = "acme/web:latest"
+
+
+def running_digest(sim: Any, service: str, cluster: str = "shop") -> str:
+    """The digest the service's newest revision runs, as ECS reports it."""
+    ecs = sim.client("ecs")
+    described = ecs.describe_services(cluster=cluster, services=[service])["services"][0]
+    arn = described["currentServiceRevisions"][-1]["arn"]
+    revision = ecs.describe_service_revisions(serviceRevisionArns=[arn])["serviceRevisions"][0]
+    return revision["containerImages"][0]["imageDigest"]
+
+
+@pytest.fixture
+def shop(sim: Any) -> Any:
+    sim.create_cluster("shop")
+    sim.create_service("shop", "web", sim.register(body("web", image=IMAGE)))
+    sim.create_service("shop", "api", sim.register(body("api", "1")))
+    return sim
+
+
+def restore(gateway: EcsGateway, store: str, **fields: Any) -> Outcome:
+    return run(gateway, "restore", "shop", store=store, snapshot_id="latest", **fields)
+
+
+def test_a_bad_build_under_the_same_tag_and_task_definition_is_undone(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    """Story 1: a bad build pushed as :latest and deployed with forceNewDeployment."""
+    store = f"file://{tmp_path}"
+    good = shop.digest(IMAGE)
+    taken = run(gateway, "snapshot", "shop", store=store)
+    assert taken.snapshot is not None
+    [web] = [s for s in taken.snapshot.services if s.name == "web"]
+    assert web.images and web.images[0].digest == good
+    bad = shop.push(IMAGE)
+    shop.client("ecs").update_service(cluster="shop", service="web", forceNewDeployment=True)
+    assert running_digest(shop, "web") == bad
+
+    # Without pinning, the task definition is the same: nothing to do, the bad build runs on.
+    never = restore(gateway, store, pin_images="never", dry_run=True)
+    assert {s.name: s.status for s in never.services}["web"] == Status.UNCHANGED
+
+    result = restore(gateway, store)
+    row = next(s for s in result.services if s.name == "web")
+    assert result.verdict == Verdict.SUCCESS and row.status == Status.SUCCESS, row
+    assert f"now points at {bad.removeprefix('sha256:')[:12]}" in row.message
+    assert f"pinning to {good.removeprefix('sha256:')[:12]}" in row.message
+    assert running_digest(shop, "web") == good
+    pinned = shop.client("ecs").describe_task_definition(taskDefinition=row.to)["taskDefinition"]
+    assert pinned["containerDefinitions"][0]["image"] == f"acme/web@{good}"
+    # A second restore finds the pinned copy: nothing changes, nothing is registered.
+    shop.calls.clear()
+    again = restore(gateway, store)
+    assert again.verdict == Verdict.UNCHANGED and shop.mutating_calls() == []
+
+
+def test_a_bad_build_under_the_same_tag_in_a_new_revision_is_undone(
+    shop: Any, workspace: Path
+) -> None:
+    """Story 2, through the action: a new revision naming the same tag, after a push. A
+    plain restore of the old task definition would resolve :latest to the bad build again."""
+    snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="shop"), shop.env, workspace)
+    assert snap.returncode == 0, snap.stdout
+    good = shop.digest(IMAGE)
+    shop.push(IMAGE)
+    shop.client("ecs").update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2", image=IMAGE))
+    )
+    restored = run_step(
+        "entrypoint.py",
+        defaults(mode="restore", cluster="shop", snapshot_id=snap.outputs["snapshot-id"]),
+        shop.env,
+        workspace,
+    )
+    assert restored.returncode == 0, restored.stdout
+    [web] = [s for s in json.loads(restored.outputs["services"]) if s["name"] == "web"]
+    assert web["action"] == "re-register" and "pinning to" in web["message"]
+    assert running_digest(shop, "web") == good
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    path = tmp_path / "workspace"
+    path.mkdir()
+    return path
+
+
+def test_pin_images_always_pins_even_an_unmoved_tag_and_never_keeps_tags(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    plan = restore(gateway, store, pin_images="always", dry_run=True).plan
+    assert plan is not None
+    web = next(s for s in plan.steps if s.service == "web")
+    assert web.action == "re-register" and "pinning to" in web.reason
+    api = next(s for s in plan.steps if s.service == "api")
+    assert api.action == "re-register"  # shop/api:1 has a digest too: pinned
+
+
+def test_service_settings_a_deploy_changed_are_put_back_with_scope_service(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    registry = [{"registryArn": "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-1"}]
+    ecs = shop.client("ecs")
+    ecs.update_service(
+        cluster="shop",
+        service="api",
+        taskDefinition=shop.register(body("api", "2")),
+        serviceRegistries=registry,
+    )
+    only_definition = restore(gateway, store, scope="task-definition", dry_run=True).plan
+    assert only_definition is not None
+    api_step = next(s for s in only_definition.steps if s.service == "api")
+    assert api_step.settings == {}
+
+    result = restore(gateway, store)
+    row = next(s for s in result.services if s.name == "api")
+    assert row.status == Status.SUCCESS and "serviceRegistries:" in row.message, row
+    described = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
+    assert not described.get("serviceRegistries")
+    assert described["taskDefinition"].endswith(":1")
+    # Settings alone (the task definition already right) are put back too.
+    ecs.update_service(cluster="shop", service="api", serviceRegistries=registry)
+    settings_only = restore(gateway, store)
+    row = next(s for s in settings_only.services if s.name == "api")
+    assert (row.action, row.status) == ("update", Status.SUCCESS)
+    assert not ecs.describe_services(cluster="shop", services=["api"])["services"][0].get(
+        "serviceRegistries"
+    )
+
+
+def test_a_mixed_cluster_snapshots_and_restores_and_names_what_it_cannot_do(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    store = f"file://{tmp_path}"
+    ecs = shop.client("ecs")
+    ecs.create_service(
+        cluster="shop",
+        serviceName="blue",
+        taskDefinition=shop.register(body("blue", "1")),
+        desiredCount=1,
+        deploymentController={"type": "CODE_DEPLOY"},
+    )
+    ecs.create_service(
+        cluster="shop",
+        serviceName="sets",
+        desiredCount=1,
+        deploymentController={"type": "EXTERNAL"},
+    )
+    taken = run(gateway, "snapshot", "shop", store=store)
+    assert taken.snapshot is not None and taken.verdict == Verdict.SUCCESS
+    by_name = {s.name: s for s in taken.snapshot.services}
+    assert by_name["blue"].controller == "CODE_DEPLOY"
+    assert by_name["sets"].controller == "EXTERNAL" and by_name["sets"].task_definition is None
+    ecs.update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    shop.calls.clear()
+
+    result = restore(gateway, store)
+    rows = {s.name: s for s in result.services}
+    assert result.verdict == Verdict.SUCCESS, result.to_dict()
+    assert rows["blue"].status == Status.SKIPPED and "CodeDeploy" in rows["blue"].message
+    assert rows["sets"].status == Status.SKIPPED and "task set" in rows["sets"].message
+    assert rows["api"].status == Status.SUCCESS
+    updated = {c.params["service"].rsplit("/", 1)[-1] for c in shop.mutating_calls()}
+    assert updated == {"api"}  # nothing sent to the CodeDeploy or EXTERNAL service
+
+    named = restore(gateway, store, services=["blue", "api"])
+    assert named.verdict == Verdict.PARTIAL
+    assert {s.name: s.status for s in named.services}["blue"] == Status.FAILED
+    rolled = run(gateway, "rollback", "shop", since_minutes=0, dry_run=True)
+    assert rolled.verdict == Verdict.DRY_RUN  # the EXTERNAL service no longer breaks it
+
+
+def test_a_snapshot_taken_mid_rollout_records_what_was_serving(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    ecs = shop.client("ecs")
+    shop.rules.deploy_seconds = 60
+    ecs.update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    taken = run(gateway, "snapshot", "shop", store=f"file://{tmp_path}")
+    assert taken.snapshot is not None
+    api = next(s for s in taken.snapshot.services if s.name == "api")
+    assert api.task_definition is not None and api.task_definition.endswith("api:1")
+    assert api.recorded_from and "mid-rollout to api:2" in api.recorded_from
+    assert any("api was mid-rollout to api:2" in w for w in taken.warnings)
+
+
+def test_a_draining_service_is_reported_as_being_deleted_and_never_updated(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    ecs = shop.client("ecs")
+    ecs.update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    shop.rules.drain_seconds = 60
+    ecs.delete_service(cluster="shop", service="api", force=True)
+    shop.calls.clear()
+    result = restore(gateway, store)
+    api = next(s for s in result.services if s.name == "api")
+    assert api.status == Status.MISSING and "being deleted (DRAINING)" in api.message
+    assert [c for c in shop.mutating_calls() if "api" in str(c.params)] == []
+
+
+def test_a_version_1_document_still_restores(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    taken = run(gateway, "snapshot", "shop", store=f"file://{tmp_path}")
+    assert taken.snapshot_uri is not None and taken.snapshot is not None
+    path = Path(taken.snapshot_uri.removeprefix("file://"))
+    old = json.loads(path.read_text())
+    old["schemaVersion"] = 1
+    for service in old["services"]:
+        for field in ("deploymentController", "images", "settings", "serviceRevision"):
+            service.pop(field, None)
+        service.pop("rolloutState", None)
+    old.pop("checksum")
+    path.write_bytes(doc.dumps(doc.seal(old)))
+    shop.client("ecs").update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    result = restore(gateway, f"file://{tmp_path}")
+    assert result.verdict == Verdict.SUCCESS, result.to_dict()
+    assert {s.name: s.action for s in result.services}["api"] == "update"
+
+
+def test_both_mutable_tag_stories_through_the_cli(shop: Any, tmp_path: Path) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [ECSUNDO, *args, "--store", f"file://{tmp_path}"],
+            env={**shop.env, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert cli("cluster", "snapshot", "shop").returncode == 0
+    good = shop.digest(IMAGE)
+    shop.push(IMAGE)
+    shop.client("ecs").update_service(cluster="shop", service="web", forceNewDeployment=True)
+    restored = cli("cluster", "restore", "shop", "--poll-interval", "0.1", "--json")
+    assert restored.returncode == 0, restored.stderr
+    assert running_digest(shop, "web") == good
+    shop.push(IMAGE)
+    shop.client("ecs").update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "3", image=IMAGE))
+    )
+    again = cli("cluster", "restore", "shop", "--poll-interval", "0.1", "--json")
+    assert again.returncode == 0, again.stderr
+    [web] = [s for s in json.loads(again.stdout)["services"] if s["name"] == "web"]
+    assert web["action"] == "update" and "reusing" in web["message"]  # the pinned copy
+    assert running_digest(shop, "web") == good
