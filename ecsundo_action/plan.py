@@ -267,3 +267,43 @@ def _compact(value: Any) -> str:
 
 def _short_digest(digest: str | None) -> str:
     return (digest or "?").removeprefix("sha256:")[:12]
+
+
+@dataclass(frozen=True)
+class Want:
+    """Where one service should end: a task definition, pinned where its tags moved, and the
+    service settings a deploy changed."""
+
+    target: str
+    body: dict[str, Any]  # what a re-registration registers: the kept body, pins applied
+    tags: list[dict[str, str]]
+    pinned: bool
+    settings: dict[str, Any]  # to send in the same UpdateService (scope: service)
+    notes: tuple[str, ...]  # the pins and the setting differences, in words
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Services that want the same body can share one lookup and one registration."""
+        return self.target, json.dumps(self.body, sort_keys=True)
+
+
+def want_of(
+    target: str,
+    body: Mapping[str, Any],
+    tags: list[dict[str, str]],
+    images: tuple[ContainerImage, ...] | None,
+    settings: Mapping[str, Any] | None,
+    running: ServiceRevision | None,
+    *,
+    scope: str,
+    pin_images: str,
+) -> Want:
+    """Pure: the Want for a target whose images and settings were recorded (None: unknown),
+    given the revision the service runs now (None: unknown)."""
+    pins, notes = pins_for(images, running, pin_images)
+    send: dict[str, Any] = {}
+    if scope == "service":
+        send, changed = setting_changes(settings, dict(running.settings) if running else None)
+        notes += changed
+    kept = pinned_body(body, pins) if pins else dict(body)
+    return Want(target, kept, tags, bool(pins), send, tuple(notes))

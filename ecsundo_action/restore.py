@@ -10,14 +10,12 @@ is not touched; one deleted since is reported missing while the others still res
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import Future, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results
@@ -32,12 +30,11 @@ from .plan import (
     Registration,
     Step,
     TargetFacts,
+    Want,
     missing_step,
-    pinned_body,
-    pins_for,
     plan_step,
-    setting_changes,
     skip_step,
+    want_of,
 )
 from .report import plan_text, plan_title, plural, provenance
 from .request import Request
@@ -55,24 +52,6 @@ CONTROLLED_ELSEWHERE = {
 }
 
 
-@dataclass(frozen=True)
-class Want:
-    """Where one service should end: its snapshot task definition, pinned where its tags
-    moved, and the service settings a deploy changed (pure, from what was read)."""
-
-    target: str
-    body: dict[str, Any]  # what a re-registration registers: the kept body, pins applied
-    tags: list[dict[str, str]]
-    pinned: bool
-    settings: dict[str, Any]  # to send in the same UpdateService (scope: service)
-    notes: tuple[str, ...]  # the pins and the setting differences, in words
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """Services that want the same body can share one lookup and one registration."""
-        return self.target, json.dumps(self.body, sort_keys=True)
-
-
 def want(
     snapshot: Snapshot,
     record: ServiceRecord,
@@ -81,18 +60,19 @@ def want(
     scope: str,
     pin_images: str,
 ) -> Want:
-    """Pure: what one service needs, given the revision it runs now (None: unknown)."""
+    """Pure: what one snapshot service needs, given the revision it runs now (None: unknown)."""
     assert record.task_definition is not None
     kept = snapshot.kept(record.task_definition)
-    pins, notes = pins_for(record.images, running, pin_images)
-    settings: dict[str, Any] = {}
-    if scope == "service":
-        settings, changed = setting_changes(
-            record.settings, dict(running.settings) if running else None
-        )
-        notes += changed
-    body = pinned_body(kept.body, pins) if pins else kept.body
-    return Want(record.task_definition, body, kept.tags, bool(pins), settings, tuple(notes))
+    return want_of(
+        record.task_definition,
+        kept.body,
+        kept.tags,
+        record.images,
+        record.settings,
+        running,
+        scope=scope,
+        pin_images=pin_images,
+    )
 
 
 def plan_service(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from . import selection
 from .apply import ApplyOptions, apply_plan, dry_run_results
@@ -26,13 +27,21 @@ from .plan import (
     Registration,
     Step,
     TargetFacts,
+    Want,
     plan_step,
     skip_step,
     unchanged_step,
+    want_of,
 )
 from .report import plan_text, plan_title, plural
 from .request import Request
-from .resources import Service, TaskDefinition, family_and_revision, short_name
+from .resources import (
+    Service,
+    ServiceRevision,
+    TaskDefinition,
+    family_and_revision,
+    short_name,
+)
 from .result import Outcome
 from .work import Work
 
@@ -44,6 +53,7 @@ class Previous:
     arn: str | None
     source: str  # "deployment history" or "task-definition revisions", for the report
     described: TaskDefinition | None = None  # its body and tags (None: deleted, or no arn)
+    history: Before | None = None  # with ECS's history: the revisions (settings, digests)
 
 
 class _History:
@@ -61,12 +71,22 @@ def _effective(arn: str, described: TaskDefinition | None) -> tuple[str, str, in
     return stands_for, family, revision
 
 
+@dataclass(frozen=True)
+class Before:
+    """What ran before, per ECS's history: the source revision of the deployment that put
+    the current task definition in place, and the revision that deployment made."""
+
+    task_definition: str
+    revision: ServiceRevision  # the one to go back to: its settings and digests
+    running: ServiceRevision | None  # the one running now
+
+
 def previous_from_history(
     gateway: EcsGateway,
     cluster_arn: str,
     service: Service,
     current_td: TaskDefinition | None = None,
-) -> str | None:
+) -> Before | None:
     """What ran before the current task definition, per ECS's deployment history.
 
     A later revision of the same family is never "before" (after a rollback from B to A,
@@ -95,17 +115,15 @@ def previous_from_history(
         + [s.get("arn") for s in d.get("sourceServiceRevisions", [])]
         if arn
     ]
-    runs = {
-        arn: revision.task_definition
-        for arn, revision in gateway.describe_service_revisions(revisions).items()
-    }
+    known = gateway.describe_service_revisions(revisions)
     for deployment in deployments:
-        if runs.get(deployment.get("targetServiceRevision", {}).get("arn", "")) not in same:
+        made = known.get(deployment.get("targetServiceRevision", {}).get("arn", ""))
+        if made is None or made.task_definition not in same:
             continue
         for source in deployment.get("sourceServiceRevisions", []):
-            before = runs.get(source.get("arn", ""))
-            if before and earlier(before):
-                return before
+            before = known.get(source.get("arn", ""))
+            if before and before.task_definition and earlier(before.task_definition):
+                return Before(before.task_definition, before, made)
     return None
 
 
@@ -143,12 +161,13 @@ def find_previous(
     calls for one service)."""
     assert service.task_definition is not None
     current = gateway.describe_task_definition(service.task_definition)
-    arn, source, described = None, "task-definition revisions", None
+    arn, source, described, before = None, "task-definition revisions", None, None
     if history.available:
         try:
-            arn = previous_from_history(gateway, cluster_arn, service, current)
+            before = previous_from_history(gateway, cluster_arn, service, current)
         except HistoryUnavailable:
             history.available = False
+        arn = before.task_definition if before else None
     if arn:
         source = "deployment history"
         # An INACTIVE target is still described: its body is what gets registered again.
@@ -157,25 +176,45 @@ def find_previous(
         # No history here, or it kept nothing earlier (it ages out): the revisions may tell.
         described = previous_from_revisions(gateway, current)
         arn = described.arn if described else None
-    return Previous(arn, source, described if arn else None)
+    return Previous(arn, source, described if arn else None, before)
+
+
+def want(previous: Previous, *, scope: str, pin_images: str) -> Want | None:
+    """Pure: what a service needs to go back to what it ran before: with ECS's history,
+    also the digests and settings of that revision (None: nothing to go to)."""
+    if previous.arn is None or previous.described is None:
+        return None
+    history = previous.history
+    return want_of(
+        previous.arn,
+        previous.described.body,
+        previous.described.tags,
+        history.revision.images if history else None,
+        history.revision.settings if history else None,
+        history.running if history else None,
+        scope=scope,
+        pin_images=pin_images,
+    )
 
 
 def plan_service(
-    service: Service, previous: Previous, facts: TargetFacts | None
+    service: Service, previous: Previous, facts: TargetFacts | None, wanted: Want | None
 ) -> tuple[Step, Registration | None]:
     """Pure: the step one service needs to go back to what it ran before."""
     if previous.arn is None or facts is None:
         return skip_step(service, None, f"no earlier task definition ({previous.source})"), None
-    kept = previous.described
+    notes = "; ".join(wanted.notes) if wanted else ""
     step = plan_step(
         service,
         previous.arn,
         facts,
-        can_register=kept is not None,
-        why=f"previous per {previous.source}",
+        can_register=wanted is not None,
+        why=f"previous per {previous.source}" + (f"; {notes}" if notes else ""),
+        pinned=wanted.pinned if wanted else False,
+        settings=wanted.settings if wanted else None,
     )
-    if step.action == Action.REREGISTER and kept is not None:
-        return step, Registration(previous.arn, kept.body, kept.tags)
+    if step.action == Action.REREGISTER and wanted is not None:
+        return step, Registration(previous.arn, wanted.body, wanted.tags)
     return step, None
 
 
@@ -227,16 +266,32 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
             continue
         before = short_name(previous.arn) if previous.arn else "nothing earlier"
         progress.note(f"{service.name}: {before} (per {previous.source})")
-    # Facts once per target, however many services go back to it.
-    targets = {p.arn: p.described for p in found.values() if p.arn}
-    facts = {arn: work.submit(facts_of, gateway, arn, kept) for arn, kept in targets.items()}
+    # Facts once per target (and pinned body), however many services go back to it.
+    wants = {
+        name: want(previous, scope=request.scope, pin_images=request.pin_images)
+        for name, previous in found.items()
+    }
+    facts: dict[tuple[str, str], Future[TargetFacts]] = {}
+    for name, previous in found.items():
+        wanted = wants[name]
+        key = wanted.key if wanted else (previous.arn or "", "")
+        if previous.arn and key not in facts:
+            facts[key] = work.submit(
+                partial(facts_of, copy_only=bool(wanted and wanted.pinned)),
+                gateway,
+                previous.arn,
+                previous.described,
+                wanted.body if wanted else None,
+            )
     for service in services:
         previous = found.get(service.name)
         if previous is None:
             continue
+        wanted = wants[service.name]
         try:
-            known = facts[previous.arn].result() if previous.arn else None
-            step, registration = plan_service(service, previous, known)
+            key = wanted.key if wanted else (previous.arn or "", "")
+            known = facts[key].result() if previous.arn else None
+            step, registration = plan_service(service, previous, known, wanted)
         except Exception as exc:
             step, registration = skip_step(service, None, f"not rolled back: {reason(exc)}"), None
         plan.add(step, registration)

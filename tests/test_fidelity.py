@@ -279,3 +279,47 @@ def test_both_mutable_tag_stories_through_the_cli(shop: Any, tmp_path: Path) -> 
     [web] = [s for s in json.loads(again.stdout)["services"] if s["name"] == "web"]
     assert web["action"] == "update" and "reusing" in web["message"]  # the pinned copy
     assert running_digest(shop, "web") == good
+
+
+# -- rollback without a snapshot: the same fidelity from ECS's service revisions ------------
+
+
+def test_history_rollback_goes_back_to_the_previous_revision_digests_and_settings(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    ecs = shop.client("ecs")
+    good = shop.digest(IMAGE)
+    registry = [{"registryArn": "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-9"}]
+    shop.push(IMAGE)  # the bad build, under the same tag, in a new revision with a registry
+    ecs.update_service(
+        cluster="shop",
+        service="web",
+        taskDefinition=shop.register(body("web", "2", image=IMAGE)),
+        serviceRegistries=registry,
+    )
+    shop.calls.clear()
+    result = run(gateway, "rollback", "shop", services=["web"])
+    [web] = result.services
+    assert web.status == Status.SUCCESS, web
+    assert "previous per deployment history" in web.message
+    assert "pinning to" in web.message and "serviceRegistries:" in web.message
+    operations = {c.operation for c in shop.calls}
+    assert {"ListServiceDeployments", "DescribeServiceDeployments"} <= operations
+    assert running_digest(shop, "web") == good
+    described = ecs.describe_services(cluster="shop", services=["web"])["services"][0]
+    assert not described.get("serviceRegistries")
+
+
+def test_history_rollback_of_a_plain_deploy_needs_no_registration(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    ecs = shop.client("ecs")
+    first = ecs.describe_services(cluster="shop", services=["api"])["services"][0]["taskDefinition"]
+    ecs.update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    shop.calls.clear()
+    result = run(gateway, "rollback", "shop", services=["api"])
+    [api] = result.services
+    assert (api.action, api.to, api.status) == ("update", first, Status.SUCCESS)
+    assert not [c for c in shop.calls if c.operation == "RegisterTaskDefinition"]

@@ -315,4 +315,5 @@ def test_rolling_back_again_with_history_steps_back_not_forward() -> None:
 
     service = Service("web", SERVICE_ARN, td("web:5"))
     # The newest deployment's source is web:9, the bad one: never "before" web:5.
-    assert previous_from_history(History(), CLUSTER_ARN, service) == td("web:4")  # type: ignore[arg-type]
+    before = previous_from_history(History(), CLUSTER_ARN, service)  # type: ignore[arg-type]
+    assert before is not None and before.task_definition == td("web:4")
