@@ -3,7 +3,9 @@
 A cluster runs four services. We snapshot it, then deploy a bad release the way
 CloudFormation leaves things (new revisions; the old ones deregistered, one of them
 deleted outright), a smoke check fails, and `ecsundo cluster restore` puts every service
-back, re-registering what is gone. A second restore changes nothing.
+back, re-registering what is gone. A second restore changes nothing. Then a broken build
+is pushed under the worker's mutable tag and deployed without a new task definition: the
+restore pins the worker back to the digest it ran.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ CLUSTER = "shop"
 GOOD, BAD = "1.4.2", "1.5.0"
 
 
+def image(family: str, version: str) -> str:
+    tag = "stable" if family == "worker" else version  # the worker follows a mutable tag
+    return f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{family}:{tag}"
+
+
 def task_definition(family: str, version: str, **extra: Any) -> dict[str, Any]:
     return {
         "family": family,
@@ -34,7 +41,7 @@ def task_definition(family: str, version: str, **extra: Any) -> dict[str, Any]:
         "containerDefinitions": [
             {
                 "name": family,
-                "image": f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{family}:{version}",
+                "image": image(family, version),
                 "essential": True,
                 "environment": [{"name": "DATABASE_PASSWORD", "value": "hunter2-never-printed"}],
                 "portMappings": [{"containerPort": 8080}],
@@ -59,16 +66,20 @@ def ecsundo(*args: str) -> int:
     return code
 
 
-def smoke_check(sim: Simulator) -> list[str]:
-    """The app's health check, simulated: release BAD answers 500."""
+def smoke_check(sim: Simulator, bad_digests: set[str]) -> list[str]:
+    """The app's health check, simulated: release BAD, and any build in bad_digests, answer
+    500. What runs is read as ECS reports it: the digests of each service's revision."""
     ecs = sim.client("ecs")
     arns = ecs.list_services(cluster=CLUSTER, maxResults=100)["serviceArns"]
     broken = []
     for service in ecs.describe_services(cluster=CLUSTER, services=arns)["services"]:
-        td = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
-        image = td["taskDefinition"]["containerDefinitions"][0]["image"]
-        if image.endswith(f":{BAD}"):
-            broken.append(f"{service['serviceName']} ({image.rsplit('/', 1)[-1]}) -> HTTP 500")
+        revision = ecs.describe_service_revisions(
+            serviceRevisionArns=[service["currentServiceRevisions"][-1]["arn"]]
+        )["serviceRevisions"][0]
+        [running] = revision["containerImages"]
+        shown = running["image"].rsplit("/", 1)[-1]
+        if running["image"].endswith(f":{BAD}") or running["imageDigest"] in bad_digests:
+            broken.append(f"{service['serviceName']} ({shown}) -> HTTP 500")
     return broken
 
 
@@ -104,7 +115,7 @@ def main() -> int:
         print("  api:1 deleted outright (DeleteTaskDefinitions)")
 
         say("Smoke tests")
-        broken = smoke_check(sim)
+        broken = smoke_check(sim, set())
         for line in broken:
             print(f"  FAIL {line}")
         if not broken:
@@ -118,14 +129,26 @@ def main() -> int:
         code = ecsundo("cluster", "restore", CLUSTER, "--store", store, "--poll-interval", "0.5")
 
         say("Smoke tests again")
-        broken = smoke_check(sim)
+        broken = smoke_check(sim, set())
         print("  all green" if not broken else "\n".join(f"  FAIL {b}" for b in broken))
 
         say("Restore again: nothing left to do, no new revisions")
         again = ecsundo("cluster", "restore", CLUSTER, "--store", store)
 
+        say("A broken build is pushed as worker:stable and deployed with forceNewDeployment")
+        bad = sim.push(image("worker", GOOD))
+        ecs.update_service(cluster=CLUSTER, service="worker", forceNewDeployment=True)
+        print(f"  worker's task definition did not change; :stable now means {bad[7:19]}")
+        for line in smoke_check(sim, {bad}):
+            print(f"  FAIL {line}")
+
+        say("Restore: the tag moved, so the worker is pinned to the digest it ran")
+        pinned = ecsundo("cluster", "restore", CLUSTER, "--store", store, "--poll-interval", "0.5")
+        broken += smoke_check(sim, {bad})
+        print("  all green" if not broken else "\n".join(f"  FAIL {b}" for b in broken))
+
     print(f"\ndemo finished in {time.monotonic() - started:.1f}s")
-    return 0 if code == 0 and again == 0 and not broken else 1
+    return 0 if code == again == pinned == 0 and not broken else 1
 
 
 if __name__ == "__main__":
