@@ -597,3 +597,116 @@ def test_deleted_revision_is_gone_for_good(sim: Simulator) -> None:
         assert not [arn for arn in arns if arn.endswith("web:2")]
     assert ecs.describe_task_definition(taskDefinition="web")["taskDefinition"]["revision"] == 1
     assert sim.register(task()).endswith("task-definition/web:3")
+
+
+# --- 9. Service revisions and deployments (ECS's history, 2024) -----------------------------
+
+
+def test_every_deployment_records_a_revision_with_tags_resolved_at_that_moment(
+    sim: Simulator,
+) -> None:
+    _, arns = seed_service(sim)
+    ecs = sim.client("ecs")
+    first = describe(sim)
+    [serving] = first["currentServiceRevisions"]
+    before = sim.digest("nginx:1")
+    sim.push("nginx:1")  # a new build under the same tag
+    ecs.update_service(cluster="prod", service="api", forceNewDeployment=True)
+    ecs.update_service(cluster="prod", service="api", taskDefinition=arns[1])
+    deployments = ecs.list_service_deployments(cluster="prod", service="api")
+    briefs = deployments["serviceDeployments"]
+    assert [b["status"] for b in briefs] == ["SUCCESSFUL"] * 3  # newest first
+    revisions = ecs.describe_service_revisions(
+        serviceRevisionArns=[b["targetServiceRevisionArn"] for b in briefs]
+    )["serviceRevisions"]
+    images = [r["containerImages"][0] for r in revisions]
+    assert [i["image"] for i in images] == ["nginx:2", "nginx:1", "nginx:1"]
+    assert images[2]["imageDigest"] == before != images[1]["imageDigest"]
+    assert revisions[2]["serviceRevisionArn"] == serving["arn"]
+    full = ecs.describe_service_deployments(
+        serviceDeploymentArns=[briefs[0]["serviceDeploymentArn"]]
+    )
+    [newest] = full["serviceDeployments"]
+    assert newest["sourceServiceRevisions"][0]["arn"] == briefs[1]["targetServiceRevisionArn"]
+    assert describe(sim)["currentServiceDeployment"] == briefs[0]["serviceDeploymentArn"]
+
+
+def test_history_pages_filters_and_limits_as_ecs_does(sim: Simulator) -> None:
+    seed_service(sim)
+    ecs = sim.client("ecs")
+    for _ in range(4):
+        ecs.update_service(cluster="prod", service="api", forceNewDeployment=True)
+    page = ecs.list_service_deployments(cluster="prod", service="api", maxResults=2)
+    rest = ecs.list_service_deployments(
+        cluster="prod", service="api", maxResults=2, nextToken=page["nextToken"]
+    )
+    seen = [
+        b["serviceDeploymentArn"] for b in page["serviceDeployments"] + rest["serviceDeployments"]
+    ]
+    assert len(seen) == len(set(seen)) == 4
+    none = ecs.list_service_deployments(cluster="prod", service="api", status=["ROLLBACK_FAILED"])
+    assert none["serviceDeployments"] == []
+    with pytest.raises(ClientError) as excinfo:
+        ecs.describe_service_revisions(
+            serviceRevisionArns=[f"arn:aws:ecs:x:{i}" for i in range(21)]
+        )
+    assert error_of(excinfo)[0] == "InvalidParameterException"
+    unknown = ecs.describe_service_deployments(serviceDeploymentArns=["arn:aws:ecs:nope"])
+    assert unknown["failures"] == [{"arn": "arn:aws:ecs:nope", "reason": "MISSING"}]
+
+
+def test_stop_service_deployment_rolls_back_in_flight_and_conflicts_once_finished(
+    sim: Simulator,
+) -> None:
+    _, arns = seed_service(sim)
+    ecs = sim.client("ecs")
+    done = describe(sim)["currentServiceDeployment"]
+    with pytest.raises(ClientError) as excinfo:
+        ecs.stop_service_deployment(serviceDeploymentArn=done, stopType="ROLLBACK")
+    assert error_of(excinfo)[0] == "ConflictException"
+    sim.rules.deploy_seconds = 0.2
+    ecs.update_service(cluster="prod", service="api", taskDefinition=arns[1])
+    flight = describe(sim)["currentServiceDeployment"]
+    assert len(describe(sim)["currentServiceRevisions"]) == 2  # old and new, both serving
+    registered_before = len(ecs.list_task_definitions()["taskDefinitionArns"])
+    ecs.stop_service_deployment(serviceDeploymentArn=flight, stopType="ROLLBACK")
+    time.sleep(0.3)
+    service = describe(sim)
+    assert service["taskDefinition"] == arns[0]
+    [stopped] = ecs.describe_service_deployments(serviceDeploymentArns=[flight])[
+        "serviceDeployments"
+    ]
+    assert stopped["status"] == "ROLLBACK_SUCCESSFUL"
+    assert stopped["rollback"]["serviceRevisionArn"] == stopped["sourceServiceRevisions"][0]["arn"]
+    assert len(ecs.list_task_definitions()["taskDefinitionArns"]) == registered_before
+
+
+@pytest.mark.parametrize("controller", ["CODE_DEPLOY", "EXTERNAL"])
+def test_a_task_definition_is_refused_for_services_ecs_does_not_deploy(
+    sim: Simulator, controller: str
+) -> None:
+    _, arns = seed_service(sim, deploymentController={"type": controller})
+    with pytest.raises(ClientError) as excinfo:
+        sim.client("ecs").update_service(cluster="prod", service="api", taskDefinition=arns[1])
+    code, message = error_of(excinfo)
+    assert code == "InvalidParameterException"
+    assert message.startswith(f"Unable to update task definition on services with a {controller}")
+
+
+def test_an_external_service_may_have_no_task_definition(sim: Simulator) -> None:
+    sim.create_cluster("prod")
+    sim.client("ecs").create_service(
+        cluster="prod", serviceName="sets", deploymentController={"type": "EXTERNAL"}
+    )
+    assert "taskDefinition" not in describe(sim, "sets")
+
+
+def test_a_draining_service_cannot_be_updated(sim: Simulator) -> None:
+    _, arns = seed_service(sim)
+    sim.rules.drain_seconds = 60
+    ecs = sim.client("ecs")
+    ecs.delete_service(cluster="prod", service="api", force=True)
+    assert describe(sim)["status"] == "DRAINING"
+    with pytest.raises(ClientError) as excinfo:
+        ecs.update_service(cluster="prod", service="api", taskDefinition=arns[1])
+    assert error_of(excinfo)[0] == "ServiceNotActiveException"
