@@ -323,3 +323,35 @@ def test_history_rollback_of_a_plain_deploy_needs_no_registration(
     [api] = result.services
     assert (api.action, api.to, api.status) == ("update", first, Status.SUCCESS)
     assert not [c for c in shop.calls if c.operation == "RegisterTaskDefinition"]
+
+
+def test_without_ecs_history_a_snapshot_says_what_it_could_not_record(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    shop.rules.history = False
+    taken = run(gateway, "snapshot", "shop", store=f"file://{tmp_path}")
+    assert taken.snapshot is not None and taken.verdict == Verdict.SUCCESS
+    assert all(s.images is None and s.settings is None for s in taken.snapshot.services)
+    assert any("image digests and service settings are not recorded" in w for w in taken.warnings)
+
+
+def test_guard_of_a_mixed_cluster_through_the_action(shop: Any, workspace: Path) -> None:
+    ecs = shop.client("ecs")
+    ecs.create_service(
+        cluster="shop",
+        serviceName="sets",
+        desiredCount=1,
+        deploymentController={"type": "EXTERNAL"},
+    )
+    guard = run_step("entrypoint.py", defaults(mode="guard", cluster="shop"), shop.env, workspace)
+    assert guard.returncode == 0, guard.stdout + guard.stderr
+    ecs.update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    post = run_step(
+        "post.py", defaults(mode="guard", cluster="shop"), shop.env, workspace, state=guard.state
+    )
+    assert post.returncode == 0, post.stdout
+    rows = {s["name"]: s for s in json.loads(post.outputs["services"])}
+    assert rows["sets"]["status"] == "skipped" and rows["api"]["status"] == "success"
+    assert json.loads(post.outputs["changed-services"]) == ["api"]
