@@ -12,11 +12,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from .errors import AwsError, EcsundoError
-from .gateway import EcsGateway
+from .gateway import EcsGateway, HistoryUnavailable
 from .plan import Action, Plan, Registration, Step
 from .progress import QUIET, Progress
 from .report import plural
-from .resources import Service, short_name
+from .resources import Service, by_age, short_name
 from .result import ServiceResult, Status
 from .wait import Settled, wait_for
 from .work import Work
@@ -155,6 +155,7 @@ class Applier:
             else:
                 updated[step.service_arn or ""] = (step, done)
         settled = self._wait(updated) if self.options.wait and updated else {}
+        settled = self._verify(updated, settled)
         for arn, (step, done) in updated.items():
             outcome = settled.get(arn)
             if outcome is None:
@@ -177,6 +178,43 @@ class Applier:
                 message=_join(*(parts if outcome.ok else parts[::-1])),
             )
         return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
+
+    def _verify(
+        self, updated: dict[str, tuple[Step, Updated]], settled: dict[str, Settled]
+    ) -> dict[str, Settled]:
+        """A rollout that completed still fails if the service runs another build than the
+        snapshot saw: ECS resolved a tag that has moved since (pin-images: always pins)."""
+        checking = {
+            arn: outcome
+            for arn, outcome in settled.items()
+            if outcome.ok and updated[arn][0].expect and outcome.revisions
+        }
+        if not checking:
+            return settled
+        try:
+            known = self.gateway.describe_service_revisions(
+                [r for outcome in checking.values() for r in outcome.revisions], self.work.map
+            )
+        except (HistoryUnavailable, EcsundoError):
+            return settled  # what runs cannot be read: the rollout's word stands
+        checked = dict(settled)
+        for arn, outcome in checking.items():
+            step, done = updated[arn]
+            runs = by_age(known[r] for r in outcome.revisions if r in known)
+            now = next((r for r in reversed(runs) if r.task_definition == done.to), None)
+            if now is None:
+                continue
+            running = dict(now.digests)
+            wrong = sorted(c for c, digest in step.expect if running.get(c, digest) != digest)
+            if wrong:
+                checked[arn] = Settled(
+                    False,
+                    outcome.seconds,
+                    f"rollout completed, but {', '.join(wrong)} runs another build than the "
+                    "snapshot saw (its tag has moved): restore again with pin-images: always",
+                    outcome.revisions,
+                )
+        return checked
 
     def _wait(self, updated: dict[str, tuple[Step, Updated]]) -> dict[str, Settled]:
         self.options.progress.phase(f"Wait for {plural(len(updated), 'rollout')}")

@@ -242,6 +242,9 @@ class EcsGateway:
             "service": service_arn,
             **(settings or {}),
         }
+        if "capacityProviderStrategy" in kwargs:
+            # ECS refuses a capacity-provider change that does not force a new deployment.
+            kwargs["forceNewDeployment"] = True
         if task_definition is not None:
             kwargs["taskDefinition"] = task_definition
         if desired_count is not None:

@@ -73,6 +73,8 @@ class Step:
     seen: tuple[str, ...] = field(default=(), compare=False)
     # Service settings to put back in the same UpdateService (scope: service).
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # (container, digest) the service must run once it settled: what the snapshot saw.
+    expect: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False)
 
     @property
     def changes(self) -> bool:
@@ -111,6 +113,7 @@ def plan_step(
     why: str = "",
     pinned: bool = False,
     settings: Mapping[str, Any] | None = None,
+    expect: frozenset[tuple[str, str]] = frozenset(),
 ) -> Step:
     """Decide what one existing service needs to end on target.
 
@@ -127,7 +130,18 @@ def plan_step(
 
     def step(action: Action, to: str | None, count: int | None, reason: str) -> Step:
         changing = action in (Action.UPDATE, Action.REREGISTER)
-        return Step(name, arn, action, current, to, count, reason, seen, sent if changing else {})
+        return Step(
+            name,
+            arn,
+            action,
+            current,
+            to,
+            count,
+            reason,
+            seen,
+            sent if changing else {},
+            expect if changing else frozenset(),
+        )
 
     if service.daemon or desired_count == service.desired_count:
         desired_count = None
@@ -229,8 +243,15 @@ def pinned_body(body: Mapping[str, Any], pins: list[ContainerImage]) -> dict[str
     return copied
 
 
-# Settings UpdateService can clear by sending an empty list; the others it can only change.
-_CLEARABLE = {"loadBalancers", "serviceRegistries", "capacityProviderStrategy"}
+# What UpdateService takes to clear a setting a deploy added; the others it can only change.
+_CLEARED: dict[str, Any] = {
+    "loadBalancers": [],
+    "serviceRegistries": [],
+    "capacityProviderStrategy": [],
+    "vpcLatticeConfigurations": [],
+    "volumeConfigurations": [],
+    "serviceConnectConfiguration": {"enabled": False},
+}
 
 
 def setting_changes(
@@ -248,10 +269,10 @@ def setting_changes(
         was, now = recorded.get(name) or None, current.get(name) or None
         if _canonical(was) == _canonical(now):
             continue
-        if was is None and name not in _CLEARABLE:
+        if was is None and name not in _CLEARED:
             notes.append(f"{name}: {_compact(now)} -> unset (UpdateService cannot unset it)")
             continue
-        send[name] = was if was is not None else []
+        send[name] = was if was is not None else _CLEARED[name]
         notes.append(f"{name}: {_compact(now)} -> {_compact(was)}")
     return send, notes
 
@@ -280,6 +301,7 @@ class Want:
     pinned: bool
     settings: dict[str, Any]  # to send in the same UpdateService (scope: service)
     notes: tuple[str, ...]  # the pins and the setting differences, in words
+    expect: frozenset[tuple[str, str]] = frozenset()  # (container, digest) it must run
 
     @property
     def key(self) -> tuple[str, str]:
@@ -306,4 +328,5 @@ def want_of(
         send, changed = setting_changes(settings, dict(running.settings) if running else None)
         notes += changed
     kept = pinned_body(body, pins) if pins else dict(body)
-    return Want(target, kept, tags, bool(pins), send, tuple(notes))
+    expect = frozenset((i.container, i.digest) for i in images or () if i.digest)
+    return Want(target, kept, tags, bool(pins), send, tuple(notes), expect)

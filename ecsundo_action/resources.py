@@ -8,7 +8,7 @@ can use it before anything heavy loads.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,6 +84,7 @@ SERVICE_SETTINGS = (
     "serviceRegistries",
     "serviceConnectConfiguration",
     "volumeConfigurations",
+    "vpcLatticeConfigurations",
 )
 
 
@@ -129,16 +130,29 @@ class ServiceRevision:
     images: tuple[ContainerImage, ...]
     settings: Mapping[str, Any]
     launch_type: str | None = None
+    created_at: datetime | None = None
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ServiceRevision:
+        created = raw.get("createdAt")
         return cls(
             arn=raw["serviceRevisionArn"],
             task_definition=raw.get("taskDefinition"),
             images=tuple(ContainerImage.from_api(i) for i in raw.get("containerImages", [])),
             settings=settings_from(raw),
             launch_type=raw.get("launchType"),
+            created_at=created if isinstance(created, datetime) else None,
         )
+
+    @property
+    def digests(self) -> frozenset[tuple[str, str | None]]:
+        """(container, digest) for each container: what this revision really ran."""
+        return frozenset((i.container, i.digest) for i in self.images)
+
+
+def by_age(revisions: Iterable[ServiceRevision]) -> list[ServiceRevision]:
+    """Oldest first: AWS states no order for a service's current revisions."""
+    return sorted(revisions, key=lambda r: (r.created_at is None, r.created_at or datetime.min))
 
 
 def settings_from(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -220,9 +234,10 @@ class Service:
 
     @property
     def rolling_out(self) -> bool:
-        """Its newest deployment has not finished: what runs is not yet proven."""
+        """Its newest deployment is not proven: still in progress, or it failed (the
+        circuit breaker without rollback leaves the FAILED deployment in place)."""
         primary = self.primary
-        return primary is not None and primary.rollout_state == "IN_PROGRESS"
+        return primary is not None and primary.rollout_state in ("IN_PROGRESS", "FAILED")
 
     @property
     def serving(self) -> Deployment | None:

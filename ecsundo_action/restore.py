@@ -38,7 +38,7 @@ from .plan import (
 )
 from .report import plan_text, plan_title, plural, provenance
 from .request import Request
-from .resources import Service, ServiceRevision, short_name
+from .resources import Service, ServiceRevision, by_age, short_name
 from .result import Outcome
 from .stores import LATEST, Store
 from .work import Work
@@ -109,6 +109,7 @@ def plan_service(
         why="; ".join(wanted.notes),
         pinned=wanted.pinned,
         settings=wanted.settings,
+        expect=wanted.expect,
     )
     if scaled_to_zero(record, service, restore_desired_count):
         note = f"0 tasks desired, {record.desired_count} in the snapshot"
@@ -122,7 +123,7 @@ def running_revision(
     service: Service, revisions: Mapping[str, ServiceRevision]
 ) -> ServiceRevision | None:
     """The revision the service's newest deployment runs (None: unknown)."""
-    known = [revisions[arn] for arn in service.current_revisions if arn in revisions]
+    known = by_age(revisions[arn] for arn in service.current_revisions if arn in revisions)
     same = [r for r in known if r.task_definition == service.task_definition]
     return (same or known or [None])[-1]
 

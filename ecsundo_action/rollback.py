@@ -39,6 +39,7 @@ from .resources import (
     Service,
     ServiceRevision,
     TaskDefinition,
+    by_age,
     family_and_revision,
     short_name,
 )
@@ -96,6 +97,7 @@ def previous_from_history(
     current = service.task_definition or ""
     original, family, revision = _effective(current, current_td)
     same = {current, original}
+    ours = original != current  # the service runs one of ecsundo's re-registrations
 
     def earlier(arn: str) -> bool:
         their_family, their_revision = family_and_revision(arn)
@@ -115,15 +117,26 @@ def previous_from_history(
         + [s.get("arn") for s in d.get("sourceServiceRevisions", [])]
         if arn
     ]
-    known = gateway.describe_service_revisions(revisions)
+    known = gateway.describe_service_revisions([*revisions, *service.current_revisions])
+    # What runs now: the newest of the service's current revisions (AWS states no order).
+    serving = by_age(known[arn] for arn in service.current_revisions if arn in known)
+    running = serving[-1] if serving else None
     for deployment in deployments:
         made = known.get(deployment.get("targetServiceRevision", {}).get("arn", ""))
         if made is None or made.task_definition not in same:
             continue
         for source in deployment.get("sourceServiceRevisions", []):
             before = known.get(source.get("arn", ""))
-            if before and before.task_definition and earlier(before.task_definition):
-                return Before(before.task_definition, before, made)
+            if not before or not before.task_definition:
+                continue
+            if earlier(before.task_definition):
+                return Before(before.task_definition, before, running or made)
+            # The same task definition with another build behind its tag (a push and
+            # forceNewDeployment): going back means that build, pinned. Not from one of our
+            # own re-registrations: its source is what ecsundo rolled back from.
+            rebuilt = running is not None and before.digests != running.digests
+            if before.task_definition == current and rebuilt and not ours:
+                return Before(before.task_definition, before, running)
     return None
 
 
@@ -212,6 +225,7 @@ def plan_service(
         why=f"previous per {previous.source}" + (f"; {notes}" if notes else ""),
         pinned=wanted.pinned if wanted else False,
         settings=wanted.settings if wanted else None,
+        expect=wanted.expect if wanted else frozenset(),
     )
     if step.action == Action.REREGISTER and wanted is not None:
         return step, Registration(previous.arn, wanted.body, wanted.tags)

@@ -17,7 +17,7 @@ from .errors import AwsError
 from .gateway import EcsGateway, HistoryUnavailable
 from .progress import Progress
 from .request import Request
-from .resources import Cluster, Service, ServiceRevision, short_name
+from .resources import Cluster, Service, ServiceRevision, by_age, short_name
 from .result import Outcome, ServiceResult, Status
 from .stores import Store, new_snapshot_id
 from .work import Work
@@ -64,19 +64,21 @@ def _record(
     if service.rolling_out and serving is not None and serving.task_definition:
         # An unproven revision is not the state to return to: record what was serving.
         task_definition = serving.task_definition
+        failed = service.primary is not None and service.primary.rollout_state == "FAILED"
+        how = "after a FAILED rollout" if failed else "mid-rollout"
         recorded_from = (
-            f"mid-rollout to {short_name(service.task_definition or '?')}: recorded "
+            f"{how} to {short_name(service.task_definition or '?')}: recorded "
             f"{short_name(task_definition)}, the revision that was serving"
         )
         warnings.append(f"{service.name} was {recorded_from}")
-    revision = next(
-        (
-            revisions[arn]
-            for arn in service.current_revisions
-            if revisions and arn in revisions and revisions[arn].task_definition == task_definition
-        ),
-        None,
+    # Of the revisions serving now, the one of that task definition: while a rollout
+    # replaces a build under the same task definition, the older one is what was proven.
+    matching = by_age(
+        revisions[arn]
+        for arn in service.current_revisions
+        if revisions and arn in revisions and revisions[arn].task_definition == task_definition
     )
+    revision = (matching[0] if recorded_from else matching[-1]) if matching else None
     return replace(
         record,
         task_definition=task_definition,
@@ -105,6 +107,10 @@ def capture(
     services, _gone = gateway.describe_services(cluster.arn, [by_name[n] for n in chosen], work.map)
     services.sort(key=lambda s: s.name)
     warnings: list[str] = []
+    draining = [s.name for s in services if s.status != "ACTIVE"]
+    if draining:
+        warnings.append(f"not recorded, being deleted: {', '.join(draining)}")
+        services = [s for s in services if s.status == "ACTIVE"]
     revisions: dict[str, ServiceRevision] | None
     try:
         revisions = gateway.describe_service_revisions(

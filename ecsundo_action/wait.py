@@ -26,6 +26,7 @@ class Settled:
     ok: bool
     seconds: float
     message: str
+    revisions: tuple[str, ...] = ()  # the service's current revisions when it settled
 
 
 # DescribeServices is eventually consistent: just after UpdateService it may still show the
@@ -110,7 +111,9 @@ def wait_for(
             last_seen[arn] = service
             verdict = judge(service, pending[arn], (ours or {}).get(arn), since(arn))
             if verdict is not None:
-                settled[arn] = Settled(verdict[0], since(arn), verdict[1])
+                settled[arn] = Settled(
+                    verdict[0], since(arn), verdict[1], service.current_revisions
+                )
                 progress.note(f"{service.name}: {verdict[1]} ({since(arn):.0f}s)")
                 del pending[arn]
         for arn in missing:

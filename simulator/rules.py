@@ -561,6 +561,10 @@ def _create_service_response(self: EC2ContainerServiceResponse) -> ActionResult:
         service.launch_type = None
         for deployment in service.deployments:
             deployment.update(capacityProviderStrategy=strategy, launchType=None)
+        history = history_of(self.ecs_backend)
+        for arn in history.current.get(service.arn, []):  # the first revision records it too
+            history.revisions[arn]["capacityProviderStrategy"] = copy.deepcopy(strategy)
+            history.revisions[arn].pop("launchType", None)
     return result
 
 
@@ -649,6 +653,12 @@ def _update_service(self: EC2ContainerServiceBackend, properties: dict[str, Any]
             raise InvalidParameterException(_CONTROLLER_REFUSALS[controller])
         target = _launchable(self, reference).arn if reference else service.task_definition
         force = bool(properties.pop("force_new_deployment", False))
+        if properties.get("capacity_provider_strategy") is not None and not force:
+            raise InvalidParameterException(
+                "When switching from launch type to capacity provider strategy on an existing "
+                "service, or making a change to a capacity provider strategy on a service that "
+                "is already using one, you must force a new deployment."
+            )
         before = copy.deepcopy(settings_of(service))
         if properties.get("capacity_provider_strategy"):
             properties["launch_type"] = None  # a strategy replaces the launch type
@@ -782,6 +792,8 @@ def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
         )
         if service is not None:
             _settle(service, _Active.rules)
+        if deployment["status"] in ("STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"):
+            return ActionResult({"serviceDeploymentArn": arn})  # it goes on as requested
         if deployment["status"] not in ("PENDING", "IN_PROGRESS"):
             raise ConflictException(
                 f"The service deployment is {deployment['status']}: only a PENDING or "

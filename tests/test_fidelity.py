@@ -355,3 +355,72 @@ def test_guard_of_a_mixed_cluster_through_the_action(shop: Any, workspace: Path)
     rows = {s["name"]: s for s in json.loads(post.outputs["services"])}
     assert rows["sets"]["status"] == "skipped" and rows["api"]["status"] == "success"
     assert json.loads(post.outputs["changed-services"]) == ["api"]
+
+
+def test_a_tag_that_moved_out_of_sight_fails_the_restore_instead_of_a_false_success(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    """The deploy used another tag, so nothing running shows that :latest moved meanwhile;
+    going back to web:1 resolves :latest again. auto cannot see it coming: the check after
+    the rollout does, and always pins up front."""
+    store = f"file://{tmp_path}"
+    good = shop.digest(IMAGE)
+    run(gateway, "snapshot", "shop", store=store)
+    ecs = shop.client("ecs")
+    ecs.update_service(
+        cluster="shop",
+        service="web",
+        taskDefinition=shop.register(body("web", "2", image="acme/web:v2")),
+    )
+    shop.push(IMAGE)
+    result = restore(gateway, store, services=["web"])
+    [web] = result.services
+    assert web.status == Status.FAILED and web.changed
+    assert "runs another build than the snapshot saw" in web.message
+    assert "pin-images: always" in web.message
+    fixed = restore(gateway, store, services=["web"], pin_images="always")
+    assert fixed.verdict == Verdict.SUCCESS, fixed.to_dict()
+    assert running_digest(shop, "web") == good
+
+
+def test_rollback_of_a_rebuilt_tag_goes_back_to_the_build_before(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    ecs = shop.client("ecs")
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2", image=IMAGE))
+    )
+    good = shop.digest(IMAGE)
+    shop.push(IMAGE)
+    ecs.update_service(cluster="shop", service="web", forceNewDeployment=True)
+    result = run(gateway, "rollback", "shop", services=["web"])
+    [web] = result.services
+    assert web.status == Status.SUCCESS, web
+    assert "pinning to" in web.message and "web:2 pinned" in web.message
+    assert running_digest(shop, "web") == good
+
+
+def test_a_capacity_provider_change_is_put_back_with_a_forced_deployment(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    sim.create_cluster("shop")
+    spot = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    sim.create_service(
+        "shop", "api", sim.register(body("api", "1")), capacity_provider_strategy=spot
+    )
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    ecs = sim.client("ecs")
+    ecs.update_service(
+        cluster="shop",
+        service="api",
+        capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+        forceNewDeployment=True,
+    )
+    sim.calls.clear()
+    result = restore(gateway, store)
+    assert result.verdict == Verdict.SUCCESS, result.to_dict()
+    [update] = [c.params for c in sim.calls if c.operation == "UpdateService"]
+    assert update["capacityProviderStrategy"] == spot and update["forceNewDeployment"] is True
+    described = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
+    assert described["capacityProviderStrategy"] == spot
