@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .errors import AwsError, EcsundoError
+from .errors import AwsError, Conflict, EcsundoError
 from .gateway import EcsGateway, HistoryUnavailable
 from .plan import Action, Plan, Registration, Step
 from .progress import QUIET, Progress
@@ -38,6 +38,8 @@ class Updated:
     deployment: str | None  # the id of the deployment it started
     at: float  # when it was sent (monotonic seconds)
     racing: str | None  # the task definition of a deploy that began after we read the service
+    rolling_back: bool = False  # ECS rolls back a stopped deployment itself
+    note: str = ""
 
 
 def planned(step: Step, dry_run: bool) -> ServiceResult:
@@ -76,7 +78,9 @@ class Applier:
 
     def start(self, step: Step) -> None:
         assert step.changes and step.target is not None
-        if step.action != Action.REREGISTER:
+        if step.action == Action.STOP:
+            future = self.work.submit(self._stop, step)
+        elif step.action != Action.REREGISTER:
             future = self.work.submit(self._update, step, step.target)
         else:
             registered = self._registration(self.plan.registrations[step.target])
@@ -109,6 +113,24 @@ class Applier:
         except EcsundoError as exc:
             raise AwsError(f"not updated: {exc}") from exc
         return self._update(step, to)
+
+    def _stop(self, step: Step) -> Updated:
+        """StopServiceDeployment(ROLLBACK); if the deployment finished meanwhile, the step
+        the plan would have taken otherwise, in this run."""
+        assert step.deployment is not None and step.fallback is not None and step.target
+        self._stop_if_stopping()
+        at = time.monotonic()
+        try:
+            self.gateway.stop_service_deployment(step.deployment)
+        except Conflict:
+            fallback = step.fallback
+            to = fallback.target or ""
+            if fallback.action == Action.REREGISTER:
+                to = self._register(self.plan.registrations[to])
+            done = self._update(fallback, to)
+            note = "the in-flight deployment finished first: updated instead"
+            return replace(done, note=note)
+        return Updated(step.target, None, at, None, rolling_back=True)
 
     def _update(self, step: Step, to: str) -> Updated:
         assert step.service_arn is not None
@@ -168,7 +190,7 @@ class Applier:
                 )
                 continue
             # A failure leads with what went wrong; a success with what was done.
-            parts = (step.reason, outcome.message)
+            parts = (_join(step.reason, done.note), outcome.message)
             rows[step.service] = ServiceResult.of(
                 step,
                 Status.SUCCESS if outcome.ok else Status.FAILED,
@@ -226,6 +248,7 @@ class Applier:
             timeout=self.options.timeout,
             interval=self.options.poll_interval,
             started={arn: done.at for arn, (_, done) in updated.items()},
+            rolling_back=frozenset(arn for arn, (_, done) in updated.items() if done.rolling_back),
             ours={arn: done.deployment for arn, (_, done) in updated.items() if done.deployment},
             progress=self.options.progress,
         )

@@ -28,6 +28,10 @@ class AwsError(EcsundoError):
     """An AWS call failed; the message says what was being done."""
 
 
+class Conflict(AwsError):
+    """ECS refused a change the resource's state no longer allows (ConflictException)."""
+
+
 def reason(exc: BaseException) -> str:
     """One line for any error: ours as they are, anything else named as internal."""
     if isinstance(exc, EcsundoError):

@@ -22,7 +22,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from .errors import AwsError, NotFoundError
+from .errors import AwsError, Conflict, NotFoundError
 from .pacing import ECS_QUOTAS, Pacer
 from .resources import (
     Cluster,
@@ -349,6 +349,18 @@ class EcsGateway:
             )
             found.extend(answer.get("serviceDeployments", []))
         return found
+
+    def stop_service_deployment(self, arn: str) -> None:
+        """StopServiceDeployment(ROLLBACK): ECS rolls the service back to the deployment's
+        source revision itself. Conflict once the deployment has finished."""
+        try:
+            self._history_call(
+                self.ecs.stop_service_deployment, serviceDeploymentArn=arn, stopType="ROLLBACK"
+            )
+        except AwsError as exc:
+            if "ConflictException" in str(exc):
+                raise Conflict(str(exc)) from exc
+            raise
 
     def describe_service_revisions(
         self, arns: Sequence[str], map: Mapper[Any, Any] = map

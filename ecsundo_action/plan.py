@@ -10,11 +10,18 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from .resources import SERVICE_SETTINGS, ContainerImage, Service, ServiceRevision, short_name
+from .resources import (
+    SERVICE_SETTINGS,
+    ContainerImage,
+    Service,
+    ServiceDeployment,
+    ServiceRevision,
+    short_name,
+)
 
 # The tag a re-registration carries, naming the task definition it recreates. It is how a
 # later restore finds and reuses it instead of registering yet another revision.
@@ -28,6 +35,7 @@ class Action(StrEnum):
     MISSING = "missing"  # the service no longer exists, or is being deleted
     SKIP = "skip"  # nothing to go to, or it could not be decided (the reason says which)
     SKIPPED = "skipped"  # not ECS's to deploy (CodeDeploy, task sets): how to, in the reason
+    STOP = "stop"  # StopServiceDeployment(ROLLBACK): ECS rolls the in-flight deploy back
 
 
 @dataclass(frozen=True)
@@ -75,10 +83,14 @@ class Step:
     settings: Mapping[str, Any] = field(default_factory=dict)
     # (container, digest) the service must run once it settled: what the snapshot saw.
     expect: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False)
+    # STOP: the service deployment to stop, and the step to take instead if it has finished
+    # by the time the request lands (ConflictException).
+    deployment: str | None = field(default=None, compare=False)
+    fallback: Step | None = field(default=None, compare=False)
 
     @property
     def changes(self) -> bool:
-        return self.action in (Action.UPDATE, Action.REREGISTER)
+        return self.action in (Action.UPDATE, Action.REREGISTER, Action.STOP)
 
 
 @dataclass
@@ -330,3 +342,36 @@ def want_of(
     kept = pinned_body(body, pins) if pins else dict(body)
     expect = frozenset((i.container, i.digest) for i in images or () if i.digest)
     return Want(target, kept, tags, bool(pins), send, tuple(notes), expect)
+
+
+def stop_step(
+    normal: Step,
+    deployment: ServiceDeployment,
+    sources: list[ServiceRevision],
+    wanted: Want,
+    recorded_settings: Mapping[str, Any] | None,
+) -> Step | None:
+    """ECS can roll an in-flight deployment back itself (StopServiceDeployment ROLLBACK),
+    registering nothing, when the revision it replaces is exactly where the service should
+    go: its task definition, digests and, when settings are restored, its settings. The
+    normal step rides along, for when the deployment finishes before the request lands."""
+    if not normal.changes or normal.desired_count is not None or not deployment.in_flight:
+        return None
+    for source in sources:
+        if source.task_definition not in (wanted.target, normal.target):
+            continue
+        if wanted.expect and not wanted.expect <= source.digests:
+            continue
+        if recorded_settings is not None and setting_changes(recorded_settings, source.settings)[0]:
+            continue  # the settings to put back are not the source's
+        back = short_name(source.task_definition or "?")
+        return replace(
+            normal,
+            action=Action.STOP,
+            target=source.task_definition,
+            reason=f"stop the in-flight deployment; ECS rolls back to {back}",
+            settings={},
+            deployment=deployment.arn,
+            fallback=normal,
+        )
+    return None

@@ -162,6 +162,32 @@ def settings_from(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ServiceDeployment:
+    """One of ECS's service deployments: from which revisions to which, and how it stands."""
+
+    arn: str
+    service_arn: str
+    status: str  # PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, ROLLBACK_..., ...
+    sources: tuple[str, ...]  # service revision ARNs it replaces
+    target: str | None  # the service revision ARN it deploys
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> ServiceDeployment:
+        return cls(
+            arn=raw["serviceDeploymentArn"],
+            service_arn=raw.get("serviceArn", ""),
+            status=raw.get("status", ""),
+            sources=tuple(s["arn"] for s in raw.get("sourceServiceRevisions", []) if s.get("arn")),
+            target=(raw.get("targetServiceRevision") or {}).get("arn"),
+        )
+
+    @property
+    def in_flight(self) -> bool:
+        """Still going: StopServiceDeployment can roll it back (ECS's own rollback)."""
+        return self.status in ("PENDING", "IN_PROGRESS")
+
+
+@dataclass(frozen=True)
 class Deployment:
     """One entry of a service's `deployments` (PRIMARY, ACTIVE or INACTIVE)."""
 

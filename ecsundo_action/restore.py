@@ -34,11 +34,12 @@ from .plan import (
     missing_step,
     plan_step,
     skip_step,
+    stop_step,
     want_of,
 )
 from .report import plan_text, plan_title, plural, provenance
 from .request import Request
-from .resources import Service, ServiceRevision, by_age, short_name
+from .resources import Service, ServiceDeployment, ServiceRevision, by_age, short_name
 from .result import Outcome
 from .stores import LATEST, Store
 from .work import Work
@@ -185,21 +186,44 @@ def restore(
     for line in warnings:
         progress.note(f"warning: {line}")
 
-    # What runs now, for pinning moved tags and comparing settings.
+    # Deployments still rolling out: ECS can roll them back itself (StopServiceDeployment).
+    in_flight: dict[str, ServiceDeployment] = {}
+    flying = [
+        s.current_deployment
+        for s in current.values()
+        if s.controller == "ECS"
+        and s.current_deployment
+        and s.primary
+        and s.primary.rollout_state == "IN_PROGRESS"
+    ]
+    try:
+        for raw in gateway.describe_service_deployments(flying) if flying else ():
+            deployment = ServiceDeployment.from_api(raw)
+            in_flight[short_name(deployment.service_arn)] = deployment
+    except HistoryUnavailable:
+        progress.note("ECS's service deployments cannot be read here: no in-flight rollbacks")
+    # What runs now (and what in-flight deployments replace), for pinning moved tags,
+    # comparing settings and stopping deployments.
     revisions: dict[str, ServiceRevision] = {}
-    if request.pin_images != "never" or request.scope == "service":
-        try:
-            revisions = gateway.describe_service_revisions(
-                [arn for s in current.values() for arn in s.current_revisions], work.map
-            )
-        except HistoryUnavailable:
-            progress.note("ECS's service revisions cannot be read here: no pins, no settings")
+    try:
+        revisions = gateway.describe_service_revisions(
+            [arn for s in current.values() for arn in s.current_revisions]
+            + [arn for d in in_flight.values() for arn in d.sources],
+            work.map,
+        )
+    except HistoryUnavailable:
+        progress.note("ECS's service revisions cannot be read here: no pins, no settings")
     named = {p for p in patterns or () if not any(c in p for c in "*?[")}
 
     plan = Plan(where.arn)
     applier = Applier(gateway, work, plan, apply)
 
     def take(step: Step, registration: Registration | None) -> None:
+        flight, wanted = in_flight.get(step.service), wants.get(step.service)
+        if flight and wanted:
+            sources = [revisions[arn] for arn in flight.sources if arn in revisions]
+            recorded = records[step.service].settings if request.scope == "service" else None
+            step = stop_step(step, flight, sources, wanted, recorded) or step
         plan.add(step, registration)
         if step.changes and not dry_run:
             applier.start(step)

@@ -36,13 +36,26 @@ STALE_READ_GRACE = 5.0
 
 
 def judge(
-    service: Service, target: str, ours: str | None = None, elapsed: float = math.inf
+    service: Service,
+    target: str,
+    ours: str | None = None,
+    elapsed: float = math.inf,
+    *,
+    rolling_back: bool = False,
 ) -> tuple[bool, str] | None:
     """(ok, message) once a described service has settled for target; None while rolling.
 
     ours is the id of the deployment our UpdateService started, elapsed the seconds since.
+    rolling_back: ECS is rolling the service back to target itself (StopServiceDeployment):
+    it stays on the deployment being stopped until the rollback is under way.
     """
     now_on = service.task_definition
+    primary = service.primary
+    if rolling_back and now_on != target:
+        if primary is not None and primary.rollout_state == "FAILED" and elapsed > STALE_READ_GRACE:
+            reason = primary.rollout_state_reason
+            return False, f"ECS's rollback did not complete: {reason or 'rollout FAILED'}"
+        return None
     if now_on != target:
         seen_ours = any(d.id == ours for d in service.deployments)
         if not seen_ours and elapsed < STALE_READ_GRACE:
@@ -51,7 +64,6 @@ def judge(
             f"service is on {short_name(now_on or '?')}, not {short_name(target)} "
             "(rolled back by the deployment circuit breaker, or deployed over)"
         )
-    primary = service.primary
     if primary is None or primary.task_definition != target:
         return None
     if primary.rollout_state == "FAILED":
@@ -77,6 +89,7 @@ def wait_for(
     started: Mapping[str, float] | None = None,
     ours: Mapping[str, str] | None = None,
     progress: Progress = QUIET,
+    rolling_back: frozenset[str] = frozenset(),
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Settled]:
@@ -109,7 +122,13 @@ def wait_for(
         for service in found:
             arn = service.arn
             last_seen[arn] = service
-            verdict = judge(service, pending[arn], (ours or {}).get(arn), since(arn))
+            verdict = judge(
+                service,
+                pending[arn],
+                (ours or {}).get(arn),
+                since(arn),
+                rolling_back=arn in rolling_back,
+            )
             if verdict is not None:
                 settled[arn] = Settled(
                     verdict[0], since(arn), verdict[1], service.current_revisions

@@ -424,6 +424,17 @@ class Simulator:
         with rules_lock():
             return history_of(ecs_backends[self.account_id][self.region]).registry.resolve(image)
 
+    def finish_deployments(self) -> None:
+        """Time passes: every deployment under way is due now (it settles on the next call
+        that looks at its service)."""
+        from moto.ecs.models import ecs_backends
+
+        with rules_lock():
+            for service in ecs_backends[self.account_id][self.region].services.values():
+                rollout = getattr(service, "_ecsundo_rollout", None)
+                if rollout is not None:
+                    rollout.due = 0.0
+
     def age_deployments(self, service: str, hours: float, cluster: str | None = None) -> None:
         """Make the deployments of `service` (in `cluster`, or any cluster) `hours` older.
 

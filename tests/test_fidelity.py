@@ -424,3 +424,85 @@ def test_a_capacity_provider_change_is_put_back_with_a_forced_deployment(
     assert update["capacityProviderStrategy"] == spot and update["forceNewDeployment"] is True
     described = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
     assert described["capacityProviderStrategy"] == spot
+
+
+# -- ECS's own machinery: stopping a deployment still in flight ------------------------------
+
+
+def test_guard_post_step_stops_the_in_flight_deploy_and_restores_the_finished_one(
+    shop: Any, workspace: Path
+) -> None:
+    ecs = shop.client("ecs")
+    first = {
+        name: ecs.describe_services(cluster="shop", services=[name])["services"][0][
+            "taskDefinition"
+        ]
+        for name in ("web", "api")
+    }
+    guard = run_step("entrypoint.py", defaults(mode="guard", cluster="shop"), shop.env, workspace)
+    assert guard.returncode == 0, guard.stdout
+    # The deploy: api finished, web still rolling out; both old revisions deregistered.
+    ecs.update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    shop.rules.deploy_seconds = 600
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2", image=IMAGE))
+    )
+    for arn in first.values():
+        ecs.deregister_task_definition(taskDefinition=arn)
+    shop.rules.deploy_seconds = 0.2  # how long ECS's own rollback takes
+    shop.calls.clear()
+
+    post = run_step(
+        "post.py", defaults(mode="guard", cluster="shop"), shop.env, workspace, state=guard.state
+    )
+    assert post.returncode == 0, post.stdout
+    rows = {s["name"]: s for s in json.loads(post.outputs["services"])}
+    assert rows["web"]["action"] == "stop" and rows["web"]["status"] == "success"
+    assert "ECS rolls back to web:1" in rows["web"]["message"]
+    assert rows["api"]["action"] == "re-register" and rows["api"]["status"] == "success"
+    assert sorted(json.loads(post.outputs["changed-services"])) == ["api", "web"]
+    calls = [c for c in shop.mutating_calls()]
+    assert [c.operation for c in calls].count("StopServiceDeployment") == 1
+    updates = [
+        c.params["service"].rsplit("/", 1)[-1] for c in calls if c.operation == "UpdateService"
+    ]
+    registered = [c.params["family"] for c in calls if c.operation == "RegisterTaskDefinition"]
+    assert updates == ["api"] and registered == ["api"]
+    for name, arn in first.items():
+        now = ecs.describe_services(cluster="shop", services=[name])["services"][0]
+        if name == "web":
+            assert now["taskDefinition"] == arn  # ECS went back to it, deregistered or not
+
+
+def test_a_deploy_that_finishes_before_the_stop_lands_falls_back_to_the_normal_path(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    ecs = shop.client("ecs")
+    shop.rules.deploy_seconds = 600
+    ecs.update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    plan = restore(gateway, store, dry_run=True).plan
+    assert plan is not None
+    [api] = [s for s in plan.steps if s.service == "api"]
+    assert (
+        api.action == "stop"
+        and api.reason == "stop the in-flight deployment; ECS rolls back to api:1"
+    )
+
+    def finish_first(call: Any) -> None:  # the deploy completes just before the stop lands
+        if call.operation == "StopServiceDeployment":
+            shop.finish_deployments()
+
+    shop.rules.deploy_seconds = 0
+    shop.rules.before_request = finish_first
+    result = restore(gateway, store)
+    [row] = [s for s in result.services if s.name == "api"]
+    assert row.status == Status.SUCCESS, row
+    assert "finished first: updated instead" in row.message
+    now = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
+    assert now["taskDefinition"].endswith("task-definition/api:1")
