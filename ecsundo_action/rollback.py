@@ -30,6 +30,7 @@ from .plan import (
     Want,
     plan_step,
     skip_step,
+    stop_step,
     unchanged_step,
     want_of,
 )
@@ -37,6 +38,7 @@ from .report import plan_text, plan_title, plural
 from .request import Request
 from .resources import (
     Service,
+    ServiceDeployment,
     ServiceRevision,
     TaskDefinition,
     by_age,
@@ -80,6 +82,7 @@ class Before:
     task_definition: str
     revision: ServiceRevision  # the one to go back to: its settings and digests
     running: ServiceRevision | None  # the one running now
+    deployment: ServiceDeployment | None = None  # the deployment that replaced it
 
 
 def previous_from_history(
@@ -129,14 +132,15 @@ def previous_from_history(
             before = known.get(source.get("arn", ""))
             if not before or not before.task_definition:
                 continue
+            replaced = ServiceDeployment.from_api(deployment)
             if earlier(before.task_definition):
-                return Before(before.task_definition, before, running or made)
+                return Before(before.task_definition, before, running or made, replaced)
             # The same task definition with another build behind its tag (a push and
             # forceNewDeployment): going back means that build, pinned. Not from one of our
             # own re-registrations: its source is what ecsundo rolled back from.
             rebuilt = running is not None and before.digests != running.digests
             if before.task_definition == current and rebuilt and not ours:
-                return Before(before.task_definition, before, running)
+                return Before(before.task_definition, before, running, replaced)
     return None
 
 
@@ -306,6 +310,12 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
             key = wanted.key if wanted else (previous.arn or "", "")
             known = facts[key].result() if previous.arn else None
             step, registration = plan_service(service, previous, known, wanted)
+            before = previous.history
+            if before and before.deployment and wanted:
+                # Still rolling out: ECS can go back to the revision it replaces by itself.
+                recorded = before.revision.settings if request.scope == "service" else None
+                stop = stop_step(step, before.deployment, [before.revision], wanted, recorded)
+                step = stop or step
         except Exception as exc:
             step, registration = skip_step(service, None, f"not rolled back: {reason(exc)}"), None
         plan.add(step, registration)

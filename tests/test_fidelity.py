@@ -506,3 +506,28 @@ def test_a_deploy_that_finishes_before_the_stop_lands_falls_back_to_the_normal_p
     assert "finished first: updated instead" in row.message
     now = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
     assert now["taskDefinition"].endswith("task-definition/api:1")
+
+
+def test_rollback_of_a_deploy_in_flight_stops_it_through_the_cli(shop: Any, tmp_path: Path) -> None:
+    ecs = shop.client("ecs")
+    first = ecs.describe_services(cluster="shop", services=["web"])["services"][0]
+    shop.rules.deploy_seconds = 600
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2", image=IMAGE))
+    )
+    shop.rules.deploy_seconds = 0.2
+    shop.calls.clear()
+    rolled = subprocess.run(
+        [ECSUNDO, "service", "-c", "shop", "web", "--poll-interval", "0.1", "--json"],
+        env={**shop.env, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert rolled.returncode == 0, rolled.stderr
+    [web] = json.loads(rolled.stdout)["services"]
+    assert (web["action"], web["status"]) == ("stop", "success"), web
+    assert [c.operation for c in shop.mutating_calls()] == ["StopServiceDeployment"]
+    now = ecs.describe_services(cluster="shop", services=["web"])["services"][0]
+    assert now["taskDefinition"] == first["taskDefinition"]
