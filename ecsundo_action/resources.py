@@ -174,7 +174,7 @@ class ServiceDeployment:
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ServiceDeployment:
         return cls(
-            arn=raw["serviceDeploymentArn"],
+            arn=raw.get("serviceDeploymentArn", ""),
             service_arn=raw.get("serviceArn", ""),
             status=raw.get("status", ""),
             sources=tuple(s["arn"] for s in raw.get("sourceServiceRevisions", []) if s.get("arn")),
