@@ -39,7 +39,7 @@ CHANGING = (
     "poll_interval",
 )
 CLUSTER_OPTIONS = ("services", "snapshot_id", "since_minutes", "scope", "pin_images", *CHANGING)
-SERVICE_OPTIONS = CHANGING
+SERVICE_OPTIONS = ("scope", "pin_images", *CHANGING)
 LIST_OPTIONS = ("store", "region")
 
 
