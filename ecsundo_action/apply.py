@@ -8,8 +8,10 @@ ends with exactly one ServiceResult, whatever failed around it.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .errors import AwsError, Conflict, EcsundoError
 from .gateway import EcsGateway, HistoryUnavailable
@@ -177,7 +179,7 @@ class Applier:
             else:
                 updated[step.service_arn or ""] = (step, done)
         settled = self._wait(updated) if self.options.wait and updated else {}
-        settled = self._verify(updated, settled)
+        settled = self._why(self._verify(updated, settled))
         for arn, (step, done) in updated.items():
             outcome = settled.get(arn)
             if outcome is None:
@@ -238,6 +240,26 @@ class Applier:
                 )
         return checked
 
+    def _why(self, settled: dict[str, Settled]) -> dict[str, Settled]:
+        """A failed rollout says why, from ECS's service deployment: the circuit breaker's
+        count and threshold, the alarms that went off, the rollback's reason."""
+        failed = {arn: s for arn, s in settled.items() if not s.ok and s.deployment}
+        if not failed:
+            return settled
+        try:
+            found = self.gateway.describe_service_deployments(
+                [s.deployment for s in failed.values() if s.deployment]
+            )
+        except (HistoryUnavailable, EcsundoError):
+            return settled  # the rollout's own words stand
+        reasons = {d.get("serviceDeploymentArn"): failure_reason(d) for d in found}
+        explained = dict(settled)
+        for arn, outcome in failed.items():
+            why = reasons.get(outcome.deployment)
+            if why:
+                explained[arn] = replace(outcome, message=f"{outcome.message} ({why})")
+        return explained
+
     def _wait(self, updated: dict[str, tuple[Step, Updated]]) -> dict[str, Settled]:
         self.options.progress.phase(f"Wait for {plural(len(updated), 'rollout')}")
         return wait_for(
@@ -277,3 +299,21 @@ def _racing_deployment(step: Step, service: Service) -> str | None:
 
 def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
+
+
+def failure_reason(deployment: Mapping[str, Any]) -> str:
+    """Why ECS stopped a service deployment, in a few words (empty when it did not say)."""
+    parts = []
+    alarms = deployment.get("alarms") or {}
+    if alarms.get("status") == "TRIGGERED" and alarms.get("triggeredAlarmNames"):
+        parts.append(f"alarms went off: {', '.join(alarms['triggeredAlarmNames'])}")
+    breaker = deployment.get("deploymentCircuitBreaker") or {}
+    if breaker.get("status") == "TRIGGERED":
+        parts.append(
+            f"circuit breaker: {breaker.get('failureCount', '?')} failed tasks, threshold "
+            f"{breaker.get('threshold', '?')}"
+        )
+    rollback = (deployment.get("rollback") or {}).get("reason")
+    if rollback:
+        parts.append(f"rolled back: {rollback}")
+    return "; ".join(" ".join(str(p).split()) for p in parts)

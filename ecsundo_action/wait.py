@@ -27,6 +27,7 @@ class Settled:
     seconds: float
     message: str
     revisions: tuple[str, ...] = ()  # the service's current revisions when it settled
+    deployment: str | None = None  # its service deployment then (ECS's history)
 
 
 # DescribeServices is eventually consistent: just after UpdateService it may still show the
@@ -131,7 +132,11 @@ def wait_for(
             )
             if verdict is not None:
                 settled[arn] = Settled(
-                    verdict[0], since(arn), verdict[1], service.current_revisions
+                    verdict[0],
+                    since(arn),
+                    verdict[1],
+                    service.current_revisions,
+                    service.current_deployment,
                 )
                 progress.note(f"{service.name}: {verdict[1]} ({since(arn):.0f}s)")
                 del pending[arn]

@@ -186,6 +186,24 @@ class History:
         self._finish(deployment, "SUCCESSFUL", "")
         self.current[deployment["serviceArn"]] = [deployment["targetServiceRevision"]["arn"]]
 
+    def tripped(self, deployment: dict[str, Any], alarms: list[str]) -> None:
+        """What stopped it: CloudWatch alarms that went off, or the circuit breaker counting
+        failed tasks up to its threshold (ECS: 10 to 200, half the desired count)."""
+        if alarms:
+            deployment["alarms"] = {
+                "status": "TRIGGERED",
+                "alarmNames": list(alarms),
+                "triggeredAlarmNames": list(alarms),
+            }
+            return
+        desired = deployment["targetServiceRevision"]["requestedTaskCount"]
+        threshold = min(200, max(10, desired // 2))
+        deployment["deploymentCircuitBreaker"] = {
+            "status": "TRIGGERED",
+            "failureCount": threshold,
+            "threshold": threshold,
+        }
+
     def stop(self, deployment: dict[str, Any], reason: str) -> None:
         """The circuit breaker stopped it without rolling back: the target keeps serving."""
         self._finish(deployment, "STOPPED", reason)

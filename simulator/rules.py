@@ -80,6 +80,9 @@ class Rules:
     #: "circuit-breaker": FAILED, and ECS rolls the service back to the task definition of its
     #: last completed deployment, on a new PRIMARY deployment that is COMPLETED.
     outcomes: dict[str, Outcome] = field(default_factory=dict)
+    #: CloudWatch alarms that go off during a deployment of the service, by service name: its
+    #: failure ("fail" or "circuit-breaker") is then the alarms' doing, not failed tasks.
+    alarms: dict[str, list[str]] = field(default_factory=dict)
     #: True: a completed deployment runs desiredCount tasks. False: tasks never start
     #: (every runningCount stays 0), whatever the rollout state says.
     running_counts_follow_desired: bool = True
@@ -375,6 +378,7 @@ def _settle(service: Service, rules: Rules) -> None:
         reason = "ECS deployment circuit breaker: tasks failed to start."
         _fail(primary, reason)
         if latest:
+            history.tripped(latest, rules.alarms.get(service.name, []))
             history.stop(latest, reason)
         _event(service, f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
     else:
@@ -384,6 +388,8 @@ def _settle(service: Service, rules: Rules) -> None:
             if stopped
             else "ECS deployment circuit breaker: tasks failed to start."
         )
+        if latest and not stopped:
+            history.tripped(latest, rules.alarms.get(service.name, []))
         back = _back_to_source(service, latest, reason, rollout.rollback_to)
         rollback = _new_deployment(service, back)
         _complete(rollback, rules)

@@ -531,3 +531,32 @@ def test_rollback_of_a_deploy_in_flight_stops_it_through_the_cli(shop: Any, tmp_
     assert [c.operation for c in shop.mutating_calls()] == ["StopServiceDeployment"]
     now = ecs.describe_services(cluster="shop", services=["web"])["services"][0]
     assert now["taskDefinition"] == first["taskDefinition"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "alarms", "said"),
+    [
+        ("circuit-breaker", [], "circuit breaker: 10 failed tasks, threshold 10; rolled back:"),
+        ("fail", ["api-5xx", "api-latency"], "alarms went off: api-5xx, api-latency"),
+    ],
+)
+def test_a_failed_rollout_says_why_from_ecs_s_service_deployment(
+    shop: Any, workspace: Path, outcome: str, alarms: list[str], said: str
+) -> None:
+    snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="shop"), shop.env, workspace)
+    shop.client("ecs").update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    shop.rules.deploy_seconds = 0.1
+    shop.rules.outcomes["api"] = outcome  # type: ignore[assignment]
+    shop.rules.alarms["api"] = alarms
+    restored = run_step(
+        "entrypoint.py",
+        defaults(mode="restore", cluster="shop", snapshot_id=snap.outputs["snapshot-id"]),
+        shop.env,
+        workspace,
+    )
+    assert restored.returncode == 1
+    [api] = [s for s in json.loads(restored.outputs["services"]) if s["name"] == "api"]
+    assert api["status"] == "failed" and said in api["message"], api
+    assert any(said in e for e in restored.errors) and said.split(":")[0] in restored.summary
