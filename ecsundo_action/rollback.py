@@ -191,6 +191,8 @@ def find_previous(
         described = gateway.describe_task_definition(arn)
     elif current is not None:
         # No history here, or it kept nothing earlier (it ages out): the revisions may tell.
+        if history.available:
+            source = "task-definition revisions: ECS's deployment history holds nothing earlier"
         described = previous_from_revisions(gateway, current)
         arn = described.arn if described else None
     return Previous(arn, source, described if arn else None, before)

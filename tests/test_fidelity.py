@@ -560,3 +560,15 @@ def test_a_failed_rollout_says_why_from_ecs_s_service_deployment(
     [api] = [s for s in json.loads(restored.outputs["services"]) if s["name"] == "api"]
     assert api["status"] == "failed" and said in api["message"], api
     assert any(said in e for e in restored.errors) and said.split(":")[0] in restored.summary
+
+
+def test_a_history_that_holds_nothing_earlier_falls_back_to_revisions_and_says_so(
+    sim: Any, gateway: EcsGateway
+) -> None:
+    sim.create_cluster("shop")
+    before = sim.register(body("web", "1"))
+    sim.create_service("shop", "web", sim.register(body("web", "2")))  # older than its history
+    result = run(gateway, "rollback", "shop", services=["web"])
+    [web] = result.services
+    assert web.status == Status.SUCCESS and web.to == before
+    assert "ECS's deployment history holds nothing earlier" in web.message
