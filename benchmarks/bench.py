@@ -89,9 +89,12 @@ def seed(sim: Simulator, n: int) -> None:
         sim.create_service(CLUSTER, family, arn, desired_count=1)
 
 
-def bad_deploy(sim: Simulator, n: int) -> None:
-    """Every service moves to a new revision; half the snapshot revisions are deregistered."""
-    sim.rules = Rules()
+def bad_deploy(
+    sim: Simulator, n: int, *, deregister_every: int = 2, rules: Rules | None = None
+) -> None:
+    """Every service moves to a new revision; every deregister_every-th snapshot revision
+    is deregistered (half, by default). rules: how the stand-in runs the deploy."""
+    sim.rules = rules or Rules()
     ecs = sim.client("ecs")
     for i in range(n):
         family = f"svc{i:04d}"
@@ -104,7 +107,7 @@ def bad_deploy(sim: Simulator, n: int) -> None:
             }
         )
         ecs.update_service(cluster=CLUSTER, service=family, taskDefinition=new)
-        if i % 2 == 0:
+        if i % deregister_every == 0:
             ecs.deregister_task_definition(taskDefinition=f"{family}:1")
 
 
