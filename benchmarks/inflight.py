@@ -1,7 +1,6 @@
 """A guard post-step restore of N services whose bad deploy is still in flight, against the
 same restore once that deploy has finished: ECS's own rollback (StopServiceDeployment)
-against registering and updating. At 50 ms round trips and ECS's quotas, N = 50, each
-snapshot revision deregistered by the deploy (so the finished path must register again).
+against updating each service again. At 50 ms round trips and ECS's quotas, N = 50.
 
     python -m benchmarks.inflight [--services 50] [--latency 0.05]
 
@@ -31,7 +30,7 @@ def restore(sim: Simulator, n: int, latency: float, in_flight: bool, folder: Pat
     store = f"file://{folder}"
     snapshot = Request(Mode.SNAPSHOT, CLUSTER, store=store)
     execute(snapshot, gateway=EcsGateway(sim.client("ecs"), quotas=None), environ={})
-    bad_deploy(sim, n, deregister_every=1, rules=Rules(deploy_seconds=3600 if in_flight else 0))
+    bad_deploy(sim, n, deregister_every=n + 1, rules=Rules(deploy_seconds=3600 if in_flight else 0))
     sim.rules = Rules.aws(latency_seconds=latency, deploy_seconds=ROLLOUT)
     start = len(sim.calls)
     began = time.monotonic()
@@ -41,11 +40,11 @@ def restore(sim: Simulator, n: int, latency: float, in_flight: bool, folder: Pat
     calls = Counter(c.operation for c in sim.calls[start:] if c.service == "ecs")
     ok = sum(1 for s in result.services if str(s.status) == "success")
     # In sequence: DescribeClusters, ListServices, DescribeServices, [DescribeServiceDeployments],
-    # DescribeServiceRevisions, [DescribeTaskDefinition, ListTaskDefinitions, Register],
-    # StopServiceDeployment or UpdateService; then the rollout itself.
-    chain = 5 if in_flight else 7
+    # DescribeServiceRevisions, [DescribeTaskDefinition], StopServiceDeployment or
+    # UpdateService; then the rollout itself.
+    chain = 6
     floor = quota_floor(calls, chain=chain, latency=latency) + ROLLOUT
-    path = "in flight: StopServiceDeployment" if in_flight else "finished: register + update"
+    path = "in flight: StopServiceDeployment" if in_flight else "finished: UpdateService"
     mutating = {k: v for k, v in calls.items() if k.startswith(("Stop", "Register", "Update"))}
     return (
         f"| {path} | {n} | {seconds:.1f} | {floor:.1f} | {seconds / floor:.2f} | "

@@ -7,6 +7,7 @@ ends with exactly one ServiceResult, whatever failed around it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -77,6 +78,7 @@ class Applier:
         self.gateway, self.work, self.plan, self.options = gateway, work, plan, options
         self._started: list[tuple[Step, Future[Updated]]] = []
         self._registered: dict[str, Future[str]] = {}  # original ARN -> the new ARN
+        self._lock = threading.Lock()
 
     def start(self, step: Step) -> None:
         assert step.changes and step.target is not None
@@ -93,11 +95,12 @@ class Applier:
         self._started.append((step, future))
 
     def _registration(self, registration: Registration) -> Future[str]:
-        future = self._registered.get(registration.original)
-        if future is None:
-            future = self.work.on_lane(self._register, registration)
-            self._registered[registration.original] = future
-        return future
+        with self._lock:  # the run's thread, and a stop's fallback on the pool
+            future = self._registered.get(registration.original)
+            if future is None:
+                future = self.work.on_lane(self._register, registration)
+                self._registered[registration.original] = future
+            return future
 
     def _stop_if_stopping(self) -> None:
         if self.work.stopped.is_set():
@@ -124,14 +127,16 @@ class Applier:
         at = time.monotonic()
         try:
             self.gateway.stop_service_deployment(step.deployment)
-        except Conflict:
+        except EcsundoError as exc:
+            # Finished meanwhile (Conflict), or the stop is refused (no permission, an
+            # endpoint without it): the step the plan would have taken otherwise.
             fallback = step.fallback
             to = fallback.target or ""
             if fallback.action == Action.REREGISTER:
-                to = self._register(self.plan.registrations[to])
+                to = self._registration(self.plan.registrations[to]).result()
             done = self._update(fallback, to)
-            note = "the in-flight deployment finished first: updated instead"
-            return replace(done, note=note)
+            why = "it finished first" if isinstance(exc, Conflict) else f"the stop failed: {exc}"
+            return replace(done, note=f"in-flight deployment not stopped ({why}): updated instead")
         return Updated(step.target, None, at, None, rolling_back=True)
 
     def _update(self, step: Step, to: str) -> Updated:
@@ -270,7 +275,11 @@ class Applier:
             timeout=self.options.timeout,
             interval=self.options.poll_interval,
             started={arn: done.at for arn, (_, done) in updated.items()},
-            rolling_back=frozenset(arn for arn, (_, done) in updated.items() if done.rolling_back),
+            stopped={
+                arn: step.deployment
+                for arn, (step, done) in updated.items()
+                if done.rolling_back and step.deployment
+            },
             ours={arn: done.deployment for arn, (_, done) in updated.items() if done.deployment},
             progress=self.options.progress,
         )

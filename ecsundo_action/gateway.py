@@ -353,14 +353,15 @@ class EcsGateway:
     def stop_service_deployment(self, arn: str) -> None:
         """StopServiceDeployment(ROLLBACK): ECS rolls the service back to the deployment's
         source revision itself. Conflict once the deployment has finished."""
+        doing = "stop the in-flight deployment"
         try:
-            self._history_call(
-                self.ecs.stop_service_deployment, serviceDeploymentArn=arn, stopType="ROLLBACK"
-            )
-        except AwsError as exc:
-            if "ConflictException" in str(exc):
-                raise Conflict(str(exc)) from exc
-            raise
+            self.ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConflictException":
+                raise Conflict(str(translate(doing, exc))) from exc
+            raise translate(doing, exc) from exc
+        except BotoCoreError as exc:
+            raise translate(doing, exc) from exc
 
     def describe_service_revisions(
         self, arns: Sequence[str], map: Mapper[Any, Any] = map

@@ -350,28 +350,38 @@ def stop_step(
     sources: list[ServiceRevision],
     wanted: Want,
     recorded_settings: Mapping[str, Any] | None,
+    running: ServiceRevision | None,
 ) -> Step | None:
     """ECS can roll an in-flight deployment back itself (StopServiceDeployment ROLLBACK),
     registering nothing, when the revision it replaces is exactly where the service should
-    go: its task definition, digests and, when settings are restored, its settings. The
-    normal step rides along, for when the deployment finishes before the request lands."""
-    if not normal.changes or normal.desired_count is not None or not deployment.in_flight:
+    go: its task definition (an ACTIVE one: the normal step is a plain update), digests and
+    settings (the recorded ones; without them, the settings running now must not change).
+    ECS goes back to the last revision that deployed successfully, so a deployment that
+    replaced several is left to the normal path. The normal step rides along, for when the
+    stop cannot be made (the deployment finished first, or the stop is refused)."""
+    if normal.action != Action.UPDATE or normal.desired_count is not None:
         return None
-    for source in sources:
-        if source.task_definition not in (wanted.target, normal.target):
-            continue
-        if wanted.expect and not wanted.expect <= source.digests:
-            continue
-        if recorded_settings is not None and setting_changes(recorded_settings, source.settings)[0]:
-            continue  # the settings to put back are not the source's
-        back = short_name(source.task_definition or "?")
-        return replace(
-            normal,
-            action=Action.STOP,
-            target=source.task_definition,
-            reason=f"stop the in-flight deployment; ECS rolls back to {back}",
-            settings={},
-            deployment=deployment.arn,
-            fallback=normal,
-        )
-    return None
+    if not deployment.in_flight or len(deployment.sources) != 1 or len(sources) != 1:
+        return None
+    [source] = sources
+    if source.task_definition not in (wanted.target, normal.target):
+        return None
+    if wanted.expect and not wanted.expect <= source.digests:
+        return None
+    keep = (
+        recorded_settings
+        if recorded_settings is not None
+        else (running.settings if running else None)
+    )
+    if keep is None or setting_changes(keep, source.settings)[0]:
+        return None  # ECS would put back settings that are not the ones wanted
+    back = short_name(source.task_definition or "?")
+    return replace(
+        normal,
+        action=Action.STOP,
+        target=source.task_definition,
+        reason=f"stop the in-flight deployment; ECS rolls back to {back}",
+        settings={},
+        deployment=deployment.arn,
+        fallback=normal,
+    )

@@ -76,8 +76,9 @@ def plan_title(plan: Plan, dry_run: bool) -> str:
     """The plan's phase: how many services change and how many task definitions come back."""
     changing = plan.changing
     title = f"Plan: {plural(len(changing), 'service')} to change of {len(plan.steps)}"
-    if plan.registrations:
-        title += f", {plural(len(plan.registrations), 'task definition')} to register again"
+    registering = {s.target for s in changing if s.action == "re-register"}
+    if registering:
+        title += f", {plural(len(registering), 'task definition')} to register again"
     return title + (" (dry run: nothing changes)" if dry_run else "")
 
 

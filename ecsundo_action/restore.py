@@ -20,7 +20,7 @@ from functools import partial
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results
 from .document import ServiceRecord, Snapshot
-from .errors import reason
+from .errors import EcsundoError, reason
 from .facts import facts_for
 from .gateway import EcsGateway, HistoryUnavailable
 from .plan import (
@@ -200,19 +200,20 @@ def restore(
         for raw in gateway.describe_service_deployments(flying) if flying else ():
             deployment = ServiceDeployment.from_api(raw)
             in_flight[short_name(deployment.service_arn)] = deployment
-    except HistoryUnavailable:
-        progress.note("ECS's service deployments cannot be read here: no in-flight rollbacks")
+    except (HistoryUnavailable, EcsundoError) as exc:  # the normal path serves
+        progress.note(f"in-flight deployments cannot be read ({reason(exc)}): none is stopped")
     # What runs now (and what in-flight deployments replace), for pinning moved tags,
     # comparing settings and stopping deployments.
     revisions: dict[str, ServiceRevision] = {}
-    try:
-        revisions = gateway.describe_service_revisions(
-            [arn for s in current.values() for arn in s.current_revisions]
-            + [arn for d in in_flight.values() for arn in d.sources],
-            work.map,
-        )
-    except HistoryUnavailable:
-        progress.note("ECS's service revisions cannot be read here: no pins, no settings")
+    if request.pin_images != "never" or request.scope == "service" or in_flight:
+        try:
+            revisions = gateway.describe_service_revisions(
+                [arn for s in current.values() for arn in s.current_revisions]
+                + [arn for d in in_flight.values() for arn in d.sources],
+                work.map,
+            )
+        except (HistoryUnavailable, EcsundoError) as exc:  # restore task definitions only
+            progress.note(f"service revisions cannot be read ({reason(exc)}): no pins, no settings")
     named = {p for p in patterns or () if not any(c in p for c in "*?[")}
 
     plan = Plan(where.arn)
@@ -223,7 +224,8 @@ def restore(
         if flight and wanted:
             sources = [revisions[arn] for arn in flight.sources if arn in revisions]
             recorded = records[step.service].settings if request.scope == "service" else None
-            step = stop_step(step, flight, sources, wanted, recorded) or step
+            running = running_revision(current[step.service], revisions)
+            step = stop_step(step, flight, sources, wanted, recorded, running) or step
         plan.add(step, registration)
         if step.changes and not dry_run:
             applier.start(step)

@@ -316,7 +316,9 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
             if before and before.deployment and wanted:
                 # Still rolling out: ECS can go back to the revision it replaces by itself.
                 recorded = before.revision.settings if request.scope == "service" else None
-                stop = stop_step(step, before.deployment, [before.revision], wanted, recorded)
+                stop = stop_step(
+                    step, before.deployment, [before.revision], wanted, recorded, before.running
+                )
                 step = stop or step
         except Exception as exc:
             step, registration = skip_step(service, None, f"not rolled back: {reason(exc)}"), None

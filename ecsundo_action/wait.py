@@ -13,9 +13,10 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import EcsundoError
-from .gateway import EcsGateway
+from .gateway import EcsGateway, HistoryUnavailable
 from .progress import QUIET, Progress
 from .resources import Service, short_name
 from .work import Work
@@ -41,22 +42,13 @@ def judge(
     target: str,
     ours: str | None = None,
     elapsed: float = math.inf,
-    *,
-    rolling_back: bool = False,
 ) -> tuple[bool, str] | None:
     """(ok, message) once a described service has settled for target; None while rolling.
 
     ours is the id of the deployment our UpdateService started, elapsed the seconds since.
-    rolling_back: ECS is rolling the service back to target itself (StopServiceDeployment):
-    it stays on the deployment being stopped until the rollback is under way.
     """
     now_on = service.task_definition
     primary = service.primary
-    if rolling_back and now_on != target:
-        if primary is not None and primary.rollout_state == "FAILED" and elapsed > STALE_READ_GRACE:
-            reason = primary.rollout_state_reason
-            return False, f"ECS's rollback did not complete: {reason or 'rollout FAILED'}"
-        return None
     if now_on != target:
         seen_ours = any(d.id == ours for d in service.deployments)
         if not seen_ours and elapsed < STALE_READ_GRACE:
@@ -79,6 +71,23 @@ def judge(
     return None
 
 
+def rollback_verdict(deployment: Mapping[str, Any] | None) -> tuple[bool, str] | None:
+    """(ok, message) once ECS's own rollback of a stopped deployment has ended; None while
+    it runs. Read from the service deployment, not from the service (whose deployments
+    show the stopped one FAILED while ECS rolls back)."""
+    if deployment is None:
+        return False, "the stopped deployment is no longer known to ECS"
+    status = deployment.get("status")
+    reason = " ".join(str(deployment.get("statusReason", "")).split())
+    if status == "ROLLBACK_SUCCESSFUL":
+        return True, "ECS rolled the deployment back"
+    if status == "ROLLBACK_FAILED":
+        return False, f"ECS's rollback FAILED: {reason}" if reason else "ECS's rollback FAILED"
+    if status in ("SUCCESSFUL", "STOPPED"):
+        return False, f"the deployment ended {status} instead of rolling back"
+    return None
+
+
 def wait_for(
     gateway: EcsGateway,
     work: Work,
@@ -90,15 +99,17 @@ def wait_for(
     started: Mapping[str, float] | None = None,
     ours: Mapping[str, str] | None = None,
     progress: Progress = QUIET,
-    rolling_back: frozenset[str] = frozenset(),
+    stopped: Mapping[str, str] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Settled]:
     """Poll until every service ARN in targets settles on its task definition or time runs out.
 
     DescribeServices is called 10 services at a time, on the run's pool, for the
-    still-pending ones only.
+    still-pending ones only; a service whose deployment was stopped (stopped: service ARN ->
+    service deployment ARN) is followed through DescribeServiceDeployments instead.
     """
+    stopped = stopped or {}
     begin = clock()
     started = started or {}
     deadline = begin + timeout
@@ -111,8 +122,31 @@ def wait_for(
         return clock() - started.get(arn, begin)
 
     while pending:
+        rolling = {arn: stopped[arn] for arn in pending if arn in stopped}
+        if rolling:
+            try:
+                answers = gateway.describe_service_deployments(list(rolling.values()))
+            except (EcsundoError, HistoryUnavailable) as exc:
+                answers = None
+                for arn in rolling:
+                    settled[arn] = Settled(
+                        False,
+                        since(arn),
+                        f"stopped, but ECS's rollback could not be followed: {exc}",
+                    )
+                    del pending[arn]
+            by_arn = {d.get("serviceDeploymentArn"): d for d in answers or []}
+            for arn, deployment in rolling.items() if answers is not None else ():
+                verdict = rollback_verdict(by_arn.get(deployment))
+                if verdict is not None:
+                    settled[arn] = Settled(verdict[0], since(arn), verdict[1])
+                    progress.note(f"{short_name(arn)}: {verdict[1]} ({since(arn):.0f}s)")
+                    del pending[arn]
+        plain = [arn for arn in pending if arn not in stopped]
         try:
-            found, missing = gateway.describe_services(cluster_arn, list(pending), work.map)
+            found, missing = (
+                gateway.describe_services(cluster_arn, plain, work.map) if plain else ([], [])
+            )
         except EcsundoError as exc:
             # ECS took the updates but cannot be read now: say so per service, do not crash.
             for arn in pending:
@@ -123,13 +157,7 @@ def wait_for(
         for service in found:
             arn = service.arn
             last_seen[arn] = service
-            verdict = judge(
-                service,
-                pending[arn],
-                (ours or {}).get(arn),
-                since(arn),
-                rolling_back=arn in rolling_back,
-            )
+            verdict = judge(service, pending[arn], (ours or {}).get(arn), since(arn))
             if verdict is not None:
                 settled[arn] = Settled(
                     verdict[0],

@@ -104,6 +104,7 @@ class History:
     # service ARN -> its deployment ARNs, oldest first; and the revision(s) serving now.
     by_service: dict[str, list[str]] = field(default_factory=dict)
     current: dict[str, list[str]] = field(default_factory=dict)
+    last_successful: dict[str, str] = field(default_factory=dict)  # service -> revision
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000000))
 
     def _arn(self, kind: str, service: Any) -> str:
@@ -184,11 +185,13 @@ class History:
 
     def succeed(self, deployment: dict[str, Any]) -> None:
         self._finish(deployment, "SUCCESSFUL", "")
-        self.current[deployment["serviceArn"]] = [deployment["targetServiceRevision"]["arn"]]
+        target = deployment["targetServiceRevision"]["arn"]
+        self.current[deployment["serviceArn"]] = [target]
+        self.last_successful[deployment["serviceArn"]] = target
 
     def tripped(self, deployment: dict[str, Any], alarms: list[str]) -> None:
         """What stopped it: CloudWatch alarms that went off, or the circuit breaker counting
-        failed tasks up to its threshold (ECS: 10 to 200, half the desired count)."""
+        failed tasks up to its threshold (ECS: half the desired count, 3 to 200)."""
         if alarms:
             deployment["alarms"] = {
                 "status": "TRIGGERED",
@@ -197,7 +200,7 @@ class History:
             }
             return
         desired = deployment["targetServiceRevision"]["requestedTaskCount"]
-        threshold = min(200, max(10, desired // 2))
+        threshold = min(200, max(3, -(-desired // 2)))  # half the desired count, 3 to 200
         deployment["deploymentCircuitBreaker"] = {
             "status": "TRIGGERED",
             "failureCount": threshold,
@@ -211,8 +214,9 @@ class History:
 
     def rolled_back(self, deployment: dict[str, Any], reason: str) -> str | None:
         """Back on the source revision; returns it (None when there was none)."""
-        source = [s["arn"] for s in deployment["sourceServiceRevisions"]]
-        back = source[-1] if source else None
+        # ECS goes back to the last successfully deployed revision, whatever else the
+        # deployment replaced (a deploy started over an unfinished one has several sources).
+        back = self.last_successful.get(deployment["serviceArn"])
         self._finish(deployment, "ROLLBACK_SUCCESSFUL", reason)
         deployment["rollback"] = {
             "reason": reason,

@@ -361,6 +361,10 @@ def _back_to_source(
 def _settle(service: Service, rules: Rules) -> None:
     """Apply the outcome of the service's deployment once it is due."""
     rollout: _Rollout | None = getattr(service, _ROLLOUT, None)
+    if rollout is not None and rollout.outcome == "stop-rollback":
+        requested = history_of(service._backend).latest(service)
+        if requested and requested["status"] == "ROLLBACK_REQUESTED":
+            requested["status"] = "ROLLBACK_IN_PROGRESS"  # from the first look after the stop
     if rollout is None or time.monotonic() < rollout.due:
         return
     setattr(service, _ROLLOUT, None)
@@ -774,6 +778,17 @@ def _by_arn(self: EC2ContainerServiceResponse, param: str, table: str) -> Action
 
 
 def _describe_service_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
+    """Deployments move on with time, whoever looks: settle the services they belong to."""
+    with _lock:
+        history = history_of(self.ecs_backend)
+        wanted = {
+            history.deployments[arn]["serviceArn"]
+            for arn in self._get_param("serviceDeploymentArns") or []
+            if arn in history.deployments
+        }
+        for service in self.ecs_backend.services.values():
+            if service.arn in wanted:
+                _settle(service, _Active.rules)
     return _by_arn(self, "serviceDeploymentArns", "deployments")
 
 
@@ -787,6 +802,8 @@ def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
     nothing; ABORT: the deployment stops where it is."""
     arn = self._get_param("serviceDeploymentArn")
     stop_type = self._get_param("stopType", "ROLLBACK")
+    if stop_type not in ("ROLLBACK", "ABORT"):
+        raise InvalidParameterException("stopType must be ROLLBACK or ABORT.")
     with _lock:
         history = history_of(self.ecs_backend)
         deployment = history.deployments.get(arn)
@@ -807,7 +824,12 @@ def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
             )
         rollout: _Rollout | None = getattr(service, _ROLLOUT, None)
         if stop_type == "ROLLBACK" and service is not None and rollout is not None:
-            deployment["status"] = "ROLLBACK_IN_PROGRESS"
+            # Requested now; in progress from the next look; the stopped deployment's
+            # rollout is FAILED while ECS rolls back.
+            deployment["status"] = "ROLLBACK_REQUESTED"
+            service.deployments[0].update(
+                rolloutState="FAILED", rolloutStateReason="Stopped: rolling back."
+            )
             rollout.outcome = "stop-rollback"
             rollout.due = time.monotonic() + _Active.rules.deploy_seconds
         else:

@@ -441,7 +441,7 @@ def test_guard_post_step_stops_the_in_flight_deploy_and_restores_the_finished_on
     }
     guard = run_step("entrypoint.py", defaults(mode="guard", cluster="shop"), shop.env, workspace)
     assert guard.returncode == 0, guard.stdout
-    # The deploy: api finished, web still rolling out; both old revisions deregistered.
+    # The deploy: api finished (its old revision deregistered), web still rolling out.
     ecs.update_service(
         cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
     )
@@ -449,8 +449,7 @@ def test_guard_post_step_stops_the_in_flight_deploy_and_restores_the_finished_on
     ecs.update_service(
         cluster="shop", service="web", taskDefinition=shop.register(body("web", "2", image=IMAGE))
     )
-    for arn in first.values():
-        ecs.deregister_task_definition(taskDefinition=arn)
+    ecs.deregister_task_definition(taskDefinition=first["api"])
     shop.rules.deploy_seconds = 0.2  # how long ECS's own rollback takes
     shop.calls.clear()
 
@@ -470,10 +469,8 @@ def test_guard_post_step_stops_the_in_flight_deploy_and_restores_the_finished_on
     ]
     registered = [c.params["family"] for c in calls if c.operation == "RegisterTaskDefinition"]
     assert updates == ["api"] and registered == ["api"]
-    for name, arn in first.items():
-        now = ecs.describe_services(cluster="shop", services=[name])["services"][0]
-        if name == "web":
-            assert now["taskDefinition"] == arn  # ECS went back to it, deregistered or not
+    now = ecs.describe_services(cluster="shop", services=["web"])["services"][0]
+    assert now["taskDefinition"] == first["web"]  # ECS went back to it by itself
 
 
 def test_a_deploy_that_finishes_before_the_stop_lands_falls_back_to_the_normal_path(
@@ -503,7 +500,7 @@ def test_a_deploy_that_finishes_before_the_stop_lands_falls_back_to_the_normal_p
     result = restore(gateway, store)
     [row] = [s for s in result.services if s.name == "api"]
     assert row.status == Status.SUCCESS, row
-    assert "finished first: updated instead" in row.message
+    assert "not stopped (it finished first): updated instead" in row.message
     now = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
     assert now["taskDefinition"].endswith("task-definition/api:1")
 
@@ -536,7 +533,7 @@ def test_rollback_of_a_deploy_in_flight_stops_it_through_the_cli(shop: Any, tmp_
 @pytest.mark.parametrize(
     ("outcome", "alarms", "said"),
     [
-        ("circuit-breaker", [], "circuit breaker: 10 failed tasks, threshold 10; rolled back:"),
+        ("circuit-breaker", [], "circuit breaker: 3 failed tasks, threshold 3; rolled back:"),
         ("fail", ["api-5xx", "api-latency"], "alarms went off: api-5xx, api-latency"),
     ],
 )
@@ -572,3 +569,55 @@ def test_a_history_that_holds_nothing_earlier_falls_back_to_revisions_and_says_s
     [web] = result.services
     assert web.status == Status.SUCCESS and web.to == before
     assert "ECS's deployment history holds nothing earlier" in web.message
+
+
+def in_flight(sim: Any, service: str, version: str, **update: Any) -> None:
+    """A deploy of service that stays IN_PROGRESS; ECS's rollbacks then take 0.2 s."""
+    sim.rules.deploy_seconds = 600
+    sim.client("ecs").update_service(
+        cluster="shop",
+        service=service,
+        taskDefinition=sim.register(body(service, version)),
+        **update,
+    )
+    sim.rules.deploy_seconds = 0.2
+
+
+def test_no_stop_where_ecs_would_not_go_back_exactly_where_wanted(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    # api: a deploy over an unfinished one replaces two revisions; ECS would go back to the
+    # last successful one, whatever the plan thinks: the normal path.
+    in_flight(shop, "api", "2")
+    in_flight(shop, "api", "3")
+    # web: the deploy also changed a setting; with scope task-definition, ECS's rollback
+    # would put that setting back too: the normal path.
+    registry = [{"registryArn": "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-2"}]
+    in_flight(shop, "web", "2", serviceRegistries=registry)
+    plan = restore(gateway, store, scope="task-definition", dry_run=True).plan
+    assert plan is not None
+    assert {s.service: str(s.action) for s in plan.steps} == {"api": "update", "web": "update"}
+    with_settings = restore(gateway, store, dry_run=True).plan  # scope: service
+    assert with_settings is not None
+    assert {s.service: str(s.action) for s in with_settings.steps}["web"] == "stop"
+
+
+def test_a_refused_stop_falls_back_to_the_normal_path(shop: Any, tmp_path: Path) -> None:
+    from ecsundo_action.errors import AwsError
+
+    class WithoutStop(EcsGateway):  # a role without ecs:StopServiceDeployment
+        def stop_service_deployment(self, arn: str) -> None:
+            raise AwsError("stop the in-flight deployment: AccessDeniedException: not allowed")
+
+    store = f"file://{tmp_path}"
+    gateway = WithoutStop(shop.client("ecs"))
+    run(gateway, "snapshot", "shop", store=store)
+    in_flight(shop, "api", "2")
+    result = restore(gateway, store, services=["api"])
+    [api] = result.services
+    assert api.status == Status.SUCCESS, api
+    assert "not stopped (the stop failed: stop the in-flight deployment: Access" in api.message
+    now = shop.client("ecs").describe_services(cluster="shop", services=["api"])["services"][0]
+    assert now["taskDefinition"].endswith("task-definition/api:1")
