@@ -90,10 +90,10 @@ def seed(sim: Simulator, n: int) -> None:
 
 
 def bad_deploy(
-    sim: Simulator, n: int, *, deregister_every: int = 2, rules: Rules | None = None
+    sim: Simulator, n: int, *, deregister_every: int | None = 2, rules: Rules | None = None
 ) -> None:
     """Every service moves to a new revision; every deregister_every-th snapshot revision
-    is deregistered (half, by default). rules: how the stand-in runs the deploy."""
+    is deregistered (half, by default; None: none). rules: how the stand-in runs the deploy."""
     sim.rules = rules or Rules()
     ecs = sim.client("ecs")
     for i in range(n):
@@ -107,7 +107,7 @@ def bad_deploy(
             }
         )
         ecs.update_service(cluster=CLUSTER, service=family, taskDefinition=new)
-        if i % deregister_every == 0:
+        if deregister_every and i % deregister_every == 0:
             ecs.deregister_task_definition(taskDefinition=f"{family}:1")
 
 

@@ -30,7 +30,7 @@ def restore(sim: Simulator, n: int, latency: float, in_flight: bool, folder: Pat
     store = f"file://{folder}"
     snapshot = Request(Mode.SNAPSHOT, CLUSTER, store=store)
     execute(snapshot, gateway=EcsGateway(sim.client("ecs"), quotas=None), environ={})
-    bad_deploy(sim, n, deregister_every=n + 1, rules=Rules(deploy_seconds=3600 if in_flight else 0))
+    bad_deploy(sim, n, deregister_every=None, rules=Rules(deploy_seconds=3600 if in_flight else 0))
     sim.rules = Rules.aws(latency_seconds=latency, deploy_seconds=ROLLOUT)
     start = len(sim.calls)
     began = time.monotonic()
