@@ -5,6 +5,8 @@ Request through the engine against the simulator."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,19 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIRS = (REPO_ROOT.parent / "shared" / "task-definitions", REPO_ROOT / "tests" / "corpus")
 
 SECRET = "hunter2-env-value"  # an environment value no output may ever show
+ECSUNDO = str(Path(sys.executable).parent / "ecsundo")  # the installed command
+
+
+def ecsundo(sim: Any, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The `ecsundo` command as a user runs it: a subprocess, over HTTP to the simulator."""
+    return subprocess.run(
+        [ECSUNDO, *args],
+        env={**sim.env, "PATH": "/usr/bin:/bin"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def body(
@@ -96,6 +111,14 @@ def sim(sim_server: Simulator) -> Iterator[Simulator]:
     sim_server.reset()
     yield sim_server
     iam.record(sim_server.calls)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """The runner's workspace (the action's working directory); RUNNER_TEMP is beside it."""
+    path = tmp_path / "workspace"
+    path.mkdir()
+    return path
 
 
 @pytest.fixture

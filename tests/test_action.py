@@ -34,13 +34,6 @@ def body(family: str, version: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "workspace"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def shop(sim: Any) -> Any:
     sim.create_cluster("shop")
     for name in ["web", "api"]:

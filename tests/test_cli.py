@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
+from tests.conftest import ecsundo
+
 BUCKET = "snapshots"
 
 
-def run(sim: Any, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ECSUNDO, *args],
-        env={**sim.env, "PATH": "/usr/bin:/bin"},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+run = ecsundo
 
 
 def body(family: str, version: str) -> dict[str, Any]:

@@ -99,13 +99,6 @@ def test_a_bad_build_under_the_same_tag_in_a_new_revision_is_undone(
     assert running_digest(shop, "web") == good
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "workspace"
-    path.mkdir()
-    return path
-
-
 def test_pin_images_always_pins_even_an_unmoved_tag_and_never_keeps_tags(
     shop: Any, gateway: EcsGateway, tmp_path: Path
 ) -> None:

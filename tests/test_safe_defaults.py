@@ -4,35 +4,15 @@ the `ecsundo` command as a subprocess, against the AWS stand-in over HTTP."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import body
+from tests.conftest import body, ecsundo
 from tests.runner import Step, defaults, log_groups, run_step
 
-ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
-
-
-def cli(sim: Any, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [ECSUNDO, *args],
-        env={**sim.env, "PATH": "/usr/bin:/bin"},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "workspace"
-    path.mkdir()
-    return path
+cli = ecsundo
 
 
 @pytest.fixture
