@@ -37,6 +37,7 @@ from .plan import (
     stop_step,
     want_of,
 )
+from .progress import Progress
 from .report import plan_text, plan_title, plural, provenance
 from .request import Request
 from .resources import Service, ServiceDeployment, ServiceRevision, by_age, short_name
@@ -164,6 +165,44 @@ def _warnings(
     return warnings
 
 
+def _what_runs_now(
+    gateway: EcsGateway,
+    work: Work,
+    current: Mapping[str, Service],
+    request: Request,
+    progress: Progress,
+) -> tuple[dict[str, ServiceDeployment], dict[str, ServiceRevision]]:
+    """The deployments still rolling out (ECS can roll them back itself), and the service
+    revisions running now and replaced by those (for pins, settings and stops). What cannot
+    be read degrades to the normal path, never ends the restore."""
+    in_flight: dict[str, ServiceDeployment] = {}
+    flying = [
+        s.current_deployment
+        for s in current.values()
+        if s.controller == "ECS"
+        and s.current_deployment
+        and s.primary
+        and s.primary.rollout_state == "IN_PROGRESS"
+    ]
+    try:
+        for raw in gateway.describe_service_deployments(flying) if flying else ():
+            deployment = ServiceDeployment.from_api(raw)
+            in_flight[short_name(deployment.service_arn)] = deployment
+    except (HistoryUnavailable, EcsundoError) as exc:
+        progress.note(f"in-flight deployments cannot be read ({reason(exc)}): none is stopped")
+    revisions: dict[str, ServiceRevision] = {}
+    if request.pin_images != "never" or request.scope == "service" or in_flight:
+        try:
+            revisions = gateway.describe_service_revisions(
+                [arn for s in current.values() for arn in s.current_revisions]
+                + [arn for d in in_flight.values() for arn in d.sources],
+                work.map,
+            )
+        except (HistoryUnavailable, EcsundoError) as exc:
+            progress.note(f"service revisions cannot be read ({reason(exc)}): no pins, no settings")
+    return in_flight, revisions
+
+
 def restore(
     gateway: EcsGateway, work: Work, store: Store, request: Request, apply: ApplyOptions
 ) -> Outcome:
@@ -186,34 +225,7 @@ def restore(
     for line in warnings:
         progress.note(f"warning: {line}")
 
-    # Deployments still rolling out: ECS can roll them back itself (StopServiceDeployment).
-    in_flight: dict[str, ServiceDeployment] = {}
-    flying = [
-        s.current_deployment
-        for s in current.values()
-        if s.controller == "ECS"
-        and s.current_deployment
-        and s.primary
-        and s.primary.rollout_state == "IN_PROGRESS"
-    ]
-    try:
-        for raw in gateway.describe_service_deployments(flying) if flying else ():
-            deployment = ServiceDeployment.from_api(raw)
-            in_flight[short_name(deployment.service_arn)] = deployment
-    except (HistoryUnavailable, EcsundoError) as exc:  # the normal path serves
-        progress.note(f"in-flight deployments cannot be read ({reason(exc)}): none is stopped")
-    # What runs now (and what in-flight deployments replace), for pinning moved tags,
-    # comparing settings and stopping deployments.
-    revisions: dict[str, ServiceRevision] = {}
-    if request.pin_images != "never" or request.scope == "service" or in_flight:
-        try:
-            revisions = gateway.describe_service_revisions(
-                [arn for s in current.values() for arn in s.current_revisions]
-                + [arn for d in in_flight.values() for arn in d.sources],
-                work.map,
-            )
-        except (HistoryUnavailable, EcsundoError) as exc:  # restore task definitions only
-            progress.note(f"service revisions cannot be read ({reason(exc)}): no pins, no settings")
+    in_flight, revisions = _what_runs_now(gateway, work, current, request, progress)
     named = {p for p in patterns or () if not any(c in p for c in "*?[")}
 
     plan = Plan(where.arn)
