@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import AwsError, Conflict, EcsundoError
-from .gateway import EcsGateway, HistoryUnavailable
+from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step
 from .progress import QUIET, Progress
 from .report import plural
@@ -224,7 +224,7 @@ class Applier:
             known = self.gateway.describe_service_revisions(
                 [r for outcome in checking.values() for r in outcome.revisions], self.work.map
             )
-        except (HistoryUnavailable, EcsundoError):
+        except EcsundoError:
             return settled  # what runs cannot be read: the rollout's word stands
         checked = dict(settled)
         for arn, outcome in checking.items():
@@ -255,7 +255,7 @@ class Applier:
             found = self.gateway.describe_service_deployments(
                 [s.deployment for s in failed.values() if s.deployment]
             )
-        except (HistoryUnavailable, EcsundoError):
+        except EcsundoError:
             return settled  # the rollout's own words stand
         reasons = {d.get("serviceDeploymentArn"): failure_reason(d) for d in found}
         explained = dict(settled)

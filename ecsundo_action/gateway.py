@@ -125,8 +125,9 @@ def registerable_fields(ecs: ECSClient) -> tuple[str, ...]:
     return tuple(name for name in request if name in described)
 
 
-class HistoryUnavailable(Exception):
-    """ECS's service-deployment history cannot be read here (see UNAVAILABLE_CODES)."""
+class HistoryUnavailable(AwsError):
+    """ECS's service-deployment history cannot be used here (see UNAVAILABLE_CODES): callers
+    that can do without it catch this; to the others it is one more AWS error."""
 
 
 def _one_line(text: str) -> str:
@@ -319,7 +320,9 @@ class EcsGateway:
             return fn(**kwargs)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in UNAVAILABLE_CODES:
-                raise HistoryUnavailable(str(exc)) from exc
+                raise HistoryUnavailable(
+                    str(translate("read service-deployment history", exc))
+                ) from exc
             raise translate("read service-deployment history", exc) from exc
         except BotoCoreError as exc:
             raise translate("read service-deployment history", exc) from exc

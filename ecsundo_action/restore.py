@@ -22,7 +22,7 @@ from .apply import Applier, ApplyOptions, dry_run_results
 from .document import ServiceRecord, Snapshot
 from .errors import EcsundoError, reason
 from .facts import facts_for
-from .gateway import EcsGateway, HistoryUnavailable
+from .gateway import EcsGateway
 from .plan import (
     ACTIVE,
     Action,
@@ -188,7 +188,7 @@ def _what_runs_now(
         for raw in gateway.describe_service_deployments(flying) if flying else ():
             deployment = ServiceDeployment.from_api(raw)
             in_flight[short_name(deployment.service_arn)] = deployment
-    except (HistoryUnavailable, EcsundoError) as exc:
+    except EcsundoError as exc:
         progress.note(f"in-flight deployments cannot be read ({reason(exc)}): none is stopped")
     revisions: dict[str, ServiceRevision] = {}
     if request.pin_images != "never" or request.scope == "service" or in_flight:
@@ -198,7 +198,7 @@ def _what_runs_now(
                 + [arn for d in in_flight.values() for arn in d.sources],
                 work.map,
             )
-        except (HistoryUnavailable, EcsundoError) as exc:
+        except EcsundoError as exc:
             progress.note(f"service revisions cannot be read ({reason(exc)}): no pins, no settings")
     return in_flight, revisions
 

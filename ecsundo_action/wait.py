@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import EcsundoError
-from .gateway import EcsGateway, HistoryUnavailable
+from .gateway import EcsGateway
 from .progress import QUIET, Progress
 from .resources import Service, short_name
 from .work import Work
@@ -126,7 +126,7 @@ def wait_for(
         if rolling:
             try:
                 answers = gateway.describe_service_deployments(list(rolling.values()))
-            except (EcsundoError, HistoryUnavailable) as exc:
+            except EcsundoError as exc:
                 answers = None
                 for arn in rolling:
                     settled[arn] = Settled(
