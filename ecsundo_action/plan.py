@@ -20,6 +20,7 @@ from .resources import (
     Service,
     ServiceDeployment,
     ServiceRevision,
+    short_digest,
     short_name,
 )
 
@@ -240,8 +241,8 @@ def pins_for(
             pins.append(image)
         elif mode == "always" or (moved and moved != image.digest):
             pins.append(image)
-            were = f"{image.image} now points at {_short_digest(moved)}; " if moved else ""
-            notes.append(f"{were}pinning to {_short_digest(image.digest)} as in the snapshot")
+            were = f"{image.image} now points at {short_digest(moved)}; " if moved else ""
+            notes.append(f"{were}pinning to {short_digest(image.digest)} as in the snapshot")
     return pins, notes
 
 
@@ -296,10 +297,6 @@ def _canonical(value: Any) -> str:
 def _compact(value: Any) -> str:
     text = "none" if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
     return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _short_digest(digest: str | None) -> str:
-    return (digest or "?").removeprefix("sha256:")[:12]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .document import ServiceRecord, Snapshot
 from .plan import Plan
-from .resources import short_name
+from .resources import short_digest, short_name
 from .result import Outcome
 
 
@@ -91,8 +91,9 @@ def plan_text(plan: Plan) -> str:
     return table(rows)
 
 
-def short_digest(digest: str) -> str:
-    return digest.removeprefix("sha256:")[:12]
+def _warnings(outcome: Outcome) -> str:
+    """The outcome's warnings, a line each, to follow a table."""
+    return "".join(f"\nwarning: {w}" for w in outcome.warnings)
 
 
 def images_text(snapshot: Snapshot, record: ServiceRecord) -> str:
@@ -121,10 +122,9 @@ def snapshot_text(outcome: Outcome) -> str:
         if outcome.snapshot_uri is None
         else f"stored at {outcome.snapshot_uri}"
     )
-    warnings = "".join(f"\nwarning: {w}" for w in outcome.warnings)
     return (
         f"snapshot {taken.id} of cluster {outcome.cluster}: "
-        f"{plural(len(taken.services), 'service')}\n{listing}{warnings}\n{where}"
+        f"{plural(len(taken.services), 'service')}\n{listing}{_warnings(outcome)}\n{where}"
     )
 
 
@@ -151,8 +151,7 @@ def result_text(outcome: Outcome) -> str:
     head = f"{outcome.mode} of cluster {outcome.cluster}"
     if outcome.snapshot is not None:
         head += f" from snapshot {outcome.snapshot.id}"
-    warnings = "".join(f"\nwarning: {w}" for w in outcome.warnings)
-    return f"{head}\n{table(rows)}{warnings}\nresult: {outcome.verdict}"
+    return f"{head}\n{table(rows)}{_warnings(outcome)}\nresult: {outcome.verdict}"
 
 
 def text(outcome: Outcome) -> str:
@@ -162,9 +161,8 @@ def text(outcome: Outcome) -> str:
     if outcome.mode == "list":
         return list_text(outcome)
     if outcome.dry_run and outcome.plan is not None:
-        warnings = "".join(f"\nwarning: {w}" for w in outcome.warnings)
         return (
             f"plan for {outcome.mode} of cluster {outcome.cluster} (dry run: nothing changed)\n"
-            f"{plan_text(outcome.plan)}{warnings}\nresult: {outcome.verdict}"
+            f"{plan_text(outcome.plan)}{_warnings(outcome)}\nresult: {outcome.verdict}"
         )
     return result_text(outcome)

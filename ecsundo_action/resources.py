@@ -33,6 +33,11 @@ def family_and_revision(arn: str) -> tuple[str, int]:
     return match["family"], int(match["rev"])
 
 
+def short_digest(digest: str | None) -> str:
+    """The first 12 hex digits of a sha256 digest, as people quote them ("?" when unknown)."""
+    return (digest or "?").removeprefix("sha256:")[:12]
+
+
 def short_name(arn: str) -> str:
     """`family:revision` for a task-definition ARN, the last path part for other ARNs."""
     return arn.rsplit("/", 1)[-1]
