@@ -109,9 +109,8 @@ def wait_for(
     still-pending ones only; a service whose deployment was stopped (stopped: service ARN ->
     service deployment ARN) is followed through DescribeServiceDeployments instead.
     """
-    stopped = stopped or {}
+    stopped, started, ours = stopped or {}, started or {}, ours or {}
     begin = clock()
-    started = started or {}
     deadline = begin + timeout
     pending = dict(targets)
     settled: dict[str, Settled] = {}
@@ -121,27 +120,31 @@ def wait_for(
     def since(arn: str) -> float:
         return clock() - started.get(arn, begin)
 
+    def settle(arn: str, ok: bool, message: str, service: Service | None = None) -> None:
+        settled[arn] = Settled(
+            ok,
+            since(arn),
+            message,
+            service.current_revisions if service else (),
+            service.current_deployment if service else None,
+        )
+        progress.note(f"{short_name(arn)}: {message} ({since(arn):.0f}s)")
+        del pending[arn]
+
     while pending:
         rolling = {arn: stopped[arn] for arn in pending if arn in stopped}
         if rolling:
             try:
                 answers = gateway.describe_service_deployments(list(rolling.values()))
             except EcsundoError as exc:
-                answers = None
                 for arn in rolling:
-                    settled[arn] = Settled(
-                        False,
-                        since(arn),
-                        f"stopped, but ECS's rollback could not be followed: {exc}",
-                    )
-                    del pending[arn]
-            by_arn = {d.get("serviceDeploymentArn"): d for d in answers or []}
-            for arn, deployment in rolling.items() if answers is not None else ():
-                verdict = rollback_verdict(by_arn.get(deployment))
-                if verdict is not None:
-                    settled[arn] = Settled(verdict[0], since(arn), verdict[1])
-                    progress.note(f"{short_name(arn)}: {verdict[1]} ({since(arn):.0f}s)")
-                    del pending[arn]
+                    settle(arn, False, f"stopped, but ECS's rollback could not be followed: {exc}")
+            else:
+                by_arn = {d.get("serviceDeploymentArn"): d for d in answers}
+                for arn, deployment in rolling.items():
+                    verdict = rollback_verdict(by_arn.get(deployment))
+                    if verdict is not None:
+                        settle(arn, *verdict)
         plain = [arn for arn in pending if arn not in stopped]
         try:
             found, missing = (
@@ -149,29 +152,19 @@ def wait_for(
             )
         except EcsundoError as exc:
             # ECS took the updates but cannot be read now: say so per service, do not crash.
-            for arn in pending:
-                settled[arn] = Settled(
-                    False, since(arn), f"updated, but its rollout could not be followed: {exc}"
-                )
+            for arn in list(pending):
+                settle(arn, False, f"updated, but its rollout could not be followed: {exc}")
             return settled
         for service in found:
-            arn = service.arn
-            last_seen[arn] = service
-            verdict = judge(service, pending[arn], (ours or {}).get(arn), since(arn))
+            last_seen[service.arn] = service
+            verdict = judge(
+                service, pending[service.arn], ours.get(service.arn), since(service.arn)
+            )
             if verdict is not None:
-                settled[arn] = Settled(
-                    verdict[0],
-                    since(arn),
-                    verdict[1],
-                    service.current_revisions,
-                    service.current_deployment,
-                )
-                progress.note(f"{service.name}: {verdict[1]} ({since(arn):.0f}s)")
-                del pending[arn]
+                settle(service.arn, *verdict, service=service)
         for arn in missing:
             if arn in pending:
-                settled[arn] = Settled(False, since(arn), "service was deleted while waiting")
-                del pending[arn]
+                settle(arn, False, "service was deleted while waiting")
         if not pending:
             break
         remaining = deadline - clock()
@@ -180,14 +173,14 @@ def wait_for(
         sleep(min(pause, remaining))
         pause = min(interval, pause * 2)  # quick rollouts are seen quickly, long ones polled gently
 
-    for arn in pending:
+    for arn in list(pending):
         seen = last_seen.get(arn)
         primary = seen.primary if seen else None
-        progress = (
+        state = (
             f"rollout {primary.rollout_state or 'unknown'}, "
             f"{primary.running_count}/{primary.desired_count} running"
             if primary
             else "rollout unknown"
         )
-        settled[arn] = Settled(False, since(arn), f"timed out after {timeout:.0f}s ({progress})")
+        settled[arn] = Settled(False, since(arn), f"timed out after {timeout:.0f}s ({state})")
     return settled
