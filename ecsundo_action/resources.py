@@ -160,6 +160,16 @@ def by_age(revisions: Iterable[ServiceRevision]) -> list[ServiceRevision]:
     return sorted(revisions, key=lambda r: (r.created_at is None, r.created_at or datetime.min))
 
 
+def running_revision(
+    service: Service, revisions: Mapping[str, ServiceRevision]
+) -> ServiceRevision | None:
+    """The revision the service's newest deployment runs, among its current revisions
+    described in revisions (None: unknown)."""
+    known = by_age(revisions[arn] for arn in service.current_revisions if arn in revisions)
+    same = [r for r in known if r.task_definition == service.task_definition]
+    return (same or known or [None])[-1]
+
+
 def settings_from(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The service settings of a revision or deployment, every one named (None: not set),
     so that a setting a deploy added shows as a difference too."""
@@ -175,15 +185,18 @@ class ServiceDeployment:
     status: str  # PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, ROLLBACK_..., ...
     sources: tuple[str, ...]  # service revision ARNs it replaces
     target: str | None  # the service revision ARN it deploys
+    created_at: datetime | None = None
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ServiceDeployment:
+        created = raw.get("createdAt") or raw.get("startedAt")
         return cls(
             arn=raw.get("serviceDeploymentArn", ""),
             service_arn=raw.get("serviceArn", ""),
             status=raw.get("status", ""),
             sources=tuple(s["arn"] for s in raw.get("sourceServiceRevisions", []) if s.get("arn")),
             target=(raw.get("targetServiceRevision") or {}).get("arn"),
+            created_at=created if isinstance(created, datetime) else None,
         )
 
     @property

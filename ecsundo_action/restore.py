@@ -40,7 +40,13 @@ from .plan import (
 from .progress import Progress
 from .report import plan_text, plan_title, plural, provenance
 from .request import Request
-from .resources import Service, ServiceDeployment, ServiceRevision, by_age, short_name
+from .resources import (
+    Service,
+    ServiceDeployment,
+    ServiceRevision,
+    running_revision,
+    short_name,
+)
 from .result import Outcome
 from .stores import LATEST, Store
 from .work import Work
@@ -119,15 +125,6 @@ def plan_service(
     if step.action != Action.REREGISTER:
         return step, None
     return step, Registration(wanted.target, wanted.body, wanted.tags)
-
-
-def running_revision(
-    service: Service, revisions: Mapping[str, ServiceRevision]
-) -> ServiceRevision | None:
-    """The revision the service's newest deployment runs (None: unknown)."""
-    known = by_age(revisions[arn] for arn in service.current_revisions if arn in revisions)
-    same = [r for r in known if r.task_definition == service.task_definition]
-    return (same or known or [None])[-1]
 
 
 def scaled_to_zero(record: ServiceRecord, service: Service, restore_desired_count: bool) -> bool:

@@ -41,8 +41,8 @@ from .resources import (
     ServiceDeployment,
     ServiceRevision,
     TaskDefinition,
-    by_age,
     family_and_revision,
+    running_revision,
     short_name,
 )
 from .result import Outcome
@@ -109,38 +109,39 @@ def previous_from_history(
     briefs = gateway.list_service_deployments(cluster_arn, service.arn)
     if not briefs:
         return None
-    deployments = gateway.describe_service_deployments(
-        [b["serviceDeploymentArn"] for b in briefs[:HISTORY_BATCH]]
+    deployments = sorted(
+        (
+            ServiceDeployment.from_api(raw)
+            for raw in gateway.describe_service_deployments(
+                [b["serviceDeploymentArn"] for b in briefs[:HISTORY_BATCH]]
+            )
+        ),
+        key=lambda d: d.created_at or datetime.min.replace(tzinfo=UTC),
+        reverse=True,
     )
-    deployments.sort(key=lambda d: d.get("createdAt") or d.get("startedAt") or 0, reverse=True)
-    revisions = [
-        arn
-        for d in deployments
-        for arn in [d.get("targetServiceRevision", {}).get("arn")]
-        + [s.get("arn") for s in d.get("sourceServiceRevisions", [])]
-        if arn
-    ]
-    known = gateway.describe_service_revisions([*revisions, *service.current_revisions])
-    # What runs now: the newest of the service's current revisions (AWS states no order).
-    serving = by_age(known[arn] for arn in service.current_revisions if arn in known)
-    running = serving[-1] if serving else None
+    known = gateway.describe_service_revisions(
+        [
+            *(arn for d in deployments for arn in (d.target, *d.sources) if arn),
+            *service.current_revisions,
+        ]
+    )
+    running = running_revision(service, known)
     for deployment in deployments:
-        made = known.get(deployment.get("targetServiceRevision", {}).get("arn", ""))
+        made = known.get(deployment.target or "")
         if made is None or made.task_definition not in same:
             continue
-        for source in deployment.get("sourceServiceRevisions", []):
-            before = known.get(source.get("arn", ""))
+        for source in deployment.sources:
+            before = known.get(source)
             if not before or not before.task_definition:
                 continue
-            replaced = ServiceDeployment.from_api(deployment)
             if earlier(before.task_definition):
-                return Before(before.task_definition, before, running or made, replaced)
+                return Before(before.task_definition, before, running or made, deployment)
             # The same task definition with another build behind its tag (a push and
             # forceNewDeployment): going back means that build, pinned. Not from one of our
             # own re-registrations: its source is what ecsundo rolled back from.
             rebuilt = running is not None and before.digests != running.digests
             if before.task_definition == current and rebuilt and not ours:
-                return Before(before.task_definition, before, running, replaced)
+                return Before(before.task_definition, before, running, deployment)
     return None
 
 
