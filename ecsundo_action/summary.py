@@ -8,7 +8,7 @@ well under GitHub's 1 MiB per step, with a visible note when rows were cut.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,19 +57,29 @@ def _row(cells: Iterable[Any]) -> str:
     return "| " + " | ".join(escape(c) for c in cells) + " |\n"
 
 
-def _table(header: list[str], rows: list[list[Any]], budget: int) -> str:
-    """A table that stops, with a note, before it would pass budget bytes."""
-    text = _row(header) + "|" + "---|" * len(header) + "\n"
-    for shown, cells in enumerate(rows):
-        line = _row(cells)
-        if len((text + line).encode()) > budget - NOTE_ROOM:
-            left = len(rows) - shown
-            return (
-                text + f"\n_{left} more not shown to keep this summary under GitHub's size limit;"
-                " the `services` output lists every one._\n"
-            )
+def _capped(text: str, lines: list[str], budget: int, cut: Callable[[int], str]) -> str:
+    """text, then as many lines as fit in budget bytes (room kept for the note), then
+    cut(how many were left out) when some were."""
+    size = len(text.encode())
+    for shown, line in enumerate(lines):
+        size += len(line.encode())
+        if size > budget - NOTE_ROOM:
+            return text + cut(len(lines) - shown)
         text += line
     return text
+
+
+def _table(header: list[str], rows: list[list[Any]], budget: int) -> str:
+    """A table that stops, with a note, before it would pass budget bytes."""
+    return _capped(
+        _row(header) + "|" + "---|" * len(header) + "\n",
+        [_row(cells) for cells in rows],
+        budget,
+        lambda left: (
+            f"\n_{left} more not shown to keep this summary under GitHub's size "
+            "limit; the `services` output lists every one._\n"
+        ),
+    )
 
 
 def _seconds(value: float) -> str:
@@ -96,13 +106,12 @@ def _section(title: str, lines: list[str], budget: int) -> str:
     """A bulleted section of escaped lines, cut with a note past budget bytes."""
     if not lines:
         return ""
-    text = f"\n**{title}**\n\n"
-    for shown, line in enumerate(lines):
-        item = f"- {line}\n"
-        if len((text + item).encode()) > budget - NOTE_ROOM:
-            return text + f"- _{len(lines) - shown} more: see the `services` output_\n"
-        text += item
-    return text
+    return _capped(
+        f"\n**{title}**\n\n",
+        [f"- {line}\n" for line in lines],
+        budget,
+        lambda left: f"- _{left} more: see the `services` output_\n",
+    )
 
 
 def run_summary(result: Outcome, server_url: str | None = None) -> str:
