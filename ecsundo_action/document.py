@@ -119,9 +119,6 @@ class Snapshot:
     def taken_at(self) -> datetime:
         return datetime.strptime(self.created_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
-    def service(self, name: str) -> ServiceRecord | None:
-        return next((s for s in self.services if s.name == name), None)
-
     @property
     def schema_version(self) -> int:
         return SCHEMA_VERSION if self.version is None else self.version

@@ -142,6 +142,7 @@ def _warnings(
     snapshot: Snapshot,
     uncovered: list[str],
     current: dict[str, Service],
+    records: Mapping[str, ServiceRecord],
     restore_desired_count: bool,
 ) -> list[str]:
     """What a person should know before trusting a "success": services the snapshot does
@@ -153,8 +154,8 @@ def _warnings(
             f"{snapshot.id}, left as they are: {', '.join(uncovered)}"
         )
     for name, service in current.items():
-        record = snapshot.service(name)
-        if record and scaled_to_zero(record, service, restore_desired_count):
+        record = records[name]
+        if scaled_to_zero(record, service, restore_desired_count):
             warnings.append(
                 f"{name} has 0 tasks desired (the snapshot had {record.desired_count}): "
                 "restore-desired-count (--restore-desired-count) puts the count back"
@@ -218,7 +219,7 @@ def restore(
     uncovered = [n for n in selection.pick(in_cluster, patterns) if n not in records]
     found, _ = gateway.describe_services(where.arn, chosen, work.map)  # the rest: missing
     current = {s.name: s for s in found}
-    warnings = _warnings(where.name, snapshot, uncovered, current, restore_desired_count)
+    warnings = _warnings(where.name, snapshot, uncovered, current, records, restore_desired_count)
     for line in warnings:
         progress.note(f"warning: {line}")
 
