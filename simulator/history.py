@@ -162,6 +162,7 @@ class History:
                 "deploymentCircuitBreaker": {"enable": True, "rollback": True},
                 "maximumPercent": 200,
                 "minimumHealthyPercent": 100,
+                **copy.deepcopy(getattr(service, "deployment_configuration", None) or {}),
             },
         }
         self.deployments[deployment["serviceDeploymentArn"]] = deployment

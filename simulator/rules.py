@@ -15,6 +15,7 @@ import base64
 import binascii
 import copy
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from simulator.history import (
     history_of,
     settings_of,
 )
+from simulator.stages import STRATEGIES, Progression
 
 # ECS's request throttling (burst, sustained per second) for the APIs a restore leans on.
 ECS_QUOTAS: dict[str, tuple[float, float]] = {
@@ -90,6 +92,9 @@ class Rules:
     #: DescribeServiceRevisions, StopServiceDeployment) answer UnknownOperationException, as
     #: an endpoint or partition without them does.
     history: bool = True
+    #: Real seconds per minute of a deployment configuration (bake times, linear and canary
+    #: steps, lifecycle hook timeouts): tests shorten it.
+    minute_seconds: float = 60.0
     #: Seconds a deleted service stays DRAINING (its tasks stopping) before it is INACTIVE.
     drain_seconds: float = 0.0
     #: Seconds added to every request's round trip (all services).
@@ -252,6 +257,8 @@ class _Rollout:
     due: float
     outcome: Ending
     rollback_to: str
+    reason: str = ""  # why ECS rolls it back (outcome "stop-rollback")
+    stages: Progression | None = None  # BLUE_GREEN, LINEAR, CANARY: where it is
 
 
 def _deployment_id() -> str:
@@ -333,14 +340,38 @@ def _start_deployment(service: Service, task_definition: str, rules: Rules) -> N
         older["status"] = "ACTIVE"
     service.deployments.insert(0, deployment)
     service.task_definition = task_definition
-    rollout = _Rollout(
-        due=time.monotonic() + rules.deploy_seconds,
-        outcome=rules.outcome(service.name),
-        rollback_to=rollback_to,
+    outcome = rules.outcome(service.name)
+    stages = Progression.of(
+        getattr(service, "deployment_configuration", None) or {},
+        rules.deploy_seconds,
+        rules.minute_seconds,
     )
+    rollout = _Rollout(
+        due=time.monotonic() + rules.deploy_seconds if stages is None else math.inf,
+        outcome=outcome,
+        rollback_to=rollback_to,
+        stages=stages,
+    )
+    if stages is not None and outcome != "complete":
+        stages.stop_after_scale_up()  # its tasks fail to start
     setattr(service, _ROLLOUT, rollout)
-    history_of(service._backend).start(service._backend, service, done=False)
+    recorded = history_of(service._backend).start(service._backend, service, done=False)
+    if stages is not None:
+        stages.begin(time.monotonic(), recorded)
     _recount(service)
+
+
+def _ecs_rolls_back(
+    service: Service, rollout: _Rollout, deployment: dict[str, Any], reason: str, status: str
+) -> None:
+    """ECS rolls the deployment back to its source revision (StopServiceDeployment ROLLBACK,
+    or a lifecycle hook): the stopped deployment's rollout is FAILED meanwhile."""
+    deployment["status"] = status
+    service.deployments[0].update(
+        rolloutState="FAILED", rolloutStateReason="Stopped: rolling back."
+    )
+    rollout.outcome, rollout.reason, rollout.stages = "stop-rollback", reason, None
+    rollout.due = time.monotonic() + _Active.rules.deploy_seconds
 
 
 def _back_to_source(
@@ -365,7 +396,21 @@ def _settle(service: Service, rules: Rules) -> None:
         requested = history_of(service._backend).latest(service)
         if requested and requested["status"] == "ROLLBACK_REQUESTED":
             requested["status"] = "ROLLBACK_IN_PROGRESS"  # from the first look after the stop
-    if rollout is None or time.monotonic() < rollout.due:
+    if rollout is None:
+        return
+    if rollout.stages is not None:
+        latest = history_of(service._backend).latest(service)
+        assert latest is not None  # every deployment of an ECS service is recorded
+        state = rollout.stages.advance(time.monotonic(), latest)
+        if state == "running":
+            return
+        if state == "rollback":
+            hook = rollout.stages.details[-1]
+            reason = f"Lifecycle hook {hook['hookId']} timed out: rolling back."
+            _ecs_rolls_back(service, rollout, latest, reason, "ROLLBACK_IN_PROGRESS")
+        else:
+            rollout.stages, rollout.due = None, 0.0
+    if time.monotonic() < rollout.due:
         return
     setattr(service, _ROLLOUT, None)
     primary = service.deployments[0]
@@ -388,9 +433,7 @@ def _settle(service: Service, rules: Rules) -> None:
     else:
         stopped = rollout.outcome == "stop-rollback"
         reason = (
-            "Service deployment rolled back because of a StopServiceDeployment request."
-            if stopped
-            else "ECS deployment circuit breaker: tasks failed to start."
+            rollout.reason if stopped else "ECS deployment circuit breaker: tasks failed to start."
         )
         if latest and not stopped:
             history.tripped(latest, rules.alarms.get(service.name, []))
@@ -466,6 +509,7 @@ HISTORY_OPERATIONS = frozenset(
         "DescribeServiceDeployments",
         "DescribeServiceRevisions",
         "StopServiceDeployment",
+        "ContinueServiceDeployment",
     }
 )
 
@@ -564,7 +608,12 @@ def _create_service_response(self: EC2ContainerServiceResponse) -> ActionResult:
         raise InvalidParameterException(
             "Specify either a launch type or a capacity provider strategy, but not both."
         )
+    configuration = self._get_param("deploymentConfiguration")
+    controller = (self._get_param("deploymentController") or {}).get("type", "ECS")
+    _check_deployment_configuration(configuration, controller)
     result = _moto_create_service_response(self)
+    if configuration:
+        result.result["service"].deployment_configuration = configuration
     if strategy:
         service = result.result["service"]
         service.capacity_provider_strategy = strategy
@@ -576,6 +625,24 @@ def _create_service_response(self: EC2ContainerServiceResponse) -> ActionResult:
             history.revisions[arn]["capacityProviderStrategy"] = copy.deepcopy(strategy)
             history.revisions[arn].pop("launchType", None)
     return result
+
+
+def _check_deployment_configuration(configuration: Any, controller: str) -> None:
+    """A deployment strategy and its own configuration go together, on ECS's controller."""
+    if not configuration:
+        return
+    strategy = configuration.get("strategy") or "ROLLING"
+    if strategy not in STRATEGIES:
+        raise InvalidParameterException(f"Invalid deployment strategy: {strategy}.")
+    if strategy != "ROLLING" and controller != "ECS":
+        raise InvalidParameterException(
+            f"The {strategy} deployment strategy needs the ECS deployment controller."
+        )
+    for name, needs in (("linearConfiguration", "LINEAR"), ("canaryConfiguration", "CANARY")):
+        if configuration.get(name) is not None and strategy != needs:
+            raise InvalidParameterException(
+                f"{name} is only valid with the {needs} deployment strategy."
+            )
 
 
 def _registered_revisions(backend: EC2ContainerServiceBackend) -> dict[str, int]:
@@ -669,6 +736,7 @@ def _update_service(self: EC2ContainerServiceBackend, properties: dict[str, Any]
                 "service, or making a change to a capacity provider strategy on a service that "
                 "is already using one, you must force a new deployment."
             )
+        _check_deployment_configuration(properties.get("deployment_configuration"), controller)
         before = copy.deepcopy(settings_of(service))
         if properties.get("capacity_provider_strategy"):
             properties["launch_type"] = None  # a strategy replaces the launch type
@@ -824,18 +892,46 @@ def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
             )
         rollout: _Rollout | None = getattr(service, _ROLLOUT, None)
         if stop_type == "ROLLBACK" and service is not None and rollout is not None:
-            # Requested now; in progress from the next look; the stopped deployment's
-            # rollout is FAILED while ECS rolls back.
-            deployment["status"] = "ROLLBACK_REQUESTED"
-            service.deployments[0].update(
-                rolloutState="FAILED", rolloutStateReason="Stopped: rolling back."
-            )
-            rollout.outcome = "stop-rollback"
-            rollout.due = time.monotonic() + _Active.rules.deploy_seconds
+            # Requested now; in progress from the next look.
+            reason = "Service deployment rolled back because of a StopServiceDeployment request."
+            _ecs_rolls_back(service, rollout, deployment, reason, "ROLLBACK_REQUESTED")
         else:
             deployment.update(status="STOPPED", statusReason="Stopped by request.")
             if service is not None:
                 setattr(service, _ROLLOUT, None)
+    return ActionResult({"serviceDeploymentArn": arn})
+
+
+def _continue_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
+    """A deployment paused at a PAUSE lifecycle hook goes on (CONTINUE, the default) or ECS
+    rolls it back (ROLLBACK); only the hook awaiting action can be acted on."""
+    arn = self._get_param("serviceDeploymentArn")
+    hook_id = self._get_param("hookId")
+    action = self._get_param("action") or "CONTINUE"
+    if action not in ("CONTINUE", "ROLLBACK"):
+        raise InvalidParameterException("action must be CONTINUE or ROLLBACK.")
+    with _lock:
+        deployment = history_of(self.ecs_backend).deployments.get(arn)
+        if deployment is None:
+            raise ServiceDeploymentNotFoundException()
+        service = next(
+            (s for s in self.ecs_backend.services.values() if s.arn == deployment["serviceArn"]),
+            None,
+        )
+        if service is not None:
+            _settle(service, _Active.rules)
+        rollout: _Rollout | None = getattr(service, _ROLLOUT, None)
+        stages = rollout.stages if rollout is not None else None
+        if service is None or rollout is None or stages is None:
+            raise InvalidParameterException(f"No lifecycle hook {hook_id} awaits action.")
+        if action == "CONTINUE":
+            if not stages.proceed(hook_id, time.monotonic(), deployment):
+                raise InvalidParameterException(f"No lifecycle hook {hook_id} awaits action.")
+        else:
+            if not stages.give_up(hook_id, deployment):
+                raise InvalidParameterException(f"No lifecycle hook {hook_id} awaits action.")
+            reason = f"Lifecycle hook {hook_id}: rolled back by request."
+            _ecs_rolls_back(service, rollout, deployment, reason, "ROLLBACK_IN_PROGRESS")
     return ActionResult({"serviceDeploymentArn": arn})
 
 
@@ -866,4 +962,5 @@ def install() -> None:
         _Response.describe_service_deployments = _describe_service_deployments
         _Response.describe_service_revisions = _describe_service_revisions
         _Response.stop_service_deployment = _stop_service_deployment
+        _Response.continue_service_deployment = _continue_service_deployment
         _Backend._ecsundo_rules = True

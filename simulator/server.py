@@ -426,14 +426,14 @@ class Simulator:
 
     def finish_deployments(self) -> None:
         """Time passes: every deployment under way is due now (it settles on the next call
-        that looks at its service)."""
+        that looks at its service), except one paused at a lifecycle hook."""
         from moto.ecs.models import ecs_backends
 
         with rules_lock():
             for service in ecs_backends[self.account_id][self.region].services.values():
                 rollout = getattr(service, "_ecsundo_rollout", None)
-                if rollout is not None:
-                    rollout.due = 0.0
+                if rollout is not None and (rollout.stages is None or not rollout.stages.waiting):
+                    rollout.stages, rollout.due = None, 0.0  # a paused one waits on
 
     def age_deployments(self, service: str, hours: float, cluster: str | None = None) -> None:
         """Make the deployments of `service` (in `cluster`, or any cluster) `hours` older.

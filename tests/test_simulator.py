@@ -710,3 +710,130 @@ def test_a_draining_service_cannot_be_updated(sim: Simulator) -> None:
     with pytest.raises(ClientError) as excinfo:
         ecs.update_service(cluster="prod", service="api", taskDefinition=arns[1])
     assert error_of(excinfo)[0] == "ServiceNotActiveException"
+
+
+# --- 10. Deployment strategies and lifecycle hooks (BLUE_GREEN, LINEAR, CANARY, 2025) --------
+
+
+def watch(sim: Simulator, arn: str, until: float = 5.0) -> list[tuple[str, str, float, str]]:
+    """(status, lifecycleStage, production weight, hook statuses) each time one changes,
+    read from DescribeServiceDeployments until the deployment ends or `until` seconds."""
+    ecs, seen, end = sim.client("ecs"), [], time.monotonic() + until
+    while time.monotonic() < end:
+        [found] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
+            "serviceDeployments"
+        ]
+        now = (
+            found["status"],
+            found.get("lifecycleStage", ""),
+            found["targetServiceRevision"].get("requestedProductionTrafficWeight", -1.0),
+            ",".join(h["status"] for h in found.get("lifecycleHookDetails", [])),
+        )
+        if not seen or seen[-1] != now:
+            seen.append(now)
+        if found["status"] in ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"):
+            break
+        time.sleep(0.02)
+    return seen
+
+
+def staged_update(sim: Simulator, configuration: dict[str, Any]) -> tuple[str, list[str]]:
+    """Service api deployed with `configuration`, updated to revision 2: its deployment."""
+    _, arns = seed_service(sim, deploymentConfiguration=configuration)
+    assert describe(sim)["deploymentConfiguration"]["strategy"] == configuration["strategy"]
+    answer = sim.client("ecs").update_service(cluster="prod", service="api", taskDefinition=arns[1])
+    return answer["service"]["currentServiceDeployment"], arns
+
+
+@pytest.mark.parametrize(
+    ("configuration", "weights"),
+    [
+        ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 3}, []),  # all at once: not seen
+        (
+            {
+                "strategy": "LINEAR",
+                "linearConfiguration": {"stepPercent": 25.0, "stepBakeTimeInMinutes": 2},
+            },
+            [25.0, 50.0, 75.0],  # the last step (100%) passes at once: no bake after it
+        ),
+        (
+            {
+                "strategy": "CANARY",
+                "canaryConfiguration": {"canaryPercent": 5.0, "canaryBakeTimeInMinutes": 2},
+            },
+            [5.0],
+        ),
+    ],
+)
+def test_staged_strategies_shift_traffic_in_their_steps_then_bake(
+    sim: Simulator, configuration: dict[str, Any], weights: list[float]
+) -> None:
+    sim.rules = Rules(deploy_seconds=0.1, minute_seconds=0.1)
+    arn, arns = staged_update(sim, configuration)
+    seen = watch(sim, arn)
+    shifts = [w for _, stage, w, _ in seen if stage == "PRODUCTION_TRAFFIC_SHIFT"]
+    assert shifts == weights, seen
+    stages = [stage for _, stage, _, _ in seen]
+    assert stages[0] == "SCALE_UP" and stages[-1] == "CLEAN_UP"
+    assert ("BAKE_TIME" in stages) == bool(configuration.get("bakeTimeInMinutes")), stages
+    assert seen[-1][0] == "SUCCESSFUL" and describe(sim)["taskDefinition"] == arns[1]
+    assert describe(sim)["deployments"][0]["rolloutState"] == "COMPLETED"
+
+
+def test_a_pause_hook_holds_the_deployment_until_continued(sim: Simulator) -> None:
+    sim.rules = Rules(deploy_seconds=0.05, minute_seconds=0.1)
+    hook = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
+    arn, arns = staged_update(sim, {"strategy": "BLUE_GREEN", "lifecycleHooks": [hook]})
+    seen = watch(sim, arn, until=0.5)  # far longer than the deployment takes unpaused
+    assert seen[-1][:2] == ("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT") and "AWAITING" in seen[-1][3]
+    ecs = sim.client("ecs")
+    [paused] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
+    [detail] = paused["lifecycleHookDetails"]
+    assert detail["targetType"] == "PAUSE" and detail["timeoutAction"] == "ROLLBACK"
+    assert "expiresAt" in detail
+    with pytest.raises(ClientError) as excinfo:
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId="hook-nope")
+    assert error_of(excinfo)[0] == "InvalidParameterException"
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=detail["hookId"])
+    seen = watch(sim, arn)
+    assert seen[-1] == ("SUCCESSFUL", "CLEAN_UP", 100.0, "SUCCEEDED")
+    assert describe(sim)["taskDefinition"] == arns[1]
+
+
+@pytest.mark.parametrize("how", ["continue-rollback", "timeout"])
+def test_a_pause_hook_rolls_back_when_told_or_when_it_times_out(sim: Simulator, how: str) -> None:
+    sim.rules = Rules(deploy_seconds=0.05, minute_seconds=0.1)
+    hook = {
+        "targetType": "PAUSE",
+        "lifecycleStages": ["POST_SCALE_UP"],
+        "timeoutConfiguration": {"timeoutInMinutes": 3 if how == "timeout" else 600},
+    }
+    arn, arns = staged_update(sim, {"strategy": "CANARY", "lifecycleHooks": [hook]})
+    ecs = sim.client("ecs")
+    if how == "continue-rollback":
+        watch(sim, arn, until=0.2)
+        [paused] = ecs.describe_service_deployments(serviceDeploymentArns=[arn])[
+            "serviceDeployments"
+        ]
+        hook_id = paused["lifecycleHookDetails"][0]["hookId"]
+        ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook_id, action="ROLLBACK")
+    seen = watch(sim, arn)
+    assert seen[-1][0] == "ROLLBACK_SUCCESSFUL", seen
+    assert seen[-1][3] == ("FAILED" if how == "continue-rollback" else "TIMED_OUT")
+    assert describe(sim)["taskDefinition"] == arns[0]  # back on the source, by ECS
+
+
+def test_strategy_configurations_must_match_their_strategy(sim: Simulator) -> None:
+    sim.create_cluster("prod")
+    td = sim.register(task())
+    with pytest.raises(ClientError) as excinfo:
+        sim.create_service(
+            "prod",
+            "api",
+            td,
+            deploymentConfiguration={"strategy": "BLUE_GREEN", "linearConfiguration": {}},
+        )
+    assert error_of(excinfo) == (
+        "InvalidParameterException",
+        "linearConfiguration is only valid with the LINEAR deployment strategy.",
+    )
