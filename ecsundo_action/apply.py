@@ -322,6 +322,10 @@ def failure_reason(deployment: Mapping[str, Any]) -> str:
             f"circuit breaker: {breaker.get('failureCount', '?')} failed tasks, threshold "
             f"{breaker.get('threshold', '?')}"
         )
+    for hook in deployment.get("lifecycleHookDetails") or []:
+        if hook.get("status") in ("FAILED", "TIMED_OUT"):
+            status = str(hook["status"]).lower().replace("_", " ")
+            parts.append(f"lifecycle hook {hook.get('hookId', '?')} {status}")
     rollback = (deployment.get("rollback") or {}).get("reason")
     if rollback:
         parts.append(f"rolled back: {rollback}")

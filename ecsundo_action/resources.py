@@ -251,9 +251,14 @@ class Service:
     # the newest last) and the service deployment in progress or last made.
     current_revisions: tuple[str, ...] = ()
     current_deployment: str | None = None
+    # How ECS deploys it: ROLLING, or BLUE_GREEN, LINEAR, CANARY (lifecycle stages, bake
+    # times); and whether lifecycle hooks can hold a rollout (a PAUSE hook waits for people).
+    strategy: str = "ROLLING"
+    hooked: bool = False
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> Service:
+        configuration = raw.get("deploymentConfiguration") or {}
         return cls(
             name=raw["serviceName"],
             arn=raw["serviceArn"],
@@ -269,7 +274,14 @@ class Service:
                 r["arn"] for r in raw.get("currentServiceRevisions") or [] if r.get("arn")
             ),
             current_deployment=raw.get("currentServiceDeployment"),
+            strategy=configuration.get("strategy") or "ROLLING",
+            hooked=bool(configuration.get("lifecycleHooks")),
         )
+
+    @property
+    def staged(self) -> bool:
+        """Its rollouts go through lifecycle stages that can take long: worth saying where."""
+        return self.strategy != "ROLLING" or self.hooked
 
     @property
     def primary(self) -> Deployment | None:

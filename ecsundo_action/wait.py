@@ -10,6 +10,7 @@ failure: ECS "finishing" is not the same as the restore succeeding.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def judge(
             return None
         return False, (
             f"service is on {short_name(now_on or '?')}, not {short_name(target)} "
-            "(rolled back by the deployment circuit breaker, or deployed over)"
+            "(ECS rolled it back, or it was deployed over)"
         )
     if primary is None or primary.task_definition != target:
         return None
@@ -88,6 +89,68 @@ def rollback_verdict(deployment: Mapping[str, Any] | None) -> tuple[bool, str] |
     return None
 
 
+# ECS's lifecycle stages (ServiceDeploymentLifecycleStage): only these names are repeated.
+STAGES = frozenset(
+    {
+        "RECONCILE_SERVICE",
+        "PRE_SCALE_UP",
+        "SCALE_UP",
+        "POST_SCALE_UP",
+        "TEST_TRAFFIC_SHIFT",
+        "POST_TEST_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+        "BAKE_TIME",
+        "CLEAN_UP",
+    }
+)
+_HOOK_ID = re.compile(r"[\w.:/-]{1,128}")
+LINEAR_STEP_PERCENT = 10.0  # ECS's default stepPercent
+
+
+def where(deployment: Mapping[str, Any], seconds_in_stage: float = 0.0) -> str | None:
+    """Where a staged rollout (BLUE_GREEN, LINEAR, CANARY, lifecycle hooks) is, in words,
+    from its service deployment; None when ECS says nothing worth repeating.
+
+    seconds_in_stage: how long the rollout has been seen in its current stage (bake time
+    left is counted from it, so it is an upper bound).
+    """
+    if deployment.get("status") in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"):
+        return "ECS is rolling it back"
+    stage = deployment.get("lifecycleStage")
+    if stage not in STAGES:
+        return None
+    configuration = deployment.get("deploymentConfiguration") or {}
+    for hook in deployment.get("lifecycleHookDetails") or []:
+        hook_id = str(hook.get("hookId", ""))
+        hook_id = hook_id if _HOOK_ID.fullmatch(hook_id) else "?"
+        if hook.get("status") == "AWAITING_ACTION":
+            return f"paused at {stage}: hook {hook_id} waits for ContinueServiceDeployment"
+        if hook.get("status") == "IN_PROGRESS":
+            return f"at {stage}: hook {hook_id} running"
+    if stage == "BAKE_TIME":
+        minutes = _number(configuration.get("bakeTimeInMinutes"))
+        left = max(0, math.ceil(minutes - seconds_in_stage / 60))
+        return f"bake time, {left} min left"
+    weight = _number(
+        (deployment.get("targetServiceRevision") or {}).get("requestedProductionTrafficWeight")
+    )
+    strategy = configuration.get("strategy")
+    if stage == "PRODUCTION_TRAFFIC_SHIFT" and strategy == "LINEAR":
+        linear = configuration.get("linearConfiguration") or {}
+        step = _number(linear.get("stepPercent")) or LINEAR_STEP_PERCENT
+        steps = math.ceil(round(100 / step, 6))
+        done = min(steps, max(1, math.ceil(round(weight / step, 6))))
+        return f"linear step {done} of {steps} ({weight:g}% of production traffic)"
+    if stage == "PRODUCTION_TRAFFIC_SHIFT" and strategy == "CANARY" and weight < 100:
+        return f"canary: {weight:g}% of production traffic"
+    return f"at {stage}"
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
+
+
 def wait_for(
     gateway: EcsGateway,
     work: Work,
@@ -115,10 +178,34 @@ def wait_for(
     pending = dict(targets)
     settled: dict[str, Settled] = {}
     last_seen: dict[str, Service] = {}
+    stages: dict[str, tuple[str | None, float, str]] = {}  # arn -> (stage, seen since, words)
     pause = min(1.0, interval)
 
     def since(arn: str) -> float:
         return clock() - started.get(arn, begin)
+
+    def follow(services: list[Service]) -> None:
+        """Say where staged rollouts are, whenever that changes (a courtesy: waiting goes
+        on without it when ECS's history cannot be read)."""
+        deployments = {s.arn: s.current_deployment for s in services if s.current_deployment}
+        if not deployments:
+            return
+        try:
+            answers = gateway.describe_service_deployments(list(deployments.values()))
+        except EcsundoError:
+            return
+        by_arn = {d.get("serviceDeploymentArn"): d for d in answers}
+        for arn, deployment in deployments.items():
+            found = by_arn.get(deployment)
+            if found is None:
+                continue
+            stage, since_then, said = stages.get(arn, (None, clock(), ""))
+            if found.get("lifecycleStage") != stage:
+                stage, since_then = found.get("lifecycleStage"), clock()
+            words = where(found, clock() - since_then) or ""
+            if words and words != said:
+                progress.note(f"{short_name(arn)}: {words}")
+            stages[arn] = (stage, since_then, words)
 
     def settle(arn: str, ok: bool, message: str, service: Service | None = None) -> None:
         settled[arn] = Settled(
@@ -165,6 +252,7 @@ def wait_for(
         for arn in missing:
             if arn in pending:
                 settle(arn, False, "service was deleted while waiting")
+        follow([s for s in found if s.arn in pending and s.staged])
         if not pending:
             break
         remaining = deadline - clock()
@@ -176,7 +264,7 @@ def wait_for(
     for arn in list(pending):
         seen = last_seen.get(arn)
         primary = seen.primary if seen else None
-        state = (
+        state = stages.get(arn, (None, 0.0, ""))[2] or (
             f"rollout {primary.rollout_state or 'unknown'}, "
             f"{primary.running_count}/{primary.desired_count} running"
             if primary
