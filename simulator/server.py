@@ -121,6 +121,43 @@ _THROTTLED = json.dumps({"__type": "ThrottlingException", "message": "Rate excee
 _INTERNAL = json.dumps({"__type": "ServerException", "message": "Service unavailable"}).encode()
 
 
+# What ECS says with each error code a test may inject (Rules.refusals).
+_REFUSALS = {
+    "AccessDeniedException": "User: arn:aws:sts::{account}:assumed-role/deploy/ci is not "
+    "authorized to perform: ecs:{operation} on resource: {name} because no identity-based "
+    "policy allows the ecs:{operation} action",
+    "InvalidParameterException": "Invalid parameter for {operation}: {name}.",
+    "ClientException": "{operation} failed for {name}: the request was refused.",
+    "ServiceNotFoundException": "Service not found.",
+    "ClusterNotFoundException": "Cluster not found.",
+}
+
+
+def _names(params: dict[str, Any]) -> set[str]:
+    """The services, families and clusters a request names, by their short names."""
+    found: set[str] = set()
+    for key in ("service", "family", "cluster", "taskDefinition"):
+        value = params.get(key)
+        if isinstance(value, str):
+            found.add(value.rsplit("/", 1)[-1].split(":")[0])
+    for value in params.get("services") or []:
+        found.add(str(value).rsplit("/", 1)[-1])
+    return found
+
+
+def _refusal(rules: Rules, call: Call) -> bytes | None:
+    """The injected error for this call, as ECS's JSON body (None: no refusal)."""
+    for name in [*sorted(_names(call.params)), "*"]:
+        code = rules.refusals.get((call.operation, name))
+        if code is not None:
+            template = _REFUSALS.get(code, "{operation} refused.")
+            message = template.format(
+                account=DEFAULT_ACCOUNT_ID, operation=call.operation, name=name
+            )
+            return json.dumps({"__type": code, "message": message}).encode()
+    return None
+
+
 def _answer(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
     start_response(
         status,
@@ -177,6 +214,9 @@ class _Recorder:
             return _drop(environ)
         if fault == "error":
             return _answer(start_response, "500 Internal Server Error", _INTERNAL)
+        refusal = _refusal(rules, call) if service == "ecs" and rules.refusals else None
+        if refusal is not None:
+            return _answer(start_response, "400 Bad Request", refusal)
         quota = rules.quotas.get(call.operation) if service == "ecs" else None
         if fault == "throttle" or (quota and not self.buckets.take(call.operation, *quota)):
             self.throttled.append(call)

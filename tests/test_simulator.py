@@ -837,3 +837,24 @@ def test_strategy_configurations_must_match_their_strategy(sim: Simulator) -> No
         "InvalidParameterException",
         "linearConfiguration is only valid with the LINEAR deployment strategy.",
     )
+
+
+# --- 11. Injected refusals ---------------------------------------------------------------
+
+
+def test_a_refusal_is_answered_as_ecs_answers_it_and_changes_nothing(sim: Simulator) -> None:
+    _, arns = seed_service(sim)
+    sim.rules.refusals[("UpdateService", "api")] = "AccessDeniedException"
+    ecs = sim.client("ecs")
+    with pytest.raises(ClientError) as excinfo:
+        ecs.update_service(cluster="prod", service="api", taskDefinition=arns[1])
+    code, message = error_of(excinfo)
+    assert code == "AccessDeniedException" and "not authorized to perform: ecs:UpdateService" in (
+        message
+    )
+    assert describe(sim)["taskDefinition"] == arns[0]
+    sim.rules.refusals[("RegisterTaskDefinition", "*")] = "ClientException"
+    with pytest.raises(ClientError):
+        sim.register(task(family="other"))
+    assert ecs.list_task_definitions(familyPrefix="other")["taskDefinitionArns"] == []
+    describe(sim)  # reads of other operations are still answered
