@@ -301,12 +301,12 @@ class History:
             {
                 "createdAt": now - timedelta(days=2),
                 "targetServiceRevision": {"arn": "r/5"},
-                "sourceServiceRevisions": [{"arn": "r/4"}],
-            },  # the good deploy: 4 -> 5
+                "sourceServiceRevisions": [{"arn": "r/2"}],
+            },  # the good deploy: 2 -> 5 (3 and 4 were registered, never deployed)
         ]
 
     def describe_service_revisions(self, arns: list[str]) -> dict[str, ServiceRevision]:
-        runs = {"r/5b": "web:5", "r/9": "web:9", "r/5": "web:5", "r/4": "web:4"}
+        runs = {"r/5b": "web:5", "r/9": "web:9", "r/5": "web:5", "r/2": "web:2"}
         return {arn: ServiceRevision(arn, td(ref), (), {}) for arn, ref in runs.items()}
 
 
@@ -316,4 +316,43 @@ def test_rolling_back_again_with_history_steps_back_not_forward() -> None:
     service = Service("web", SERVICE_ARN, td("web:5"))
     # The newest deployment's source is web:9, the bad one: never "before" web:5.
     before = previous_from_history(History(), CLUSTER_ARN, service)  # type: ignore[arg-type]
-    assert before is not None and before.task_definition == td("web:4")
+    assert before is not None and before.task_definition == td("web:2")  # not "5 minus 1"
+
+
+# -- ECS's deployment history end to end, on the stand-in that keeps one ----------------------
+
+
+def test_history_goes_back_to_what_was_deployed_not_to_the_revision_below(
+    sim: Any, gateway: EcsGateway
+) -> None:
+    """web:2 was registered but never deployed: "previous" is web:1, what ran before."""
+    sim.create_cluster("prod")
+    sim.create_service("prod", "web", sim.register(body("web", "1")))
+    sim.register(body("web", "2"))
+    sim.client("ecs").update_service(
+        cluster="prod", service="web", taskDefinition=sim.register(body("web", "3"))
+    )
+    [web] = rollback(gateway).services
+    assert web.status == Status.SUCCESS and web.to == td("web:1"), web
+    assert "previous per deployment history" in web.message
+
+
+def test_history_never_takes_ecsundo_s_own_re_registration_as_previous(
+    sim: Any, gateway: EcsGateway
+) -> None:
+    """web:1 -> web:2 -> web:3 (bad) with web:2 deregistered: the first rollback registers
+    web:2 again as web:4; the second goes on to web:1, not back to web:3."""
+    ecs = sim.client("ecs")
+    sim.create_cluster("prod")
+    sim.create_service("prod", "web", sim.register(body("web", "1")))
+    for version in ("2", "3"):
+        ecs.update_service(
+            cluster="prod", service="web", taskDefinition=sim.register(body("web", version))
+        )
+    ecs.deregister_task_definition(taskDefinition="web:2")
+    [first] = rollback(gateway).services
+    assert first.action == "re-register" and first.to == td("web:4"), first
+    [second] = rollback(gateway).services
+    assert second.status == Status.SUCCESS and second.to == td("web:1"), second
+    [third] = rollback(gateway).services  # nothing ran before web:1
+    assert third.status == Status.FAILED and third.to != td("web:3"), third
