@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format lock container-test bench clean
+.PHONY: demo test lint format lock container-test bench coverage clean
 
 # The stamp re-installs only when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -51,6 +51,15 @@ bench: $(VENV)/.installed
 	test -x $(ECS_DEPLOY)/bin/ecs || ($(PYTHON) -m venv $(ECS_DEPLOY) && \
 		$(ECS_DEPLOY)/bin/python -m pip install --quiet ecs-deploy)
 	$(BIN)/python -m benchmarks.bench --ecs-deploy $(ECS_DEPLOY)/bin/ecs
+
+# Coverage across processes (the CLI and the action run as subprocesses in the tests):
+# a per-module table and the TOTAL line.
+coverage: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,coverage]'
+	rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,8 +14,6 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from actions_toolkit import core
@@ -43,15 +41,6 @@ class Runner(Progress):
         if self._open:
             self._command("::endgroup::")
             self._open = False
-
-    @contextmanager
-    def group(self, title: str) -> Iterator[None]:
-        """A foldable log group; title must be our own text, never AWS's."""
-        self.phase(title)
-        try:
-            yield
-        finally:
-            self.end_phase()
 
     def verbatim(self, text: str) -> None:
         """Print text that may hold anything: the runner runs no command inside it."""

@@ -19,6 +19,7 @@ from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome
 from simulator import Simulator
 from tests import iam
+from tests.runner import measured
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The shared corpus beside the repository, else the copy kept in the repository.
@@ -28,11 +29,15 @@ SECRET = "hunter2-env-value"  # an environment value no output may ever show
 ECSUNDO = str(Path(sys.executable).parent / "ecsundo")  # the installed command
 
 
-def ecsundo(sim: Any, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The `ecsundo` command as a user runs it: a subprocess, over HTTP to the simulator."""
+def ecsundo(
+    sim: Any, *args: str, cwd: Path | None = None, env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The `ecsundo` command as a user runs it: a subprocess, over HTTP to the simulator.
+    env changes its environment (None: unset)."""
+    environ: dict[str, str | None] = {**sim.env, "PATH": "/usr/bin:/bin", **(env or {})}
     return subprocess.run(
         [ECSUNDO, *args],
-        env={**sim.env, "PATH": "/usr/bin:/bin"},
+        env={**{k: v for k, v in environ.items() if v is not None}, **measured()},
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -21,6 +21,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def measured() -> dict[str, str]:
+    """coverage.py's variables, for a child process to be measured too (make coverage); the
+    children get a clean environment otherwise."""
+    return {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
+
+
 @dataclass
 class Step:
     returncode: int
@@ -134,6 +140,7 @@ def run_step(
         **env,
         **{f"INPUT_{name.replace(' ', '_').upper()}": value for name, value in inputs.items()},
         **{f"STATE_{name}": value for name, value in (state or {}).items()},
+        **measured(),
     }
     proc = subprocess.run(
         [sys.executable, str(ROOT / script)],

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from ecsundo_action import document as doc
-from tests.runner import defaults, run_step
+from tests.runner import defaults, measured, run_step
 
 ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
 
@@ -126,7 +126,7 @@ def stored(sim: Any, tmp_path: Path) -> tuple[Any, Path, str]:
     store = tmp_path / "store"
     taken = subprocess.run(
         [ECSUNDO, "cluster", "snapshot", "shop", "--store", f"file://{store}", "--json"],
-        env={**sim.env, "PATH": os.environ["PATH"]},
+        env={**sim.env, "PATH": os.environ["PATH"], **measured()},
         capture_output=True,
         text=True,
         check=True,
@@ -136,7 +136,7 @@ def stored(sim: Any, tmp_path: Path) -> tuple[Any, Path, str]:
 
 
 def _env(sim: Any, changes: dict[str, str | None]) -> dict[str, str]:
-    env = {**sim.env, "PATH": os.environ["PATH"]}
+    env = {**sim.env, "PATH": os.environ["PATH"], **measured()}
     for key, value in changes.items():
         if value is None:
             env.pop(key, None)

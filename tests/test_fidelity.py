@@ -16,7 +16,7 @@ from ecsundo_action import document as doc
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.result import Outcome, Status, Verdict
 from tests.conftest import body, run
-from tests.runner import defaults, run_step
+from tests.runner import defaults, measured, run_step
 
 ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
 IMAGE = "acme/web:latest"
@@ -250,7 +250,7 @@ def test_both_mutable_tag_stories_through_the_cli(shop: Any, tmp_path: Path) -> 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [ECSUNDO, *args, "--store", f"file://{tmp_path}"],
-            env={**shop.env, "PATH": "/usr/bin:/bin"},
+            env={**shop.env, "PATH": "/usr/bin:/bin", **measured()},
             capture_output=True,
             text=True,
             timeout=120,
@@ -509,7 +509,7 @@ def test_rollback_of_a_deploy_in_flight_stops_it_through_the_cli(shop: Any, tmp_
     shop.calls.clear()
     rolled = subprocess.run(
         [ECSUNDO, "service", "-c", "shop", "web", "--poll-interval", "0.1", "--json"],
-        env={**shop.env, "PATH": "/usr/bin:/bin"},
+        env={**shop.env, "PATH": "/usr/bin:/bin", **measured()},
         capture_output=True,
         text=True,
         timeout=120,
@@ -597,17 +597,14 @@ def test_no_stop_where_ecs_would_not_go_back_exactly_where_wanted(
     assert {s.service: str(s.action) for s in with_settings.steps}["web"] == "stop"
 
 
-def test_a_refused_stop_falls_back_to_the_normal_path(shop: Any, tmp_path: Path) -> None:
-    from ecsundo_action.errors import AwsError
-
-    class WithoutStop(EcsGateway):  # a role without ecs:StopServiceDeployment
-        def stop_service_deployment(self, arn: str) -> None:
-            raise AwsError("stop the in-flight deployment: AccessDeniedException: not allowed")
-
+def test_a_refused_stop_falls_back_to_the_normal_path(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
     store = f"file://{tmp_path}"
-    gateway = WithoutStop(shop.client("ecs"))
     run(gateway, "snapshot", "shop", store=store)
     in_flight(shop, "api", "2")
+    # A role without ecs:StopServiceDeployment: ECS answers AccessDenied.
+    shop.rules.refusals[("StopServiceDeployment", "*")] = "AccessDeniedException"
     result = restore(gateway, store, services=["api"])
     [api] = result.services
     assert api.status == Status.SUCCESS, api
