@@ -869,6 +869,21 @@ def _describe_service_revisions(self: EC2ContainerServiceResponse) -> ActionResu
     return _by_arn(self, "serviceRevisionArns", "revisions")
 
 
+def _deployment_now(
+    backend: EC2ContainerServiceBackend, arn: str
+) -> tuple[dict[str, Any], Service | None]:
+    """A service deployment and its service, moved on to now (NotFound when unknown)."""
+    deployment = history_of(backend).deployments.get(arn)
+    if deployment is None:
+        raise ServiceDeploymentNotFoundException()
+    service = next(
+        (s for s in backend.services.values() if s.arn == deployment["serviceArn"]), None
+    )
+    if service is not None:
+        _settle(service, _Active.rules)
+    return deployment, service
+
+
 def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
     """Only a PENDING or IN_PROGRESS deployment can be stopped (ConflictException once it
     finished). ROLLBACK: ECS returns the service to the source revision, registering
@@ -878,16 +893,7 @@ def _stop_service_deployment(self: EC2ContainerServiceResponse) -> ActionResult:
     if stop_type not in ("ROLLBACK", "ABORT"):
         raise InvalidParameterException("stopType must be ROLLBACK or ABORT.")
     with _lock:
-        history = history_of(self.ecs_backend)
-        deployment = history.deployments.get(arn)
-        if deployment is None:
-            raise ServiceDeploymentNotFoundException()
-        service = next(
-            (s for s in self.ecs_backend.services.values() if s.arn == deployment["serviceArn"]),
-            None,
-        )
-        if service is not None:
-            _settle(service, _Active.rules)
+        deployment, service = _deployment_now(self.ecs_backend, arn)
         if deployment["status"] in ("STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"):
             return ActionResult({"serviceDeploymentArn": arn})  # it goes on as requested
         if deployment["status"] not in ("PENDING", "IN_PROGRESS"):
@@ -916,25 +922,19 @@ def _continue_service_deployment(self: EC2ContainerServiceResponse) -> ActionRes
     if action not in ("CONTINUE", "ROLLBACK"):
         raise InvalidParameterException("action must be CONTINUE or ROLLBACK.")
     with _lock:
-        deployment = history_of(self.ecs_backend).deployments.get(arn)
-        if deployment is None:
-            raise ServiceDeploymentNotFoundException()
-        service = next(
-            (s for s in self.ecs_backend.services.values() if s.arn == deployment["serviceArn"]),
-            None,
-        )
-        if service is not None:
-            _settle(service, _Active.rules)
+        deployment, service = _deployment_now(self.ecs_backend, arn)
         rollout: _Rollout | None = getattr(service, _ROLLOUT, None)
         stages = rollout.stages if rollout is not None else None
-        if service is None or rollout is None or stages is None:
-            raise InvalidParameterException(f"No lifecycle hook {hook_id} awaits action.")
-        if action == "CONTINUE":
-            if not stages.proceed(hook_id, time.monotonic(), deployment):
-                raise InvalidParameterException(f"No lifecycle hook {hook_id} awaits action.")
+        if stages is None:
+            acted = False
+        elif action == "CONTINUE":
+            acted = stages.proceed(hook_id, time.monotonic(), deployment)
         else:
-            if not stages.give_up(hook_id, deployment):
-                raise InvalidParameterException(f"No lifecycle hook {hook_id} awaits action.")
+            acted = stages.give_up(hook_id, deployment)
+        if not acted:
+            raise InvalidParameterException(f"No lifecycle hook {hook_id} awaits action.")
+        if action == "ROLLBACK":
+            assert service is not None and rollout is not None
             reason = f"Lifecycle hook {hook_id}: rolled back by request."
             _ecs_rolls_back(service, rollout, deployment, reason, "ROLLBACK_IN_PROGRESS")
     return ActionResult({"serviceDeploymentArn": arn})
