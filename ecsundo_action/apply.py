@@ -43,6 +43,7 @@ class Updated:
     racing: str | None  # the task definition of a deploy that began after we read the service
     rolling_back: bool = False  # ECS rolls back a stopped deployment itself
     note: str = ""
+    instead: Step | None = None  # the step taken because a stop could not be made
 
 
 def planned(step: Step, dry_run: bool) -> ServiceResult:
@@ -78,7 +79,20 @@ class Applier:
         self.gateway, self.work, self.plan, self.options = gateway, work, plan, options
         self._started: list[tuple[Step, Future[Updated]]] = []
         self._registered: dict[str, Future[str]] = {}  # original ARN -> the new ARN
+        self._began: dict[str, float] = {}  # original ARN -> when its registration began
+        self._spans: dict[str, tuple[float, float]] = {}  # phase -> (first start, last end)
         self._lock = threading.Lock()
+
+    def _span(self, phase: str, start: float) -> None:
+        """Widen a phase's span (register, update, wait) to cover start..now."""
+        end = time.monotonic()
+        with self._lock:
+            first, last = self._spans.get(phase, (start, end))
+            self._spans[phase] = (min(first, start), max(last, end))
+
+    def durations(self) -> dict[str, float]:
+        """Seconds from the first to the last moment of each phase that happened."""
+        return {phase: last - first for phase, (first, last) in self._spans.items()}
 
     def start(self, step: Step) -> None:
         assert step.changes and step.target is not None
@@ -108,16 +122,22 @@ class Applier:
 
     def _register(self, registration: Registration) -> str:
         self._stop_if_stopping()
-        return self.gateway.register_task_definition(
-            registration.body, registration.request_tags()
-        ).arn
+        began = self._began[registration.original] = time.monotonic()
+        try:
+            return self.gateway.register_task_definition(
+                registration.body, registration.request_tags()
+            ).arn
+        finally:
+            self._span("register", began)
 
     def _update_after(self, step: Step, registered: Future[str]) -> Updated:
         try:
             to = registered.result()
         except EcsundoError as exc:
             raise AwsError(f"not updated: {exc}") from exc
-        return self._update(step, to)
+        done = self._update(step, to)
+        # The service's change began with its registration.
+        return replace(done, at=self._began.get(step.target or "", done.at))
 
     def _stop(self, step: Step) -> Updated:
         """StopServiceDeployment(ROLLBACK); if the deployment finished meanwhile, the step
@@ -127,6 +147,7 @@ class Applier:
         at = time.monotonic()
         try:
             self.gateway.stop_service_deployment(step.deployment)
+            self._span("update", at)
         except EcsundoError as exc:
             # Finished meanwhile (Conflict), or the stop is refused (no permission, an
             # endpoint without it): the step the plan would have taken otherwise.
@@ -136,7 +157,8 @@ class Applier:
                 to = self._registration(self.plan.registrations[to]).result()
             done = self._update(fallback, to)
             why = "it finished first" if isinstance(exc, Conflict) else f"the stop failed: {exc}"
-            return replace(done, note=f"in-flight deployment not stopped ({why}): updated instead")
+            note = f"in-flight deployment not stopped ({why}): updated instead"
+            return replace(done, note=note, instead=fallback)
         return Updated(step.target, None, at, None, rolling_back=True)
 
     def _update(self, step: Step, to: str) -> Updated:
@@ -146,13 +168,16 @@ class Applier:
         # Staying on the same task definition (a count or settings only): do not name it, it
         # may have been deregistered since.
         same = to == step.current and (step.desired_count is not None or bool(step.settings))
-        service = self.gateway.update_service(
-            self.plan.cluster_arn,
-            step.service_arn,
-            None if same else to,
-            step.desired_count,
-            step.settings,
-        )
+        try:
+            service = self.gateway.update_service(
+                self.plan.cluster_arn,
+                step.service_arn,
+                None if same else to,
+                step.desired_count,
+                step.settings,
+            )
+        finally:
+            self._span("update", at)
         primary = service.primary
         return Updated(to, primary.id if primary else None, at, _racing_deployment(step, service))
 
@@ -171,6 +196,7 @@ class Applier:
                     step, Status.FAILED, message=f"internal error: {type(exc).__name__}: {exc}"
                 )
                 continue
+            step = done.instead or step  # the row says what was really done
             if done.racing:
                 rows[step.service] = ServiceResult.of(
                     step,
@@ -267,6 +293,13 @@ class Applier:
 
     def _wait(self, updated: dict[str, tuple[Step, Updated]]) -> dict[str, Settled]:
         self.options.progress.phase(f"Wait for {plural(len(updated), 'rollout')}")
+        began = time.monotonic()
+        try:
+            return self._wait_for(updated)
+        finally:
+            self._span("wait", began)
+
+    def _wait_for(self, updated: dict[str, tuple[Step, Updated]]) -> dict[str, Settled]:
         return wait_for(
             self.gateway,
             self.work,
@@ -287,13 +320,14 @@ class Applier:
 
 def apply_plan(
     gateway: EcsGateway, work: Work, plan: Plan, options: ApplyOptions
-) -> list[ServiceResult]:
+) -> tuple[list[ServiceResult], dict[str, float]]:
     """Carry out a whole plan decided beforehand: re-registrations first, since
-    RegisterTaskDefinition's quota (1/s) bounds a restore."""
+    RegisterTaskDefinition's quota (1/s) bounds a restore. The rows, and how long each
+    phase took."""
     applier = Applier(gateway, work, plan, options)
     for step in sorted(plan.changing, key=lambda s: s.action != Action.REREGISTER):
         applier.start(step)
-    return applier.finish()
+    return applier.finish(), applier.durations()
 
 
 def _racing_deployment(step: Step, service: Service) -> str | None:

@@ -8,6 +8,7 @@ Request and the Outcome into text, outputs and an exit status.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -46,14 +47,17 @@ def execute(
         poll_interval=request.poll_interval,
         progress=progress,
     )
+    began = time.monotonic()
     with Work(request.max_concurrency) as work:
         match request.mode:
             case Mode.SNAPSHOT | Mode.GUARD:
                 github = github_context(environ)
-                return snapshot(gateway, work, store, request, github=github, progress=progress)
+                outcome = snapshot(gateway, work, store, request, github=github, progress=progress)
             case Mode.RESTORE:
-                return restore(gateway, work, store, request, apply)
+                outcome = restore(gateway, work, store, request, apply)
             case Mode.ROLLBACK:
-                return rollback(gateway, work, request, apply)
+                outcome = rollback(gateway, work, request, apply)
             case Mode.LIST:
-                return list_snapshots(gateway, store, request, progress)
+                outcome = list_snapshots(gateway, store, request, progress)
+    outcome.timings["total"] = time.monotonic() - began
+    return outcome

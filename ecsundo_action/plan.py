@@ -88,6 +88,11 @@ class Step:
     # by the time the request lands (ConflictException).
     deployment: str | None = field(default=None, compare=False)
     fallback: Step | None = field(default=None, compare=False)
+    # For the report: the images the service runs now and those it should end on (empty:
+    # unknown), and whether the target is a copy pinned to digests.
+    before: tuple[ContainerImage, ...] = field(default=(), compare=False)
+    after: tuple[ContainerImage, ...] = field(default=(), compare=False)
+    pinned: bool = field(default=False, compare=False)
 
     @property
     def changes(self) -> bool:
@@ -154,6 +159,7 @@ def plan_step(
             seen,
             sent if changing else {},
             expect if changing else frozenset(),
+            pinned=pinned and changing,
         )
 
     if service.daemon or desired_count == service.desired_count:

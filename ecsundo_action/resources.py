@@ -115,6 +115,23 @@ class ContainerImage:
         return found
 
     @property
+    def reference(self) -> str:
+        """The image with the digest it ran, when known: repo:tag@sha256:... (a valid
+        reference: the digest decides, the tag says which one it was)."""
+        if self.digest and "@" not in self.image:
+            return f"{self.image}@{self.digest}"
+        return self.image
+
+    @property
+    def label(self) -> str:
+        """A few characters a person recognises: the tag, or a short digest when the
+        reference is a digest (web:1.4.2, web@9f3c12ab34cd)."""
+        name = self.image.rsplit("/", 1)[-1]
+        if "@" in name:
+            return f"{name.split('@', 1)[0].split(':', 1)[0]}@{short_digest(name.split('@', 1)[1])}"
+        return name
+
+    @property
     def pinned(self) -> str:
         """The image by digest: repo@sha256:... (the reference as it is when it has none)."""
         if not self.digest or "@" in self.image:
@@ -153,6 +170,14 @@ class ServiceRevision:
     def digests(self) -> frozenset[tuple[str, str | None]]:
         """(container, digest) for each container: what this revision really ran."""
         return frozenset((i.container, i.digest) for i in self.images)
+
+
+def images_of(body: Mapping[str, Any]) -> tuple[ContainerImage, ...]:
+    """The images a task-definition body names (no digests: a body holds none)."""
+    return tuple(
+        ContainerImage(str(c.get("name", "")), str(c.get("image", "")))
+        for c in body.get("containerDefinitions") or ()
+    )
 
 
 def by_age(revisions: Iterable[ServiceRevision]) -> list[ServiceRevision]:

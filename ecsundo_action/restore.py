@@ -10,6 +10,7 @@ is not touched; one deleted since is reported missing while the others still res
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import Future, as_completed
@@ -44,6 +45,7 @@ from .resources import (
     Service,
     ServiceDeployment,
     ServiceRevision,
+    images_of,
     running_revision,
     short_name,
 )
@@ -205,7 +207,7 @@ def restore(
     gateway: EcsGateway, work: Work, store: Store, request: Request, apply: ApplyOptions
 ) -> Outcome:
     """Restore request.snapshot_id (an id or LATEST) of request.cluster."""
-    progress = apply.progress
+    progress, began = apply.progress, time.monotonic()
     cluster, patterns, dry_run = request.cluster, request.services, request.dry_run
     restore_desired_count = request.restore_desired_count
     where = gateway.describe_cluster(cluster)
@@ -231,11 +233,17 @@ def restore(
 
     def take(step: Step, registration: Registration | None) -> None:
         flight, wanted = in_flight.get(step.service), wants.get(step.service)
+        service, record = current.get(step.service), records[step.service]
+        running = running_revision(service, revisions) if service else None
         if flight and wanted:
             sources = [revisions[arn] for arn in flight.sources if arn in revisions]
-            recorded = records[step.service].settings if request.scope == "service" else None
-            running = running_revision(current[step.service], revisions)
+            recorded = record.settings if request.scope == "service" else None
             step = stop_step(step, flight, sources, wanted, recorded, running) or step
+        # For the report: what runs now, and what the snapshot saw run.
+        after = record.images
+        if after is None and record.task_definition:
+            after = images_of(snapshot.kept(record.task_definition).body)
+        step = replace(step, before=running.images if running else (), after=after or ())
         plan.add(step, registration)
         if step.changes and not dry_run:
             applier.start(step)
@@ -302,12 +310,15 @@ def restore(
     plan.order(chosen)
     progress.phase(plan_title(plan, dry_run))
     progress.note(plan_text(plan))
+    read = time.monotonic() - began
+    results = dry_run_results(plan) if dry_run else applier.finish()
 
     return Outcome(
         "restore",
         where.name,
-        dry_run_results(plan) if dry_run else applier.finish(),
+        results,
         dry_run=dry_run,
+        timings={"read": read, **applier.durations()},
         snapshot=snapshot,
         snapshot_uri=store.location(store.key(where, snapshot.id)),
         plan=plan,

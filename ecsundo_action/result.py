@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from .resources import ContainerImage, short_digest, short_name
+
 if TYPE_CHECKING:
     from .document import Snapshot
     from .plan import Plan, Step
@@ -44,6 +46,11 @@ class ServiceResult:
     seconds: float = 0.0
     message: str = ""
     changed: bool = False  # ECS accepted a change this run asked for, whatever came next
+    # The images it ran before and should run after (empty: unknown), and what happened,
+    # in words ("re-registered api:1 as api:3").
+    before: tuple[ContainerImage, ...] = ()
+    after: tuple[ContainerImage, ...] = ()
+    what: str = ""
 
     @classmethod
     def of(
@@ -57,15 +64,19 @@ class ServiceResult:
         changed: bool = False,
     ) -> ServiceResult:
         """The one way a step becomes a row: to and message default to the step's."""
+        to = step.target if to is None else to
         return cls(
             step.service,
             str(step.action),
             step.current,
-            step.target if to is None else to,
+            to,
             status,
             seconds,
             step.reason if message is None else message,
             changed,
+            step.before,
+            step.after,
+            happened(step, status, to),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,7 +88,51 @@ class ServiceResult:
             "status": str(self.status),
             "seconds": round(self.seconds, 1),
             "message": self.message,
+            "what": self.what,
+            "from-images": [i.reference for i in self.before],
+            "to-images": [i.reference for i in self.after],
         }
+
+
+def happened(step: Step, status: Status, to: str | None) -> str:
+    """What was done, would be done (dry run) or was tried, in words a person reads during
+    an incident: "re-registered api:1 as api:3", "ECS rolled back the in-flight deployment"."""
+    action = str(step.action)
+    if status == Status.MISSING:
+        return "missing: " + ("being deleted" if "being deleted" in step.reason else "deleted")
+    if "CodeDeploy" in step.reason and action in ("skip", "skipped"):
+        return "skipped: CodeDeploy-controlled"
+    if "task sets" in step.reason and action in ("skip", "skipped"):
+        return "skipped: task-set-controlled (EXTERNAL)"
+    if action in ("skip", "skipped"):
+        return "left alone"
+    if action == "unchanged":
+        return f"already on {_short(step.current)}"
+    target, landed = _short(step.target), _short(to)
+    if action == "stop":
+        plan, done = (
+            f"stop the in-flight deployment (ECS rolls back to {target})",
+            f"ECS rolled back the in-flight deployment to {target}",
+        )
+    elif action == "re-register":
+        plan, done = f"re-register {target}", f"re-registered {target} as {landed}"
+        pin = next((i for i in step.after if i.digest), None) if step.pinned else None
+        if pin is not None:
+            pinning = f", pinned {pin.label} to sha256:{short_digest(pin.digest)}…"
+            plan, done = plan + pinning, done + pinning
+    elif step.current == to and step.desired_count is not None:
+        plan = done = f"desired count to {step.desired_count}"
+    else:
+        plan, done = f"update to {target}", f"updated to {landed}"
+    if step.settings:
+        plan, done = plan + " and its settings", done + " and its settings"
+    if status == Status.FAILED:
+        return f"tried to {plan}"
+    return done if status in (Status.SUCCESS, Status.UPDATED) else plan
+
+
+def _short(arn: str | None) -> str:
+    return short_name(arn) if arn else "-"
 
 
 @dataclass
@@ -98,6 +153,10 @@ class Outcome:
     uncovered: list[str] = field(default_factory=list)
     # What a person should know though nothing failed: warning annotations in the action.
     warnings: list[str] = field(default_factory=list)
+    # Seconds: "total" (the run's wall time) and each phase that happened ("read",
+    # "register", "update", "wait": first to last moment; they overlap, changes start while
+    # the rest is still being read).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def snapshot_id(self) -> str | None:

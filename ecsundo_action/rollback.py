@@ -10,8 +10,9 @@ further back instead of returning to the bad revision, as the original tool did)
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -37,11 +38,13 @@ from .plan import (
 from .report import plan_text, plan_title, plural
 from .request import Request
 from .resources import (
+    ContainerImage,
     Service,
     ServiceDeployment,
     ServiceRevision,
     TaskDefinition,
     family_and_revision,
+    images_of,
     running_revision,
     short_name,
 )
@@ -57,6 +60,14 @@ class Previous:
     source: str  # "deployment history" or "task-definition revisions", for the report
     described: TaskDefinition | None = None  # its body and tags (None: deleted, or no arn)
     history: Before | None = None  # with ECS's history: the revisions (settings, digests)
+    now: tuple[ContainerImage, ...] = ()  # the images running now (for the report)
+
+    @property
+    def then(self) -> tuple[ContainerImage, ...]:
+        """The images it ran before: with digests when ECS's history recorded them."""
+        if self.history is not None:
+            return self.history.revision.images
+        return images_of(self.described.body) if self.described else ()
 
 
 class _History:
@@ -196,7 +207,11 @@ def find_previous(
             source = "task-definition revisions: ECS's deployment history holds nothing earlier"
         described = previous_from_revisions(gateway, current)
         arn = described.arn if described else None
-    return Previous(arn, source, described if arn else None, before)
+    if before is not None and before.running is not None:
+        now = before.running.images
+    else:
+        now = images_of(current.body) if current else ()
+    return Previous(arn, source, described if arn else None, before, now)
 
 
 def want(previous: Previous, *, scope: str, pin_images: str) -> Want | None:
@@ -252,7 +267,7 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
     request.since_minutes (0: every one): the ones the bad deploy touched. Named services
     are always rolled back.
     """
-    progress = apply.progress
+    progress, began = apply.progress, time.monotonic()
     cluster, patterns, dry_run = request.cluster, request.services, request.dry_run
     since_minutes = request.since_minutes
     where = gateway.describe_cluster(cluster)
@@ -323,7 +338,7 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
                 step = stop or step
         except Exception as exc:
             step, registration = skip_step(service, None, f"not rolled back: {reason(exc)}"), None
-        plan.add(step, registration)
+        plan.add(replace(step, before=previous.now, after=previous.then), registration)
     plan.order(s.name for s in services)
     warnings = []
     old = [s for s in plan.steps if s.action == Action.UNCHANGED and window is not None]
@@ -335,12 +350,17 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
         progress.note(f"warning: {warnings[-1]}")
     progress.phase(plan_title(plan, dry_run))
     progress.note(plan_text(plan))
+    read = time.monotonic() - began
+    results, durations = (
+        (dry_run_results(plan), {}) if dry_run else apply_plan(gateway, work, plan, apply)
+    )
 
     return Outcome(
         "rollback",
         where.name,
-        dry_run_results(plan) if dry_run else apply_plan(gateway, work, plan, apply),
+        results,
         dry_run=dry_run,
+        timings={"read": read, **durations},
         plan=plan,
         warnings=warnings,
     )
