@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
@@ -146,7 +147,9 @@ def _run(args: argparse.Namespace, out: Any) -> int:
     from .report import text
 
     outcome = execute(request)
-    print(json.dumps(outcome.to_dict()) if args.json else text(outcome), file=out)
+    # On a terminal, long lines are cut to its width; piped or logged, nothing is cut.
+    width = shutil.get_terminal_size().columns if out.isatty() else None
+    print(json.dumps(outcome.to_dict()) if args.json else text(outcome, width), file=out)
     return 0 if outcome.ok else 1
 
 

@@ -7,19 +7,76 @@ from datetime import datetime
 
 from .document import ServiceRecord, Snapshot
 from .plan import Plan
-from .resources import short_digest, short_name
-from .result import Outcome
+from .resources import ContainerImage, short_digest, short_name
+from .result import Outcome, ServiceResult, Status
 
 
-def table(rows: list[tuple[str, ...]]) -> str:
-    """Left-aligned columns, two spaces apart; the last column is not padded."""
+def table(rows: list[tuple[str, ...]], width: int | None = None) -> str:
+    """Left-aligned columns, two spaces apart; the last column is not padded, and is cut
+    with an ellipsis where a line would pass width (a terminal's; None: never cut)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False))
-        + "  "
-        + row[-1]
-        for row in rows
-    )
+    lines = []
+    for row in rows:
+        line = (
+            "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False))
+            + "  "
+            + row[-1]
+        )
+        if width is not None and len(line) > width:
+            line = line[: max(width - 1, 0)] + "…"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+QUIET = (Status.UNCHANGED, Status.SKIPPED)  # rows that did nothing and went as expected
+
+
+def image_change(
+    before: tuple[ContainerImage, ...], after: tuple[ContainerImage, ...]
+) -> tuple[str, str]:
+    """The images before and after, as a person compares them: the container that changes
+    (the first one when none does), its tag or short digest, and how many others it has.
+    When the tag is the same and the build is not, the short digests tell them apart."""
+    names = [i.container for i in before] or [i.container for i in after]
+    old = {i.container: i for i in before}
+    new = {i.container: i for i in after}
+    changed = [n for n in names if old.get(n) != new.get(n)]
+    name = (changed or names or [""])[0]
+    was, now = old.get(name), new.get(name)
+    same_tag = was is not None and now is not None and was.label == now.label
+    differ = same_tag and was.digest != now.digest and None not in (was.digest, now.digest)
+
+    def text(image: ContainerImage | None, count: int) -> str:
+        if image is None:
+            return "-"
+        more = f" (+{count - 1} more)" if count > 1 else ""
+        build = f" ({short_digest(image.digest)})" if differ else ""
+        return f"{image.label}{build}{more}"
+
+    return text(was, len(before)), text(now, len(after))
+
+
+def ordered(services: list[ServiceResult]) -> list[ServiceResult]:
+    """Failed and missing first, then the changed, then the rest, each in plan order."""
+
+    def rank(s: ServiceResult) -> int:
+        if s.status in (Status.FAILED, Status.MISSING):
+            return 0
+        return 2 if s.status in QUIET else 1
+
+    return sorted(services, key=rank)
+
+
+def took(timings: dict[str, float]) -> str:
+    """ "took 42s: read 3s, register 2s, update 5s, wait 32s" (empty when not measured)."""
+    if "total" not in timings:
+        return ""
+    phases = [
+        f"{phase} {timings[phase]:.0f}s"
+        for phase in ("read", "register", "update", "wait")
+        if phase in timings
+    ]
+    return f"took {timings['total']:.0f}s" + (": " + ", ".join(phases) if phases else "")
 
 
 def _short(arn: str | None) -> str:
@@ -134,28 +191,27 @@ def list_text(outcome: Outcome) -> str:
     return f"no snapshots of {outcome.cluster} in {outcome.store}"
 
 
-def result_text(outcome: Outcome) -> str:
-    rows = [("SERVICE", "ACTION", "FROM", "TO", "RESULT", "TIME", "MESSAGE")]
-    rows += [
-        (
-            s.name,
-            s.action,
-            _short(s.from_),
-            _short(s.to),
-            str(s.status),
-            f"{s.seconds:.0f}s",
-            s.message,
-        )
-        for s in outcome.services
-    ]
+def result_text(outcome: Outcome, width: int | None = None) -> str:
+    """One line per service: images before and after, what happened, how long, and the
+    message; the last column is cut at width (a terminal's)."""
+    rows = [("SERVICE", "RESULT", "BEFORE", "AFTER", "TIME", "WHAT HAPPENED")]
+    for s in outcome.services:
+        before, after = image_change(s.before, s.after)
+        said = "; ".join(part for part in (s.what, s.message) if part)
+        rows.append((s.name, str(s.status), before, after, f"{s.seconds:.0f}s", said))
     head = f"{outcome.mode} of cluster {outcome.cluster}"
     if outcome.snapshot is not None:
         head += f" from snapshot {outcome.snapshot.id}"
-    return f"{head}\n{table(rows)}{_warnings(outcome)}\nresult: {outcome.verdict}"
+    spent = took(outcome.timings)
+    return (
+        f"{head}\n{table(rows, width)}{_warnings(outcome)}\n"
+        + (f"{spent}\n" if spent else "")
+        + f"result: {outcome.verdict}"
+    )
 
 
-def text(outcome: Outcome) -> str:
-    """What a person reads after any mode."""
+def text(outcome: Outcome, width: int | None = None) -> str:
+    """What a person reads after any mode (width: a terminal's, to cut long lines at)."""
     if outcome.mode in ("snapshot", "guard"):
         return snapshot_text(outcome)
     if outcome.mode == "list":
@@ -165,4 +221,4 @@ def text(outcome: Outcome) -> str:
             f"plan for {outcome.mode} of cluster {outcome.cluster} (dry run: nothing changed)\n"
             f"{plan_text(outcome.plan)}{_warnings(outcome)}\nresult: {outcome.verdict}"
         )
-    return result_text(outcome)
+    return result_text(outcome, width)

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .document import Snapshot
-from .report import images_text, plural, provenance, run_url
+from .report import QUIET, image_change, images_text, ordered, plural, provenance, run_url, took
 from .resources import short_name
-from .result import Outcome, Status
+from .result import Outcome, ServiceResult, Status
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
 NOTE_ROOM = 200  # bytes kept for the note that says what was cut
+FOLD_OVER = 10  # more unchanged or skipped services than this: in a collapsed section
 
 ICONS = {
     "success": "✅",
@@ -130,17 +131,13 @@ def run_summary(result: Outcome, server_url: str | None = None) -> str:
     head += " · " + ", ".join(f"{n} {escape(s)}" for s, n in sorted(counts.items())) + "\n\n"
     if result.snapshot is not None:
         head += f"Restored from {_provenance(result.snapshot, server_url)}\n\n"
-    rows = [
-        [
-            s.name,
-            short_name(s.from_) if s.from_ else "-",
-            short_name(s.to) if s.to else "-",
-            s.action,
-            f"{ICONS.get(str(s.status), '')} {s.status}",
-            _seconds(s.seconds),
-        ]
-        for s in result.services
-    ]
+    spent = took(result.timings)
+    if spent:
+        head += f"{escape(spent[0].upper() + spent[1:])}\n\n"
+    services = ordered(result.services)
+    quiet = [s for s in services if s.status in QUIET]
+    folded = quiet if len(quiet) > FOLD_OVER else []
+    shown = services[: len(services) - len(folded)]  # ordered() puts the quiet ones last
     failures = [s for s in result.services if s.status in (Status.FAILED, Status.MISSING)]
     notes = _section(
         "What went wrong",
@@ -153,12 +150,34 @@ def run_summary(result: Outcome, server_url: str | None = None) -> str:
         [escape(name) for name in result.uncovered],
         LIMIT // 16,
     )
+    if folded:
+        # A blank line after <summary> and before </details>: GitHub renders the table inside.
+        notes += (
+            f"\n<details><summary>{plural(len(folded), 'service')} unchanged or skipped"
+            "</summary>\n\n"
+            + _table(HEADER, [_cells(s) for s in folded], LIMIT // 8)
+            + "\n</details>\n"
+        )
     table = _table(
-        ["service", "from", "to", "action", "result", "time"],
-        rows,
-        LIMIT - len(head.encode()) - len(notes.encode()),
+        HEADER, [_cells(s) for s in shown], LIMIT - len(head.encode()) - len(notes.encode())
     )
     return head + table + notes + "\n"
+
+
+HEADER = ["service", "before", "after", "what happened", "result", "time"]
+
+
+def _cells(service: ServiceResult) -> list[Any]:
+    """One row: the images before and after, what happened in words, result, time."""
+    before, after = image_change(service.before, service.after)
+    return [
+        service.name,
+        before,
+        after,
+        service.what or service.action,
+        f"{ICONS.get(str(service.status), '')} {service.status}",
+        _seconds(service.seconds),
+    ]
 
 
 def snapshot_summary(outcome: Outcome) -> str:

@@ -4,6 +4,7 @@ variables with hyphens, GITHUB_* files, against the AWS stand-in over HTTP."""
 from __future__ import annotations
 
 import json
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,15 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert restored.outputs["result"] == "success"
     assert json.loads(restored.outputs["changed-services"]) == ["web"]
     services = {s["name"]: s for s in json.loads(restored.outputs["services"])}
-    assert set(services["web"]) == {"name", "action", "from", "to", "status", "seconds", "message"}
+    assert set(services["web"]) == {
+        *("name", "action", "from", "to", "status", "seconds", "message"),
+        *("what", "from-images", "to-images"),
+    }
+    web = services["web"]
+    assert web["what"] == "re-registered web:1 as web:3"
+    assert [i.split("@sha256:")[0] for i in web["from-images"]] == ["shop/web:2"]
+    assert [i.split("@sha256:")[0] for i in web["to-images"]] == ["shop/web:1"]
+    assert all(re.fullmatch(r"shop/web:\d@sha256:[0-9a-f]{64}", i) for i in web["to-images"])
     assert services["web"]["action"] == "re-register"
     assert services["web"]["status"] == "success"
     assert services["api"]["status"] == "unchanged"
@@ -91,8 +100,13 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert any("taken" in line and "by workflow deploy, run 4242" in line for line in read)
     assert any(line.startswith("web") and "re-register" in line for line in plan)
     assert any(line.startswith("web: rollout completed") for line in wait)
-    assert "| service | from | to | action | result | time |" in restored.summary
-    assert "| web | web:2 | web:3 | re-register | ✅ success |" in restored.summary
+    assert "| service | before | after | what happened | result | time |" in restored.summary
+    assert "| web | web:2 | web:1 | re-registered web:1 as web:3 | ✅ success |" in (
+        restored.summary
+    )
+    assert re.search(
+        r"^Took \d+s: read \d+s, register \d+s, update \d+s, wait \d+s$", restored.summary, re.M
+    ), restored.summary
     assert restored.errors == []
     for secret in (SECRET, SECRET_REF):  # neither values nor where secrets live
         assert secret not in everything(snap) + everything(restored)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
-from ecsundo_action.resources import Cluster
+from ecsundo_action.resources import Cluster, ContainerImage
 from ecsundo_action.result import Outcome, ServiceResult, Status
 from ecsundo_action.summary import LIMIT, escape, run_summary, snapshot_summary
 
@@ -38,6 +38,9 @@ def test_summary_heading_and_rows() -> None:
                 Status.SUCCESS,
                 12.4,
                 "ok",
+                before=(ContainerImage("web", "acme/web:1.5.0"),),
+                after=(ContainerImage("web", "acme/web:1.4.2"),),
+                what="re-registered web:1 as web:3",
             ),
             ServiceResult(
                 "api",
@@ -53,7 +56,11 @@ def test_summary_heading_and_rows() -> None:
     text = run_summary(result)
     assert text.startswith("### ⚠️ ecsundo restore: partial")
     assert "Cluster **prod** · snapshot **20261127T000000000Z-abcdef**" in text
-    assert "| web | web:2 | web:3 | re-register | ✅ success | 12s |" in text
+    assert (
+        "| web | web:1.5.0 | web:1.4.2 | re-registered web:1 as web:3 | ✅ success | 12s |" in text
+    )
+    # Failures come first.
+    assert text.index("| api |") < text.index("| web |")
     assert "- **api**: rollout FAILED: &lt;b&gt;bad&lt;/b&gt;" in text
 
 
