@@ -45,7 +45,9 @@ def escape(text: Any) -> str:
         if char in _HTML:
             out.append(_HTML[char])
         elif char == "@":
-            out.append("&#64;")  # no @mentions of people or teams
+            # No @mentions of people or teams: GitHub links them in the rendered text, after
+            # entities are decoded, so "&#64;" would not do; a zero-width space after @ does.
+            out.append("@\u200b")
         elif char in _MARKDOWN:
             out.append("\\" + char)
         else:

@@ -176,3 +176,30 @@ def test_s3_store_with_a_kms_key_asks_for_it_on_every_write(shop: Any) -> None:
     assert put["ServerSideEncryption"] == "aws:kms"
     assert put["SSEKMSKeyId"] == "alias/ecsundo-snapshots"
     assert put["IfNoneMatch"] == "*"  # never overwrites a snapshot
+
+
+def test_the_result_table_fits_a_terminal_and_is_whole_when_piped() -> None:
+    from ecsundo_action.report import text
+    from ecsundo_action.resources import ContainerImage
+    from ecsundo_action.result import Outcome, ServiceResult, Status
+
+    long = ServiceResult(
+        "web",
+        "update",
+        None,
+        None,
+        Status.FAILED,
+        3.0,
+        "rollout FAILED: " + "why " * 40,
+        before=(ContainerImage("web", "acme/web:1.5.0"), ContainerImage("log", "fluent:2")),
+        after=(ContainerImage("web", "acme/web:1.4.2"), ContainerImage("log", "fluent:2")),
+        what="tried to update to web:1",
+    )
+    outcome = Outcome("restore", "prod", services=[long], timings={"total": 5.0, "read": 1.0})
+    cut = text(outcome, width=80)
+    assert all(len(line) <= 80 for line in cut.splitlines()), cut
+    row = next(line for line in cut.splitlines() if line.startswith("web "))
+    assert "web:1.5.0 (+1 more)" in row and "web:1.4.2 (+1 more)" in row and row.endswith("…")
+    assert "took 5s: read 1s" in cut
+    whole = text(outcome)
+    assert "why " * 40 in whole  # piped or logged: nothing is cut

@@ -335,6 +335,10 @@ def test_history_goes_back_to_what_was_deployed_not_to_the_revision_below(
     [web] = rollback(gateway).services
     assert web.status == Status.SUCCESS and web.to == td("web:1"), web
     assert "previous per deployment history" in web.message
+    # What the report shows: the images, with the digests ECS recorded, and in words.
+    assert [i.image for i in web.before] == ["shop/web:3"] and web.before[0].digest
+    assert [i.image for i in web.after] == ["shop/web:1"] and web.after[0].digest
+    assert web.what == "updated to web:1"
 
 
 def test_history_never_takes_ecsundo_s_own_re_registration_as_previous(
