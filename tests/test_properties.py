@@ -65,7 +65,8 @@ def test_outputs_read_back_exactly_as_set(
 def test_escaped_text_renders_as_plain_text(text: str) -> None:
     out = escape(text)
     assert "\n" not in out and "\r" not in out
-    assert "<" not in out and ">" not in out and "@" not in out
+    assert "<" not in out and ">" not in out
+    assert not re.search("@(?!\u200b)", out)  # no @mention: a zero-width space follows
     assert not re.search(r"(?<!\\)[|`*_\[\]]", out)
     assert "://" not in out
 
