@@ -144,9 +144,10 @@ def request_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Reques
 def _run(args: argparse.Namespace, out: Any) -> int:
     request = request_from(args, os.environ)
     from .engine import execute
+    from .progress import Live
     from .report import text
 
-    outcome = execute(request)
+    outcome = execute(request, progress=Live(sys.stderr))
     # On a terminal, long lines are cut to its width; piped or logged, nothing is cut.
     width = shutil.get_terminal_size().columns if out.isatty() else None
     print(json.dumps(outcome.to_dict()) if args.json else text(outcome, width), file=out)

@@ -32,6 +32,9 @@ class Settled:
     deployment: str | None = None  # its service deployment then (ECS's history)
 
 
+# While waiting, each service's state is told when it changes, and at least this often.
+REPEAT_SECONDS = 15.0
+
 # DescribeServices is eventually consistent: just after UpdateService it may still show the
 # old task definition. Until our deployment shows up, or this long has passed, that is a
 # stale read, not a rollback.
@@ -179,14 +182,16 @@ def wait_for(
     settled: dict[str, Settled] = {}
     last_seen: dict[str, Service] = {}
     stages: dict[str, tuple[str | None, float, str]] = {}  # arn -> (stage, seen since, words)
+    rollbacks: dict[str, str] = {}  # arn -> the status of ECS's rollback of a stopped one
+    told: dict[str, tuple[str, float]] = {}  # arn -> (what was told, when)
     pause = min(1.0, interval)
 
     def since(arn: str) -> float:
         return clock() - started.get(arn, begin)
 
     def follow(services: list[Service]) -> None:
-        """Say where staged rollouts are, whenever that changes (a courtesy: waiting goes
-        on without it when ECS's history cannot be read)."""
+        """Read where staged rollouts are, for state() (a courtesy: waiting goes on
+        without it when ECS's history cannot be read)."""
         deployments = {s.arn: s.current_deployment for s in services if s.current_deployment}
         if not deployments:
             return
@@ -199,13 +204,35 @@ def wait_for(
             found = by_arn.get(deployment)
             if found is None:
                 continue
-            stage, since_then, said = stages.get(arn, (None, clock(), ""))
+            stage, since_then, _ = stages.get(arn, (None, clock(), ""))
             if found.get("lifecycleStage") != stage:
                 stage, since_then = found.get("lifecycleStage"), clock()
-            words = where(found, clock() - since_then) or ""
-            if words and words != said:
-                progress.note(f"{short_name(arn)}: {words}")
-            stages[arn] = (stage, since_then, words)
+            stages[arn] = (stage, since_then, where(found, clock() - since_then) or "")
+
+    def state(arn: str) -> str:
+        """Where a waiting service is: its rollout, task counts and stage, in a few words."""
+        if arn in stopped:
+            return f"ECS is rolling it back ({rollbacks.get(arn, 'requested')})"
+        seen = last_seen.get(arn)
+        primary = seen.primary if seen else None
+        counts = (
+            f"rollout {primary.rollout_state or 'unknown'}, "
+            f"{primary.running_count}/{primary.desired_count} running"
+            if primary
+            else "rollout unknown"
+        )
+        words = stages.get(arn, (None, 0.0, ""))[2]
+        return f"{counts}; {words}" if words else counts
+
+    def tell() -> None:
+        """Each waiting service's state, when it changed or REPEAT_SECONDS after the last."""
+        now = clock()
+        for arn in pending:
+            text = state(arn)
+            said, when = told.get(arn, ("", -math.inf))
+            if text != said or now - when >= REPEAT_SECONDS:
+                progress.waiting(short_name(arn), text)
+                told[arn] = (text, now)
 
     def settle(arn: str, ok: bool, message: str, service: Service | None = None) -> None:
         settled[arn] = Settled(
@@ -215,7 +242,7 @@ def wait_for(
             service.current_revisions if service else (),
             service.current_deployment if service else None,
         )
-        progress.note(f"{short_name(arn)}: {message} ({since(arn):.0f}s)")
+        progress.waiting(short_name(arn), f"{message} ({since(arn):.0f}s)")
         del pending[arn]
 
     while pending:
@@ -229,7 +256,9 @@ def wait_for(
             else:
                 by_arn = {d.get("serviceDeploymentArn"): d for d in answers}
                 for arn, deployment in rolling.items():
-                    verdict = rollback_verdict(by_arn.get(deployment))
+                    found = by_arn.get(deployment)
+                    rollbacks[arn] = str((found or {}).get("status", "unknown"))
+                    verdict = rollback_verdict(found)
                     if verdict is not None:
                         settle(arn, *verdict)
         plain = [arn for arn in pending if arn not in stopped]
@@ -253,6 +282,7 @@ def wait_for(
             if arn in pending:
                 settle(arn, False, "service was deleted while waiting")
         follow([s for s in found if s.arn in pending and s.staged])
+        tell()
         if not pending:
             break
         remaining = deadline - clock()
@@ -262,13 +292,5 @@ def wait_for(
         pause = min(interval, pause * 2)  # quick rollouts are seen quickly, long ones polled gently
 
     for arn in list(pending):
-        seen = last_seen.get(arn)
-        primary = seen.primary if seen else None
-        state = stages.get(arn, (None, 0.0, ""))[2] or (
-            f"rollout {primary.rollout_state or 'unknown'}, "
-            f"{primary.running_count}/{primary.desired_count} running"
-            if primary
-            else "rollout unknown"
-        )
-        settled[arn] = Settled(False, since(arn), f"timed out after {timeout:.0f}s ({state})")
+        settled[arn] = Settled(False, since(arn), f"timed out after {timeout:.0f}s ({state(arn)})")
     return settled

@@ -181,7 +181,8 @@ def test_a_restore_into_a_paused_service_says_where_it_waits_and_times_out_sayin
     paused = re.compile(
         r"paused at POST_TEST_TRAFFIC_SHIFT: hook hook-\d+ waits for ContinueServiceDeployment"
     )
-    assert re.search(rf"api: {paused.pattern}", restored.stdout), restored.stdout
+    waiting = rf"api: rollout IN_PROGRESS, 0/2 running; {paused.pattern}"
+    assert re.search(waiting, restored.stdout), restored.stdout
     [api] = json.loads(restored.outputs["services"])
     assert api["status"] == "failed" and api["message"].startswith("timed out"), api
     assert paused.search(api["message"])
@@ -207,11 +208,11 @@ def test_a_linear_rollout_is_followed_step_by_step_to_success(
     result = restore_with(gateway, store, said)
     [api] = result.services
     assert api.status == Status.SUCCESS, api
-    assert said.lines.index("api: linear step 1 of 2 (50% of production traffic)") < (
-        said.lines.index("api: bake time, 4 min left")
-    ), said.lines
+    step = next(i for i, line in enumerate(said.lines) if "linear step 1 of 2 (50% of" in line)
+    bake = [i for i, line in enumerate(said.lines) if line.endswith("; bake time, 4 min left")]
+    assert said.lines[step].startswith("api: rollout IN_PROGRESS, ") and step < bake[0]
     # A line when the words change, not one per look.
-    assert said.lines.count("api: bake time, 4 min left") == 1
+    assert len(bake) == 1, said.lines
 
 
 def test_a_rollout_a_hook_rolled_back_fails_saying_which_hook(

@@ -91,7 +91,7 @@ def test_release_builds_pushes_attests_then_pins_action_yml_to_the_digest() -> N
     env = {k: v for s in pin["steps"] for k, v in (s.get("env") or {}).items()}
     assert env["DIGEST"] == "${{ needs.image.outputs.digest }}"
     # action.yml names the image by the digest just pushed, on the commit the tags point at.
-    assert 'image: docker://ghcr.io/${GITHUB_REPOSITORY,,}@${DIGEST}' in script
+    assert "image: docker://ghcr.io/${GITHUB_REPOSITORY,,}@${DIGEST}" in script
     assert "git add action.yml" in script and "git commit" in script
     for tag in ('"$TAG"', '"$major"', '"$minor"'):
         assert f"git tag --force {tag}" in script, tag
