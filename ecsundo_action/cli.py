@@ -7,7 +7,8 @@ Commands keep the original tool's words:
   ecsundo cluster snapshot <cluster>          snapshot the cluster's services
   ecsundo cluster restore <cluster>           restore a snapshot (latest by default)
   ecsundo snapshots -c <cluster>              list the cluster's snapshots
-  ecsundo help
+  ecsundo clusters <pattern> [--regions ...]  the clusters of a fleet, for a matrix
+  ecsundo help, ecsundo --version
 A cluster named like a verb stays reachable: `ecsundo cluster restore --cluster restore`.
 """
 
@@ -42,6 +43,37 @@ CHANGING = (
 CLUSTER_OPTIONS = ("services", "snapshot_id", "since_minutes", "scope", "pin_images", *CHANGING)
 SERVICE_OPTIONS = ("scope", "pin_images", *CHANGING)
 LIST_OPTIONS = ("store", "region")
+DISCOVER_OPTIONS = ("regions", "region")
+
+# `ecsundo help`: every command, with an example.
+EXAMPLES = """\
+commands, with an example each:
+  ecsundo cluster prod                          roll back the services the last deploy
+                                                changed (deployed in the last 60 minutes)
+  ecsundo service -c prod web                   roll back one service
+  ecsundo cluster snapshot prod --store s3://my-bucket/ecsundo
+                                                snapshot every service of the cluster
+  ecsundo cluster restore prod --snapshot-id latest --store s3://my-bucket/ecsundo
+                                                restore a snapshot (--dry-run: the plan only)
+  ecsundo snapshots -c prod --store s3://my-bucket/ecsundo
+                                                list the cluster's snapshots
+  ecsundo clusters 'prod-*' --regions eu-west-1,us-east-1
+                                                the clusters of a fleet, as JSON for a matrix
+  ecsundo help                                  this help; ecsundo COMMAND --help: its options
+  ecsundo --version                             the version
+
+AWS credentials and Region come from the environment, as for the AWS CLI.
+"""
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("ecsundo-action")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -77,7 +109,13 @@ def _add_options(parser: argparse.ArgumentParser, fields: Iterable[str]) -> None
 
 
 def _parser() -> _Parser:
-    parser = _Parser(prog=PROG, description="Snapshot, restore and roll back ECS services.")
+    parser = _Parser(
+        prog=PROG,
+        description="Snapshot, restore and roll back ECS services.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
 
     def verb(name: str, fields: Iterable[str], **kwargs: Any) -> _Parser:
@@ -99,6 +137,8 @@ def _parser() -> _Parser:
     service.add_argument("service")
     snapshots = verb("snapshots", LIST_OPTIONS, help="list snapshots")
     snapshots.add_argument("-c", "--cluster", required=True)
+    clusters = verb("clusters", DISCOVER_OPTIONS, help="the clusters matching a pattern")
+    clusters.add_argument("pattern", help="a cluster name or glob pattern, e.g. 'prod-*'")
     verbs.add_parser("help", help="show this help")
     return parser
 
@@ -136,6 +176,8 @@ def request_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Reques
         if len(named) != 1 or any(c in named[0] for c in "*?["):
             raise InputError(f"service {args.service[:80]!r}: expected one service name")
         given["services"] = named[0]
+    elif args.verb == "clusters":
+        mode, cluster = Mode.DISCOVER, args.pattern
     else:
         mode, cluster = Mode.LIST, args.cluster
     return build(mode, cluster, given, edge="cli", environ=environ)

@@ -31,6 +31,7 @@ def execute(
     """Run one request. Raises an EcsundoError (one line) when the run cannot start or its
     snapshot cannot be read; once services are being changed, each one's fate is a row."""
     from .apply import ApplyOptions
+    from .discover import discover
     from .gateway import EcsGateway
     from .listing import list_snapshots
     from .restore import restore
@@ -59,5 +60,14 @@ def execute(
                 outcome = rollback(gateway, work, request, apply)
             case Mode.LIST:
                 outcome = list_snapshots(gateway, store, request, progress)
+            case Mode.DISCOVER:
+                given = gateway
+
+                def connect(region: str | None) -> EcsGateway:
+                    if region is None or region == given.region:
+                        return given
+                    return EcsGateway.connect(region, max_concurrency=request.max_concurrency)
+
+                outcome = discover(connect, work, request, progress)
     outcome.timings["total"] = time.monotonic() - began
     return outcome

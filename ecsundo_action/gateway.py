@@ -188,6 +188,17 @@ class EcsGateway:
         except ValueError as exc:
             raise AwsError(f"describe cluster {cluster!r}: {exc}") from None
 
+    def list_cluster_names(self) -> list[str]:
+        """The names of the Region's clusters (ListClusters, paged by botocore)."""
+
+        def pages() -> list[str]:
+            names: list[str] = []
+            for page in self.ecs.get_paginator("list_clusters").paginate():
+                names.extend(arn.rsplit("/", 1)[-1] for arn in page.get("clusterArns", []))
+            return names
+
+        return self._call(f"list clusters in {self.region}", pages)
+
     def list_service_arns(self, cluster_arn: str) -> list[str]:
         def pages() -> list[str]:
             paginator = self.ecs.get_paginator("list_services")

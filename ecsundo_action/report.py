@@ -185,6 +185,13 @@ def snapshot_text(outcome: Outcome) -> str:
     )
 
 
+def discover_text(outcome: Outcome) -> str:
+    found = outcome.clusters or []
+    if not found:
+        return f"no cluster matches {outcome.cluster}"
+    return table([("CLUSTER", "REGION"), *((c["cluster"], c["region"]) for c in found)])
+
+
 def list_text(outcome: Outcome) -> str:
     if outcome.snapshots:
         return "\n".join(outcome.snapshots)
@@ -216,6 +223,8 @@ def text(outcome: Outcome, width: int | None = None) -> str:
         return snapshot_text(outcome)
     if outcome.mode == "list":
         return list_text(outcome)
+    if outcome.mode == "discover":
+        return discover_text(outcome)
     if outcome.dry_run and outcome.plan is not None:
         return (
             f"plan for {outcome.mode} of cluster {outcome.cluster} (dry run: nothing changed)\n"

@@ -27,6 +27,7 @@ class Mode(StrEnum):
     ROLLBACK = "rollback"
     LIST = "list"
     GUARD = "guard"  # snapshot now; the post step restores it if the job fails
+    DISCOVER = "discover"  # the clusters matching a pattern, for a matrix of jobs
 
 
 # -- how each option's text is checked ----------------------------------------------------
@@ -64,6 +65,16 @@ def _region(text: str, label: str) -> str | None:
     if text and not _REGION.fullmatch(text):
         raise InputError(f"{label}: expected an AWS region such as eu-west-1, got {text[:40]!r}")
     return text or None
+
+
+def _regions(text: str, label: str) -> tuple[str, ...] | None:
+    regions = [r.strip() for r in re.split(r"[,\n]", text) if r.strip()]
+    for region in regions:
+        _region(region, label)
+    return tuple(dict.fromkeys(regions)) or None
+
+
+_CLUSTER_PATTERN = re.compile(r"[A-Za-z0-9_\-*?\[\]!]{1,255}")
 
 
 def _services(text: str, label: str) -> tuple[str, ...] | None:
@@ -154,6 +165,14 @@ OPTIONS: tuple[Option, ...] = (
         _choice("auto", "always", "never"),
         "pin images to the snapshot's digests: when their tag moved (auto), always, never",
     ),
+    Option(
+        "regions",
+        "regions",
+        "--regions",
+        "",
+        _regions,
+        "discover: comma-separated Regions to look in (default: the current one)",
+    ),
     Option("poll_interval", None, "--poll-interval", "6", _number(0.01, 300), "seconds"),
 )
 BY_FIELD = {option.field: option for option in OPTIONS}
@@ -187,6 +206,7 @@ class Request:
     scope: str = _default("scope")  # service: settings too; task-definition: only that
     pin_images: str = _default("pin_images")  # auto, always or never
     poll_interval: float = _default("poll_interval")  # seconds between looks at rollouts
+    regions: tuple[str, ...] | None = _default("regions")  # discover; None: the current one
 
     @property
     def timeout_seconds(self) -> float:
@@ -216,7 +236,14 @@ def build(
     cluster_label = "input 'cluster'" if edge == "action" else "cluster"
     if not cluster:
         raise InputError(f"{cluster_label}: required (a cluster name or ARN)")
-    check_cluster(cluster, cluster_label)
+    if mode is Mode.DISCOVER:
+        if not _CLUSTER_PATTERN.fullmatch(cluster):
+            raise InputError(
+                f"{cluster_label} {cluster[:80]!r} is not valid: expected a cluster name or a "
+                "glob pattern of one (letters, digits, '-', '_', '*', '?', [...])"
+            )
+    else:
+        check_cluster(cluster, cluster_label)
     values: dict[str, Any] = {}
     for option in OPTIONS:
         text = (given.get(option.field) or "").strip() or option.default
@@ -224,7 +251,8 @@ def build(
 
     # Entries may name their cluster (a service ARN, cluster/name): it must be this one.
     label = BY_FIELD["services"].label(edge)
-    selection.parse(given.get("services"), label, cluster.rsplit("/", 1)[-1])
+    if mode is not Mode.DISCOVER:
+        selection.parse(given.get("services"), label, cluster.rsplit("/", 1)[-1])
 
     values["store"] = values["store"] or default_store_uri(environ)
     open_store(values["store"], BY_FIELD["store"].label(edge))

@@ -157,6 +157,7 @@ class Outcome:
     # "register", "update", "wait": first to last moment; they overlap, changes start while
     # the rest is still being read).
     timings: dict[str, float] = field(default_factory=dict)
+    clusters: list[dict[str, str]] | None = None  # discover: {cluster, region} pairs
 
     @property
     def snapshot_id(self) -> str | None:
@@ -170,7 +171,7 @@ class Outcome:
             return Verdict.DRY_RUN
         bad = [s for s in self.services if s.status not in OK]
         if not bad:
-            reads = self.mode in ("snapshot", "guard", "list")
+            reads = self.mode in ("snapshot", "guard", "list", "discover")
             moved = any(s.status in MOVED for s in self.services)
             return Verdict.SUCCESS if reads or moved else Verdict.UNCHANGED
         return Verdict.PARTIAL if len(bad) < len(self.services) else Verdict.FAILED
@@ -197,6 +198,8 @@ class Outcome:
             values["snapshot-id"] = self.snapshot_id
         if self.snapshot_uri:
             values["snapshot-uri"] = self.snapshot_uri
+        if self.clusters is not None:
+            values["clusters"] = self.clusters
         return values
 
     def to_dict(self) -> dict[str, Any]:
@@ -213,4 +216,6 @@ class Outcome:
         if self.snapshots is not None:
             data["store"] = self.store
             data["snapshots"] = self.snapshots
+        if self.clusters is not None:
+            data["clusters"] = self.clusters
         return data

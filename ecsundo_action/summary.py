@@ -95,6 +95,8 @@ def of(outcome: Outcome, server_url: str | None = None) -> str:
         return snapshot_summary(outcome)
     if outcome.mode == "list":
         return list_summary(outcome)
+    if outcome.mode == "discover":
+        return discover_summary(outcome)
     return run_summary(outcome, server_url)
 
 
@@ -215,6 +217,16 @@ def list_summary(outcome: Outcome) -> str:
     )
     rows = [[i] for i in reversed(ids)]
     return head + _table(["snapshot id"], rows, LIMIT - len(head.encode())) + "\n"
+
+
+def discover_summary(outcome: Outcome) -> str:
+    found = outcome.clusters or []
+    head = (
+        f"### 🔭 ecsundo discover: {plural(len(found), 'cluster')}\n\n"
+        f"Matching **{escape(outcome.cluster)}**\n\n"
+    )
+    rows = [[c["cluster"], c["region"]] for c in found]
+    return head + _table(["cluster", "region"], rows, LIMIT - len(head.encode())) + "\n"
 
 
 def error_summary(mode: str, message: str) -> str:

@@ -23,6 +23,7 @@ COMMANDS: list[tuple[list[str], dict[str, str]]] = [
     (["cluster", "prod"], {"mode": "rollback"}),
     (["service", "-c", "prod", "web"], {"mode": "rollback", "services": "web"}),
     (["snapshots", "-c", "prod"], {"mode": "list"}),
+    (["clusters", "prod"], {"mode": "discover"}),
 ]
 
 # Each option: a value other than its default, as the CLI writes it and as the action does.
@@ -42,6 +43,7 @@ VALUES: dict[str, tuple[list[str], str]] = {
     "since_minutes": (["--since", "0"], "0"),
     "scope": (["--scope", "task-definition"], "Task-Definition"),
     "pin_images": (["--pin-images", "never"], "never"),
+    "regions": (["--regions", "eu-west-1,us-east-1"], "eu-west-1, us-east-1"),
 }
 
 # Each option: a bad value, for the CLI and the action.
@@ -84,7 +86,11 @@ def test_defaults_are_the_same(argv: list[str], inputs: dict[str, str]) -> None:
 
 
 def _takes(argv: list[str], field: str) -> bool:
-    fields = {"cluster": cli.CLUSTER_OPTIONS, "service": cli.SERVICE_OPTIONS}
+    fields = {
+        "cluster": cli.CLUSTER_OPTIONS,
+        "service": cli.SERVICE_OPTIONS,
+        "clusters": cli.DISCOVER_OPTIONS,
+    }
     return field in fields.get(argv[0], cli.LIST_OPTIONS)
 
 
@@ -135,3 +141,17 @@ def test_the_one_documented_difference_an_empty_snapshot_id() -> None:
 @pytest.mark.parametrize("mode", [" Restore ", "RESTORE", "restore\n"])
 def test_mode_is_trimmed_and_case_insensitive(mode: str) -> None:
     assert from_action({"mode": mode, "snapshot-id": "latest"}).mode is Mode.RESTORE
+
+
+def test_discover_takes_a_pattern_and_checks_regions_the_same_at_both_edges() -> None:
+    assert from_cli(["clusters", "prod-*"]).cluster == "prod-*"
+    with pytest.raises(InputError) as at_cli:
+        from_cli(["clusters", "prod", "--regions", "eu-west-1,mars-1"])
+    with pytest.raises(InputError) as at_action:
+        from_action({"mode": "discover", "regions": "eu-west-1, mars-1"})
+    assert str(at_cli.value).replace("--regions", "X") == str(at_action.value).replace(
+        "input 'regions'", "X"
+    )
+    assert "expected an AWS region such as eu-west-1, got 'mars-1'" in str(at_cli.value)
+    with pytest.raises(InputError, match="expected a cluster name or a glob pattern"):
+        from_cli(["clusters", "prod/*"])
