@@ -40,7 +40,10 @@ CHANGING = (
     "max_concurrency",
     "poll_interval",
 )
-CLUSTER_OPTIONS = ("services", "snapshot_id", "since_minutes", "scope", "pin_images", *CHANGING)
+CLUSTER_OPTIONS = (
+    *("services", "snapshot_id", "since_minutes", "scope", "pin_images", "full"),
+    *CHANGING,
+)
 SERVICE_OPTIONS = ("scope", "pin_images", *CHANGING)
 LIST_OPTIONS = ("store", "region")
 DISCOVER_OPTIONS = ("regions", "region")

@@ -166,6 +166,15 @@ OPTIONS: tuple[Option, ...] = (
         "pin images to the snapshot's digests: when their tag moved (auto), always, never",
     ),
     Option(
+        "full",
+        "full",
+        "--full",
+        "false",
+        _boolean,
+        "snapshot: describe every task definition again instead of reusing the previous "
+        "snapshot's (tags can change after registration)",
+    ),
+    Option(
         "regions",
         "regions",
         "--regions",
@@ -207,6 +216,8 @@ class Request:
     pin_images: str = _default("pin_images")  # auto, always or never
     poll_interval: float = _default("poll_interval")  # seconds between looks at rollouts
     regions: tuple[str, ...] | None = _default("regions")  # discover; None: the current one
+    # snapshot: describe every task definition, not only those the previous one lacks
+    full: bool = _default("full")
 
     @property
     def timeout_seconds(self) -> float:

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 
 from . import __version__, selection
 from .document import KeptTaskDefinition, ServiceRecord, Snapshot, timestamp
-from .errors import AwsError
+from .errors import AwsError, EcsundoError, NotFoundError, reason
 from .gateway import EcsGateway, HistoryUnavailable
 from .progress import Progress
+from .report import plural
 from .request import Request
 from .resources import Cluster, Service, ServiceRevision, by_age, short_name
 from .result import Outcome, ServiceResult, Status
@@ -98,6 +99,7 @@ def capture(
     snapshot_id: str | None = None,
     github: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    known: Mapping[str, KeptTaskDefinition] | None = None,
 ) -> tuple[Snapshot, list[str]]:
     """Read the cluster and build its snapshot (nothing is written); and its warnings."""
     now = now or datetime.now(UTC)
@@ -124,12 +126,20 @@ def capture(
             "are not recorded (a restore puts back task definitions only)"
         )
     records = [_record(s, revisions, warnings) for s in services]
+    # A task definition's body never changes once registered: what an earlier snapshot of
+    # this cluster kept is reused, and only the others are described.
+    known = known or {}
     wanted = [r.task_definition for r in records if r.task_definition]
-    described = gateway.describe_task_definitions(wanted, work.map)
+    described = gateway.describe_task_definitions(
+        [arn for arn in wanted if arn not in known], work.map
+    )
 
     kept: dict[str, KeptTaskDefinition] = {}
     for record in records:
         if record.task_definition is None:
+            continue
+        if record.task_definition in known:
+            kept[record.task_definition] = known[record.task_definition]
             continue
         found = described[record.task_definition]
         if found is None:
@@ -151,6 +161,18 @@ def capture(
     return taken, warnings
 
 
+def _previous(store: Store, cluster: Cluster, progress: Progress) -> dict[str, KeptTaskDefinition]:
+    """The task definitions the newest snapshot of this cluster in this store kept; none
+    (a full snapshot) when there is none or it cannot be read."""
+    try:
+        return dict(store.latest(cluster).task_definitions)
+    except NotFoundError:
+        return {}
+    except EcsundoError as exc:
+        progress.note(f"the previous snapshot cannot be read ({reason(exc)}): a full snapshot")
+        return {}
+
+
 def snapshot(
     gateway: EcsGateway,
     work: Work,
@@ -165,9 +187,22 @@ def snapshot(
     where = gateway.describe_cluster(cluster)
     dry = " (dry run: nothing stored)" if dry_run else ""
     progress.phase(f"Snapshot of cluster {where.name}{dry}")
+    known = {} if request.full else _previous(store, where, progress)
     taken, warnings = capture(
-        gateway, work, where, request.services, snapshot_id=request.snapshot_id, github=github
+        gateway,
+        work,
+        where,
+        request.services,
+        snapshot_id=request.snapshot_id,
+        github=github,
+        known=known,
     )
+    reused = sum(1 for arn in taken.task_definitions if arn in known)
+    if known:
+        progress.note(
+            f"{plural(reused, 'task definition')} reused from the previous snapshot, "
+            f"{len(taken.task_definitions) - reused} described"
+        )
     for line in warnings:
         progress.note(f"warning: {line}")
     uri = None if dry_run else store.put(where, taken)

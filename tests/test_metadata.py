@@ -34,6 +34,7 @@ INPUTS = [
     "scope",
     "pin-images",
     "since",
+    "full",
     "regions",
 ]
 OUTPUTS = ["snapshot-id", "snapshot-uri", "result", "changed-services", "services", "clusters"]

@@ -44,6 +44,7 @@ VALUES: dict[str, tuple[list[str], str]] = {
     "scope": (["--scope", "task-definition"], "Task-Definition"),
     "pin_images": (["--pin-images", "never"], "never"),
     "regions": (["--regions", "eu-west-1,us-east-1"], "eu-west-1, us-east-1"),
+    "full": (["--full"], "true"),
 }
 
 # Each option: a bad value, for the CLI and the action.

@@ -1,0 +1,86 @@
+"""Incremental snapshots: a snapshot reuses the task definitions the previous snapshot of the
+same cluster in the same store already holds (a registered body never changes), describes
+only the others, and still stands alone: deleting the older snapshot breaks nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.result import Status, Verdict
+from tests.conftest import body, run
+
+
+def shop(sim: Any, n: int = 10) -> None:
+    sim.create_cluster("shop")
+    for i in range(n):
+        family = f"svc{i}"
+        sim.create_service("shop", family, sim.register(body(family, "1")), desired_count=1)
+
+
+def described(sim: Any, since: int) -> int:
+    return sum(1 for c in sim.calls[since:] if c.operation == "DescribeTaskDefinition")
+
+
+def test_a_second_snapshot_describes_only_what_changed(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    shop(sim)
+    store = f"file://{tmp_path}"
+    first = run(gateway, "snapshot", "shop", store=store)
+    ecs = sim.client("ecs")
+    for family in ("svc3", "svc7"):  # a deploy: two services on new revisions
+        ecs.update_service(
+            cluster="shop", service=family, taskDefinition=sim.register(body(family, "2"))
+        )
+    start = len(sim.calls)
+    second = run(gateway, "snapshot", "shop", store=store)
+    assert described(sim, start) == 2
+    assert first.snapshot is not None and second.snapshot is not None
+    # Self-contained: every task definition it names is in it, bodies equal to ECS's.
+    names = {s.task_definition for s in second.snapshot.services}
+    assert names == set(second.snapshot.task_definitions)
+    for arn, kept in second.snapshot.task_definitions.items():
+        assert kept == first.snapshot.task_definitions.get(arn, kept)
+    start = len(sim.calls)
+    full = run(gateway, "snapshot", "shop", store=store, full=True)
+    assert described(sim, start) == 10 and full.snapshot is not None
+    assert full.snapshot.task_definitions == second.snapshot.task_definitions
+
+
+def test_deleting_the_older_snapshot_breaks_nothing(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    shop(sim, 4)
+    store = f"file://{tmp_path}"
+    first = run(gateway, "snapshot", "shop", store=store)
+    second = run(gateway, "snapshot", "shop", store=store)  # every body reused
+    assert first.snapshot_uri and second.snapshot is not None
+    Path(first.snapshot_uri.removeprefix("file://")).unlink()
+    ecs = sim.client("ecs")
+    for i in range(4):
+        ecs.update_service(
+            cluster="shop", service=f"svc{i}", taskDefinition=sim.register(body(f"svc{i}", "2"))
+        )
+        ecs.deregister_task_definition(taskDefinition=f"svc{i}:1")
+    restored = run(gateway, "restore", "shop", store=store, snapshot_id=second.snapshot.id)
+    assert restored.verdict == Verdict.SUCCESS
+    assert {s.action for s in restored.services} == {"re-register"}  # from the reused bodies
+
+
+def test_an_unreadable_previous_snapshot_means_a_full_one(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    shop(sim, 3)
+    store = f"file://{tmp_path}"
+    first = run(gateway, "snapshot", "shop", store=store)
+    assert first.snapshot_uri
+    path = Path(first.snapshot_uri.removeprefix("file://"))
+    path.write_text(path.read_text().replace("shop/svc0:1", "evil/svc0:1"))  # fails its checksum
+    start = len(sim.calls)
+    second = run(gateway, "snapshot", "shop", store=store)
+    assert described(sim, start) == 3 and second.snapshot is not None
+    assert all(s.status == Status.SUCCESS for s in second.services)
+    kept = second.snapshot.task_definitions
+    assert all("evil" not in str(td.body) for td in kept.values())
