@@ -1,6 +1,7 @@
 """A snapshot of N services over N/2 task-definition families (two services each), then
 again after 5% of the families got a new revision: the second reuses what the first holds.
-At 50 ms round trips and ECS's quotas, N = 1,000.
+And finding an earlier re-registration among 1,000 newer revisions of its family. At 50 ms
+round trips and ECS's quotas, N = 1,000.
 
     python -m benchmarks.incremental [--services 1000] [--latency 0.05]
 
@@ -56,6 +57,55 @@ def snap(
     return time.monotonic() - began, calls, len(sim.throttled) - throttled
 
 
+def reuse_lookup(latency: float, newer: int = 1000) -> list[str]:
+    """A restore (dry run) whose target web:1 is INACTIVE and was registered again by an
+    earlier restore, with `newer` revisions of the family after that copy: finding the copy
+    through the tagging API, and by scanning the family where that API is refused."""
+    rows = [
+        f"| finding an earlier re-registration among {newer} newer revisions | seconds | "
+        "DescribeTaskDefinition | GetResources |",
+        "|---|---:|---:|---:|",
+    ]
+    with Simulator() as sim, tempfile.TemporaryDirectory() as tmp:
+        sim.create_cluster(CLUSTER)
+        sim.create_service(CLUSTER, "web", sim.register(body("web", "1")), desired_count=1)
+        store = f"file://{tmp}"
+        tagging = sim.client("resourcegroupstaggingapi")
+        gateway = EcsGateway(sim.client("ecs"), quotas=None, tagging=tagging)
+        execute(Request(Mode.SNAPSHOT, CLUSTER, store=store), gateway=gateway, environ={})
+        ecs = sim.client("ecs")
+        ecs.update_service(
+            cluster=CLUSTER, service="web", taskDefinition=sim.register(body("web", "2"))
+        )
+        ecs.deregister_task_definition(taskDefinition="web:1")
+        restore = Request(
+            Mode.RESTORE, CLUSTER, store=store, snapshot_id="latest", poll_interval=0.05
+        )
+        execute(restore, gateway=gateway, environ={})  # registers web:1 again as web:3
+        for version in range(newer):
+            sim.register(body("web", f"n{version}"))
+        ecs.update_service(cluster=CLUSTER, service="web", taskDefinition="web")
+        dry = Request(Mode.RESTORE, CLUSTER, store=store, snapshot_id="latest", dry_run=True)
+        for label, refuse in (("tagging API", False), ("scan (tagging refused)", True)):
+            sim.rules = Rules.aws(latency_seconds=latency)
+            if refuse:
+                sim.rules.refusals[("GetResources", "*")] = "AccessDeniedException"
+            start = len(sim.calls)
+            began = time.monotonic()
+            result = execute(
+                dry, gateway=EcsGateway(sim.client("ecs"), tagging=tagging), environ={}
+            )
+            seconds = time.monotonic() - began
+            assert result.services[0].to and result.services[0].to.endswith(":3"), result.services
+            calls = Counter(c.operation for c in sim.calls[start:])
+            rows.append(
+                f"| {label} | {seconds:.1f} | {calls['DescribeTaskDefinition']} | "
+                f"{calls['GetResources']} |"
+            )
+            print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=1000)
@@ -88,6 +138,7 @@ def main() -> int:
                 f"{seconds / first:.2f} | {calls['DescribeTaskDefinition']} | {throttled} |"
             )
             print(rows[-1], flush=True)
+    rows += ["", *reuse_lookup(args.latency)]
     report = "\n".join(rows)
     (ROOT / "benchmarks" / "results" / "incremental.md").write_text(report + "\n")
     print("\n" + report)

@@ -14,21 +14,48 @@ from .gateway import EcsGateway
 from .plan import PROVENANCE_TAG, TargetFacts
 from .resources import TaskDefinition, family_and_revision
 
+# At most this many tagged candidates are described: one per distinct body ecsundo
+# registered for the original, which is a handful at most.
+TAGGED_CANDIDATES = 8
+
 
 def find_reregistration(gateway: EcsGateway, original: str, body: Mapping[str, Any]) -> str | None:
     """The newest ACTIVE revision that re-registered original with this exact body.
 
-    A re-registration always has a higher revision than its original, so only those are
-    looked at, newest first.
+    Found by its provenance tag through the Resource Groups Tagging API: one call, and a
+    describe per candidate, however long the family. Where that API cannot be asked, the
+    family's ACTIVE revisions above the original are scanned, newest first (a
+    re-registration always has a higher revision than its original).
     """
     family, revision = family_and_revision(original)
-    for arn in gateway.list_task_definitions(family, "ACTIVE", sort="DESC"):
-        if family_and_revision(arn)[1] <= revision:
-            break
+    tagged = gateway.task_definitions_tagged(PROVENANCE_TAG, original)
+    if tagged is not None:
+        newer = [arn for arn in tagged if _newer_of(arn, family, revision)]
+        candidates = sorted(newer, key=lambda a: family_and_revision(a)[1], reverse=True)
+    else:
+        candidates = [
+            arn
+            for arn in gateway.list_task_definitions(family, "ACTIVE", sort="DESC")
+            if _newer_of(arn, family, revision)
+        ]
+    for arn in candidates[:TAGGED_CANDIDATES] if tagged is not None else candidates:
         candidate = gateway.describe_task_definition(arn)
-        if candidate and candidate.tag(PROVENANCE_TAG) == original and candidate.body == body:
+        if (
+            candidate
+            and candidate.status == "ACTIVE"
+            and candidate.tag(PROVENANCE_TAG) == original
+            and candidate.body == body
+        ):
             return arn
     return None
+
+
+def _newer_of(arn: str, family: str, revision: int) -> bool:
+    try:
+        their_family, their_revision = family_and_revision(arn)
+    except ValueError:
+        return False
+    return their_family == family and their_revision > revision
 
 
 def facts_for(

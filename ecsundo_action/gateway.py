@@ -157,16 +157,25 @@ class EcsGateway:
     """
 
     def __init__(
-        self, ecs: ECSClient, *, quotas: Mapping[str, tuple[float, float]] | None = ECS_QUOTAS
+        self,
+        ecs: ECSClient,
+        *,
+        quotas: Mapping[str, tuple[float, float]] | None = ECS_QUOTAS,
+        tagging: Any | None = None,
     ) -> None:
         self.ecs = ecs
+        # The Resource Groups Tagging API, to find resources by tag in one call (None: not
+        # used; lookups that would use it scan instead).
+        self.tagging = tagging
         self.region: str = ecs.meta.region_name
         self.fields = registerable_fields(ecs)
         Pacer(quotas).attach(ecs)
 
     @classmethod
     def connect(cls, region: str | None = None, *, max_concurrency: int = 8) -> EcsGateway:
-        return cls(make_client("ecs", region, max_concurrency=max_concurrency))
+        ecs = make_client("ecs", region, max_concurrency=max_concurrency)
+        tagging = make_client("resourcegroupstaggingapi", ecs.meta.region_name)
+        return cls(ecs, tagging=tagging)
 
     def _call(self, doing: str, fn: Callable[..., R], **kwargs: Any) -> R:
         try:
@@ -302,6 +311,24 @@ class EcsGateway:
             for arn in self._call(f"list revisions of {family}", pages)
             if family_and_revision(arn)[0] == family
         ]
+
+    def task_definitions_tagged(self, key: str, value: str) -> list[str] | None:
+        """ARNs of the task definitions tagged key=value (ACTIVE or not: describe to tell),
+        from the Resource Groups Tagging API; None where it cannot be asked (not set up,
+        refused, or unknown to the endpoint): the caller scans instead."""
+        if self.tagging is None:
+            return None
+        try:
+            arns: list[str] = []
+            pages = self.tagging.get_paginator("get_resources").paginate(
+                ResourceTypeFilters=["ecs:task-definition"],
+                TagFilters=[{"Key": key, "Values": [value]}],
+            )
+            for page in pages:
+                arns.extend(m["ResourceARN"] for m in page.get("ResourceTagMappingList", []))
+            return arns
+        except (ClientError, BotoCoreError):
+            return None
 
     def register_task_definition(
         self, body: dict[str, Any], tags: list[dict[str, str]]

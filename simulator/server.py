@@ -74,12 +74,17 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return stream.read() if environ.get("wsgi.input_terminated") else b""
 
 
+# Signing names that differ from the botocore service's name.
+_MODEL_OF = {"tagging": "resourcegroupstaggingapi"}
+
+
 def _parse_call(service: str, environ: dict[str, Any], body: bytes) -> Call:
     """Name the operation and parse its parameters with botocore's model of the service."""
     request = Request({**environ, "wsgi.input": io.BytesIO(body)})
+    model = _MODEL_OF.get(service, service)
     try:
-        operation, uri_params = get_service_router(service).match(request)
-        protocol = determine_request_protocol(get_service_model(service), request.content_type)
+        operation, uri_params = get_service_router(model).match(request)
+        protocol = determine_request_protocol(get_service_model(model), request.content_type)
         parser = PROTOCOL_PARSERS[protocol](operation, map_type=dict)
         params = parser.parse(
             {
@@ -214,7 +219,9 @@ class _Recorder:
             return _drop(environ)
         if fault == "error":
             return _answer(start_response, "500 Internal Server Error", _INTERNAL)
-        refusal = _refusal(rules, call) if service == "ecs" and rules.refusals else None
+        refusal = (
+            _refusal(rules, call) if service in ("ecs", "tagging") and rules.refusals else None
+        )
         if refusal is not None:
             return _answer(start_response, "400 Bad Request", refusal)
         quota = rules.quotas.get(call.operation) if service == "ecs" else None

@@ -129,7 +129,7 @@ def workspace(tmp_path: Path) -> Path:
 @pytest.fixture
 def gateway(sim: Simulator) -> EcsGateway:
     """The engine's gateway to the simulator, paced to ECS's quotas as in production."""
-    return EcsGateway(sim.client("ecs"))
+    return EcsGateway(sim.client("ecs"), tagging=sim.client("resourcegroupstaggingapi"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -36,6 +36,8 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> set[str]:
     """The IAM actions one call needs."""
     if service == "s3":
         return {S3_ACTIONS[operation]}
+    if service == "tagging":
+        return {f"tag:{operation}"}
     assert service == "ecs", (service, operation)
     actions = {f"ecs:{operation}"}
     if operation == "RegisterTaskDefinition":

@@ -1,6 +1,7 @@
-"""Incremental snapshots: a snapshot reuses the task definitions the previous snapshot of the
-same cluster in the same store already holds (a registered body never changes), describes
-only the others, and still stands alone: deleting the older snapshot breaks nothing."""
+"""Reading less: a snapshot reuses the task definitions the previous snapshot of the same
+cluster in the same store already holds (a registered body never changes), describes only
+the others, and still stands alone (deleting the older snapshot breaks nothing); an earlier
+re-registration is found by its tag in a bounded number of calls, however long the family."""
 
 from __future__ import annotations
 
@@ -84,3 +85,44 @@ def test_an_unreadable_previous_snapshot_means_a_full_one(
     assert all(s.status == Status.SUCCESS for s in second.services)
     kept = second.snapshot.task_definitions
     assert all("evil" not in str(td.body) for td in kept.values())
+
+
+# -- finding an earlier re-registration: bounded, whatever the family's length --------------
+
+
+def test_an_earlier_re_registration_is_found_in_a_bounded_number_of_calls(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    sim.create_cluster("shop")
+    sim.create_service("shop", "web", sim.register(body("web", "1")), desired_count=1)
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    ecs = sim.client("ecs")
+    ecs.deregister_task_definition(taskDefinition="web:1")
+    first = run(gateway, "restore", "shop", store=store, snapshot_id="latest")
+    [row] = first.services
+    assert row.action == "unchanged"  # still on web:1: nothing to do yet
+    # A bad deploy, then 60 more revisions of the family: the restore registers web:1 again,
+    # and a second bad deploy and restore must find that copy, not register another.
+    for version in range(2, 62):
+        sim.register(body("web", str(version)))
+    ecs.update_service(cluster="shop", service="web", taskDefinition="web:61")
+    again = run(gateway, "restore", "shop", store=store, snapshot_id="latest")
+    [row] = again.services
+    assert row.action == "re-register", row
+    copy = row.to
+    for version in range(62, 122):
+        sim.register(body("web", str(version)))
+    ecs.update_service(cluster="shop", service="web", taskDefinition="web:121")
+    start = len(sim.calls)
+    third = run(gateway, "restore", "shop", store=store, snapshot_id="latest", dry_run=True)
+    [row] = third.services
+    assert row.action == "update" and row.to == copy, row  # the copy, found and reused
+    assert described(sim, start) <= 3, "the target and the tagged copy, not 120 revisions"
+    assert [c.operation for c in sim.calls[start:]].count("GetResources") == 1
+    # Where the tagging API is refused, the family is scanned: the same answer, dearer.
+    sim.rules.refusals[("GetResources", "*")] = "AccessDeniedException"
+    start = len(sim.calls)
+    scanned = run(gateway, "restore", "shop", store=store, snapshot_id="latest", dry_run=True)
+    assert scanned.services[0].to == copy
+    assert described(sim, start) > 50
