@@ -97,13 +97,13 @@ class Applier:
     def start(self, step: Step) -> None:
         assert step.changes and step.target is not None
         if step.action == Action.STOP:
-            future = self.work.submit(self._stop, step)
+            future = self.work.change(self._stop, step)
         elif step.action != Action.REREGISTER:
-            future = self.work.submit(self._update, step, step.target)
+            future = self.work.change(self._update, step, step.target)
         else:
             registered = self._registration(self.plan.registrations[step.target])
             if registered.done():
-                future = self.work.submit(self._update_after, step, registered)
+                future = self.work.change(self._update_after, step, registered)
             else:  # queued behind its registration, which has already been queued
                 future = self.work.on_lane(self._update_after, step, registered)
         self._started.append((step, future))
@@ -316,18 +316,6 @@ class Applier:
             ours={arn: done.deployment for arn, (_, done) in updated.items() if done.deployment},
             progress=self.options.progress,
         )
-
-
-def apply_plan(
-    gateway: EcsGateway, work: Work, plan: Plan, options: ApplyOptions
-) -> tuple[list[ServiceResult], dict[str, float]]:
-    """Carry out a whole plan decided beforehand: re-registrations first, since
-    RegisterTaskDefinition's quota (1/s) bounds a restore. The rows, and how long each
-    phase took."""
-    applier = Applier(gateway, work, plan, options)
-    for step in sorted(plan.changing, key=lambda s: s.action != Action.REREGISTER):
-        applier.start(step)
-    return applier.finish(), applier.durations()
 
 
 def _racing_deployment(step: Step, service: Service) -> str | None:

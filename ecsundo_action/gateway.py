@@ -102,7 +102,8 @@ def make_client(service: str, region: str | None = None, *, max_concurrency: int
     try:
         config = Config(
             retries=retries(os.environ, core.get_scoped_config()),
-            max_pool_connections=max(10, max_concurrency + 2),
+            # The run's reads, changes and registration lane (work.py) at once.
+            max_pool_connections=max(10, 2 * max_concurrency + 4),
             user_agent_extra="ecsundo",
         )
         session = boto3.session.Session(botocore_session=core)

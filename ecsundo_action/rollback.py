@@ -11,13 +11,12 @@ further back instead of returning to the bad revision, as the original tool did)
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 
 from . import selection
-from .apply import ApplyOptions, apply_plan, dry_run_results
+from .apply import Applier, ApplyOptions, dry_run_results
 from .errors import reason
 from .facts import facts_of
 from .gateway import HISTORY_BATCH, EcsGateway, HistoryUnavailable
@@ -283,62 +282,67 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
     now = datetime.now(UTC)
     plan = Plan(where.arn)
     history = _History()
-    lookups: dict[str, Future[Previous]] = {}
-    for service in services:
-        if window is not None and not _recent(service, window, now):
-            plan.add(unchanged_step(service, f"not deployed in the last {window:g} minutes"))
-        elif service.task_definition is None:
-            plan.add(skip_step(service, None, "it has no task definition to roll back"))
-        else:
-            lookups[service.name] = work.submit(find_previous, gateway, where.arn, service, history)
-    found: dict[str, Previous] = {}
-    for service in services:
-        if service.name not in lookups:
-            continue
-        try:
-            found[service.name] = previous = lookups[service.name].result()
-        except Exception as exc:  # this service is left alone; the others go on
-            plan.add(skip_step(service, None, f"not rolled back: {reason(exc)}"))
-            continue
-        before = short_name(previous.arn) if previous.arn else "nothing earlier"
-        progress.note(f"{service.name}: {before} (per {previous.source})")
-    # Facts once per target (and pinned body), however many services go back to it.
-    wants = {
-        name: want(previous, scope=request.scope, pin_images=request.pin_images)
-        for name, previous in found.items()
-    }
-    facts: dict[tuple[str, str], Future[TargetFacts]] = {}
-    for name, previous in found.items():
-        wanted = wants[name]
-        key = wanted.key if wanted else (previous.arn or "", "")
-        if previous.arn and key not in facts:
-            facts[key] = work.submit(
-                partial(facts_of, copy_only=bool(wanted and wanted.pinned)),
+    applier = Applier(gateway, work, plan, apply)
+
+    def take(step: Step, registration: Registration | None = None) -> None:
+        plan.add(step, registration)
+        if step.changes and not dry_run:
+            applier.start(step)  # at once: the next service's lookups go on meanwhile
+
+    def decide(service: Service) -> tuple[Previous, Want | None, TargetFacts | None]:
+        """Read-only, one worker's whole chain for one service: what it ran before, what
+        going back needs, and the facts of that target."""
+        previous = find_previous(gateway, where.arn, service, history)
+        wanted = want(previous, scope=request.scope, pin_images=request.pin_images)
+        facts = (
+            facts_of(
                 gateway,
                 previous.arn,
                 previous.described,
                 wanted.body if wanted else None,
+                copy_only=bool(wanted and wanted.pinned),
             )
+            if previous.arn
+            else None
+        )
+        return previous, wanted, facts
+
+    lookups: dict[Future[tuple[Previous, Want | None, TargetFacts | None]], Service] = {}
     for service in services:
-        previous = found.get(service.name)
-        if previous is None:
-            continue
-        wanted = wants[service.name]
+        if window is not None and not _recent(service, window, now):
+            take(unchanged_step(service, f"not deployed in the last {window:g} minutes"))
+        elif service.task_definition is None:
+            take(skip_step(service, None, "it has no task definition to roll back"))
+        else:
+            lookups[work.submit(decide, service)] = service
+    for done in as_completed(lookups):
+        service = lookups[done]
         try:
-            key = wanted.key if wanted else (previous.arn or "", "")
-            known = facts[key].result() if previous.arn else None
-            step, registration = plan_service(service, previous, known, wanted)
-            before = previous.history
-            if before and before.deployment and wanted:
+            previous, wanted, facts = done.result()
+        except Exception as exc:  # this service is left alone; the others go on
+            take(skip_step(service, None, f"not rolled back: {reason(exc)}"))
+            continue
+        before = short_name(previous.arn) if previous.arn else "nothing earlier"
+        progress.note(f"{service.name}: {before} (per {previous.source})")
+        try:
+            step, registration = plan_service(service, previous, facts, wanted)
+            history_before = previous.history
+            if history_before and history_before.deployment and wanted:
                 # Still rolling out: ECS can go back to the revision it replaces by itself.
-                recorded = before.revision.settings if request.scope == "service" else None
+                revision = history_before.revision
+                recorded = revision.settings if request.scope == "service" else None
                 stop = stop_step(
-                    step, before.deployment, [before.revision], wanted, recorded, before.running
+                    step,
+                    history_before.deployment,
+                    [revision],
+                    wanted,
+                    recorded,
+                    history_before.running,
                 )
                 step = stop or step
         except Exception as exc:
             step, registration = skip_step(service, None, f"not rolled back: {reason(exc)}"), None
-        plan.add(replace(step, before=previous.now, after=previous.then), registration)
+        take(replace(step, before=previous.now, after=previous.then), registration)
     plan.order(s.name for s in services)
     warnings = []
     old = [s for s in plan.steps if s.action == Action.UNCHANGED and window is not None]
@@ -351,16 +355,14 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
     progress.phase(plan_title(plan, dry_run))
     progress.note(plan_text(plan))
     read = time.monotonic() - began
-    results, durations = (
-        (dry_run_results(plan), {}) if dry_run else apply_plan(gateway, work, plan, apply)
-    )
+    results = dry_run_results(plan) if dry_run else applier.finish()
 
     return Outcome(
         "rollback",
         where.name,
         results,
         dry_run=dry_run,
-        timings={"read": read, **durations},
+        timings={"read": read, **applier.durations()},
         plan=plan,
         warnings=warnings,
     )

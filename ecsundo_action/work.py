@@ -1,4 +1,5 @@
-"""The threads of one run: a bounded pool for ECS calls and a lane for registrations.
+"""The threads of one run: a bounded pool for reads, one for changes, and a lane for
+registrations.
 
 The run owns them; the gateway owns none. Work given to the pool only calls the gateway,
 never the pool again, so a full pool never waits on itself.
@@ -20,6 +21,9 @@ LANE_THREADS = 2
 class Work:
     def __init__(self, concurrency: int = 8) -> None:
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ecs")
+        # Changes (UpdateService, StopServiceDeployment) never queue behind reads: a restore
+        # or rollback starts its first change while the other services are still being read.
+        self.changes = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="change")
         # RegisterTaskDefinition's quota (1/s) is the slowest by far: registrations, and the
         # updates that wait for them, queue on a lane of their own so that they never hold
         # the threads every other call needs. The lane is first in, first out, so an update
@@ -39,6 +43,10 @@ class Work:
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         return self.pool.submit(fn, *args)
 
+    def change(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """Run fn(*args), a change to ECS, on the changes' own pool."""
+        return self.changes.submit(fn, *args)
+
     def on_lane(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         """Run fn(*args) on the registration lane, after everything queued there before."""
         return self.lane.submit(fn, *args)
@@ -46,7 +54,7 @@ class Work:
     def close(self, *, cancel: bool = False) -> None:
         if cancel:
             self.stopped.set()
-        for executor in (self.lane, self.pool):
+        for executor in (self.lane, self.changes, self.pool):
             executor.shutdown(wait=True, cancel_futures=cancel)
 
     def __enter__(self) -> Work:

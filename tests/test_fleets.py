@@ -5,6 +5,7 @@ install, with a version and a help that shows every command."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -105,18 +106,13 @@ def test_version_and_help_list_every_command(sim: Any) -> None:
 
 def test_the_package_builds_a_wheel_pipx_can_install(tmp_path: Path) -> None:
     """pipx installs the wheel built from the repository: the command and its data files."""
+    source = tmp_path / "source"  # a copy: building writes build/ beside the sources
+    for name in ("pyproject.toml", "README.md", "ecsundo_action"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        source.mkdir(exist_ok=True)
+        copy(ROOT / name, source / name)
     built = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--quiet",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), source],
         capture_output=True,
         text=True,
         timeout=300,
