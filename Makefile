@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format lock container-test bench coverage clean
+.PHONY: demo test lint format lock container-test bench coverage mutate clean
 
 # The stamp re-installs only when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -61,5 +61,14 @@ coverage: $(VENV)/.installed
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
+# Mutation testing (mutmut) of the core against the fast tests: the killed/total score.
+# Several minutes; not part of make test.
+mutate: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,mutate]'
+	rm -rf mutants
+	$(BIN)/mutmut run > /dev/null
+	$(BIN)/mutmut export-cicd-stats > /dev/null
+	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); print(f\"mutation score: {s['killed']}/{s['total']} killed ({100 * s['killed'] / s['total']:.0f}%), {s['survived']} survived, {s['no_tests']} reached by no fast test\")"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache mutants .coverage .coverage.*
