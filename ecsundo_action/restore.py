@@ -217,11 +217,14 @@ def restore(
     records = {s.name: s for s in snapshot.services}
     chosen = selection.select(list(records), patterns, f"snapshot {snapshot.id}")
     # Services the selection takes that the snapshot never saw are left as they are, and
-    # said so; listed meanwhile, off the way to the first change.
+    # said so. Listed while the snapshot's services are described, and awaited before any
+    # change: a refused read ends the run before it changes anything.
     listing = work.submit(gateway.list_service_arns, where.arn)
     found, _ = gateway.describe_services(where.arn, chosen, work.map)  # the rest: missing
     current = {s.name: s for s in found}
-    warnings = _warnings(where.name, snapshot, [], current, records, restore_desired_count)
+    in_cluster = sorted(short_name(arn) for arn in listing.result())
+    uncovered = [n for n in selection.pick(in_cluster, patterns) if n not in records]
+    warnings = _warnings(where.name, snapshot, uncovered, current, records, restore_desired_count)
     for line in warnings:
         progress.note(f"warning: {line}")
 
@@ -308,11 +311,6 @@ def restore(
                 registration = None
             take(step, registration)
     plan.order(chosen)
-    in_cluster = sorted(short_name(arn) for arn in listing.result())
-    uncovered = [n for n in selection.pick(in_cluster, patterns) if n not in records]
-    if uncovered:
-        warnings[:0] = _warnings(where.name, snapshot, uncovered, {}, records, False)
-        progress.note(f"warning: {warnings[0]}")
     progress.phase(plan_title(plan, dry_run))
     progress.note(plan_text(plan))
     read = time.monotonic() - began
