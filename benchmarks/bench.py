@@ -56,6 +56,13 @@ class Run:
         return self.seconds / self.floor if self.floor else math.inf
 
 
+def write_report(name: str, lines: list[str]) -> None:
+    """benchmarks/results/<name>.md, and the same on stdout."""
+    report = "\n".join(lines)
+    (RESULTS / f"{name}.md").write_text(report + "\n")
+    print("\n" + report)
+
+
 def quota_floor(calls: Counter[str], chain: int, latency: float) -> float:
     """The least time ECS's buckets allow for these calls, plus `chain` sequential trips."""
     binding = 0.0

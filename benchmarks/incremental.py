@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.bench import CLUSTER, ROOT
+from benchmarks.bench import CLUSTER, write_report
 from ecsundo_action.engine import execute
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.request import Mode, Request
@@ -142,9 +142,7 @@ def main() -> int:
             )
             print(rows[-1], flush=True)
         rows += ["", *reuse_lookup(sim, args.latency)]
-    report = "\n".join(rows)
-    (ROOT / "benchmarks" / "results" / "incremental.md").write_text(report + "\n")
-    print("\n" + report)
+    write_report("incremental", rows)
     return 0
 
 

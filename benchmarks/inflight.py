@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.bench import CLUSTER, ROOT, bad_deploy, quota_floor, seed
+from benchmarks.bench import CLUSTER, bad_deploy, quota_floor, seed, write_report
 from ecsundo_action.engine import execute
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.request import Mode, Request
@@ -68,9 +68,7 @@ def main() -> int:
                 restore(sim, args.services, args.latency, in_flight, Path(tmp) / str(in_flight))
             )
             print(rows[-1], flush=True)
-    report = "\n".join(rows)
-    (ROOT / "benchmarks" / "results" / "inflight.md").write_text(report + "\n")
-    print("\n" + report)
+    write_report("inflight", rows)
     return 0
 
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections import Counter
 
-from benchmarks.bench import CLUSTER, ROOT, bad_deploy, quota_floor, seed
+from benchmarks.bench import CLUSTER, bad_deploy, quota_floor, seed, write_report
 from ecsundo_action.engine import execute
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.request import Mode, Request
@@ -85,9 +85,7 @@ def main() -> int:
         for n in (int(x) for x in args.first.split(",") if x):
             firsts.append(first_update(sim, n, args.latency, tmp))
             print(firsts[-1], flush=True)
-    report = "\n".join([*rows, "", *firsts])
-    (ROOT / "benchmarks" / "results" / "speed.md").write_text(report + "\n")
-    print("\n" + report)
+    write_report("speed", [*rows, "", *firsts])
     return 0
 
 
