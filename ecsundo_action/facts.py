@@ -31,14 +31,15 @@ def find_reregistration(gateway: EcsGateway, original: str, body: Mapping[str, A
     tagged = gateway.task_definitions_tagged(PROVENANCE_TAG, original)
     if tagged is not None:
         newer = [arn for arn in tagged if _newer_of(arn, family, revision)]
-        candidates = sorted(newer, key=lambda a: family_and_revision(a)[1], reverse=True)
+        newest = sorted(newer, key=lambda a: family_and_revision(a)[1], reverse=True)
+        candidates = newest[:TAGGED_CANDIDATES]
     else:
         candidates = [
             arn
             for arn in gateway.list_task_definitions(family, "ACTIVE", sort="DESC")
             if _newer_of(arn, family, revision)
         ]
-    for arn in candidates[:TAGGED_CANDIDATES] if tagged is not None else candidates:
+    for arn in candidates:
         candidate = gateway.describe_task_definition(arn)
         if (
             candidate

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .document import ServiceRecord, Snapshot
 from .plan import Plan
-from .resources import ContainerImage, short_digest, short_name
+from .resources import ContainerImage, short_digest, short_or_dash
 from .result import Outcome, ServiceResult, Status
 
 
@@ -79,10 +79,6 @@ def took(timings: dict[str, float]) -> str:
     return f"took {timings['total']:.0f}s" + (": " + ", ".join(phases) if phases else "")
 
 
-def _short(arn: str | None) -> str:
-    return short_name(arn) if arn else "-"
-
-
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -142,7 +138,7 @@ def plan_title(plan: Plan, dry_run: bool) -> str:
 def plan_text(plan: Plan) -> str:
     rows = [("SERVICE", "ACTION", "FROM", "TO", "WHY")]
     rows += [
-        (s.service, str(s.action), _short(s.current), _short(s.target), s.reason)
+        (s.service, str(s.action), short_or_dash(s.current), short_or_dash(s.target), s.reason)
         for s in plan.steps
     ]
     return table(rows)
@@ -172,7 +168,9 @@ def snapshot_text(outcome: Outcome) -> str:
     assert taken is not None
     rows = [("SERVICE", "TASK DEFINITION", "IMAGES")]
     for service in taken.services:
-        rows.append((service.name, _short(service.task_definition), images_text(taken, service)))
+        rows.append(
+            (service.name, short_or_dash(service.task_definition), images_text(taken, service))
+        )
     listing = table(rows) if len(rows) > 1 else "(no services)"
     where = (
         "dry run: nothing stored"

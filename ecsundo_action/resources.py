@@ -43,6 +43,11 @@ def short_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
+def short_or_dash(arn: str | None) -> str:
+    """short_name for a table cell: "-" when there is no ARN."""
+    return short_name(arn) if arn else "-"
+
+
 @dataclass(frozen=True)
 class Cluster:
     name: str

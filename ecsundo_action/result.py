@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .resources import ContainerImage, short_digest, short_name
+from .resources import ContainerImage, short_digest, short_or_dash
 
 if TYPE_CHECKING:
     from .document import Snapshot
@@ -107,8 +107,8 @@ def happened(step: Step, status: Status, to: str | None) -> str:
     if action in ("skip", "skipped"):
         return "left alone"
     if action == "unchanged":
-        return f"already on {_short(step.current)}"
-    target, landed = _short(step.target), _short(to)
+        return f"already on {short_or_dash(step.current)}"
+    target, landed = short_or_dash(step.target), short_or_dash(to)
     if action == "stop":
         plan, done = (
             f"stop the in-flight deployment (ECS rolls back to {target})",
@@ -129,10 +129,6 @@ def happened(step: Step, status: Status, to: str | None) -> str:
     if status == Status.FAILED:
         return f"tried to {plan}"
     return done if status in (Status.SUCCESS, Status.UPDATED) else plan
-
-
-def _short(arn: str | None) -> str:
-    return short_name(arn) if arn else "-"
 
 
 @dataclass

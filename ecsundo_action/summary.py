@@ -14,7 +14,7 @@ from typing import Any
 
 from .document import Snapshot
 from .report import QUIET, image_change, images_text, ordered, plural, provenance, run_url, took
-from .resources import short_name
+from .resources import short_or_dash
 from .result import Outcome, ServiceResult, Status
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
@@ -200,8 +200,9 @@ def snapshot_summary(outcome: Outcome) -> str:
     )
     rows = []
     for service in taken.services:
-        definition = short_name(service.task_definition) if service.task_definition else "-"
-        rows.append([service.name, definition, images_text(taken, service)])
+        rows.append(
+            [service.name, short_or_dash(service.task_definition), images_text(taken, service)]
+        )
     notes = _section("Warnings", [escape(w) for w in outcome.warnings], LIMIT // 16)
     budget = LIMIT - len(head.encode()) - len(notes.encode())
     table = _table(["service", "task definition", "images"], rows, budget)
