@@ -204,7 +204,7 @@ class EcsGateway:
         def pages() -> list[str]:
             names: list[str] = []
             for page in self.ecs.get_paginator("list_clusters").paginate():
-                names.extend(arn.rsplit("/", 1)[-1] for arn in page.get("clusterArns", []))
+                names.extend(short_name(arn) for arn in page.get("clusterArns", []))
             return names
 
         return self._call(f"list clusters in {self.region}", pages)
