@@ -1,29 +1,31 @@
 """Restore: put every selected service back on the task definition its snapshot names.
 
-Read the snapshot and the cluster; then, in one loop in one thread, as each target's facts
-arrive (its status, an earlier re-registration to reuse), decide the steps of the services
-that need it with the pure `plan_service` and start them at once, so the first
-re-registration (1/s) begins while other targets are still being read. A dry run goes
-through the same loop and starts nothing. A service already on its snapshot task definition
-is not touched; one deleted since is reported missing while the others still restore.
+Read the snapshot; then read its services 10 at a time and, in one loop in one thread, as
+each batch and each target's facts arrive (its status, an earlier re-registration to
+reuse), decide the steps of the services that need it with the pure `plan_service` and
+start them at once, so the first change begins while other services are still being read.
+A dry run goes through the same loop and starts nothing. A service already on its snapshot
+task definition is not touched; one deleted since is reported missing while the others
+still restore.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping
-from concurrent.futures import Future, as_completed
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results
 from .document import ServiceRecord, Snapshot
 from .errors import EcsundoError, reason
 from .facts import facts_for
-from .gateway import EcsGateway
+from .gateway import DESCRIBE_SERVICES_BATCH, EcsGateway, chunks
 from .plan import (
     ACTIVE,
     Action,
@@ -38,7 +40,6 @@ from .plan import (
     stop_step,
     want_of,
 )
-from .progress import Progress
 from .report import plan_text, plan_title, plural, provenance
 from .request import Request
 from .resources import (
@@ -165,20 +166,25 @@ def _warnings(
     return warnings
 
 
-def _what_runs_now(
-    gateway: EcsGateway,
-    work: Work,
-    current: Mapping[str, Service],
-    request: Request,
-    progress: Progress,
-) -> tuple[dict[str, ServiceDeployment], dict[str, ServiceRevision]]:
-    """The deployments still rolling out (ECS can roll them back itself), and the service
-    revisions running now and replaced by those (for pins, settings and stops). What cannot
-    be read degrades to the normal path, never ends the restore."""
-    in_flight: dict[str, ServiceDeployment] = {}
+@dataclass
+class _Seen:
+    """One batch of services as they are now, and what runs in them."""
+
+    services: dict[str, Service]
+    in_flight: dict[str, ServiceDeployment]  # deployments ECS can still roll back itself
+    revisions: dict[str, ServiceRevision]  # running now, and replaced by those in flight
+    troubles: list[str]  # what could not be read, for a note
+
+
+def _see(gateway: EcsGateway, cluster_arn: str, names: Sequence[str], request: Request) -> _Seen:
+    """Read up to 10 services, their in-flight deployments and their running revisions.
+    What cannot be read of the latter two degrades to the normal path, never ends the
+    restore; a refused DescribeServices does."""
+    found, _ = gateway.describe_services(cluster_arn, names)  # the rest: missing
+    seen = _Seen({s.name: s for s in found}, {}, {}, [])
     flying = [
         s.current_deployment
-        for s in current.values()
+        for s in found
         if s.controller == "ECS"
         and s.current_deployment
         and s.primary
@@ -187,20 +193,21 @@ def _what_runs_now(
     try:
         for raw in gateway.describe_service_deployments(flying) if flying else ():
             deployment = ServiceDeployment.from_api(raw)
-            in_flight[short_name(deployment.service_arn)] = deployment
+            seen.in_flight[short_name(deployment.service_arn)] = deployment
     except EcsundoError as exc:
-        progress.note(f"in-flight deployments cannot be read ({reason(exc)}): none is stopped")
-    revisions: dict[str, ServiceRevision] = {}
-    if request.pin_images != "never" or request.scope == "service" or in_flight:
+        seen.troubles.append(
+            f"in-flight deployments cannot be read ({reason(exc)}): none is stopped"
+        )
+    if request.pin_images != "never" or request.scope == "service" or seen.in_flight:
+        arns = [arn for s in found for arn in s.current_revisions]
+        arns += [arn for d in seen.in_flight.values() for arn in d.sources]
         try:
-            revisions = gateway.describe_service_revisions(
-                [arn for s in current.values() for arn in s.current_revisions]
-                + [arn for d in in_flight.values() for arn in d.sources],
-                work.map,
-            )
+            seen.revisions = gateway.describe_service_revisions(arns)
         except EcsundoError as exc:
-            progress.note(f"service revisions cannot be read ({reason(exc)}): no pins, no settings")
-    return in_flight, revisions
+            seen.troubles.append(
+                f"service revisions cannot be read ({reason(exc)}): no pins, no settings"
+            )
+    return seen
 
 
 def restore(
@@ -211,28 +218,24 @@ def restore(
     cluster, patterns, dry_run = request.cluster, request.services, request.dry_run
     restore_desired_count = request.restore_desired_count
     where = gateway.describe_cluster(cluster)
+    # Services the selection takes that the snapshot never saw are left as they are, and
+    # said so. Listed while the snapshot is read and its services described, and awaited
+    # before any change: a refused read ends the run before it changes anything.
+    listing = work.submit(gateway.list_service_arns, where.arn)
     snapshot = store.load(where, request.snapshot_id or LATEST)
     progress.phase(f"Read snapshot {snapshot.id} of cluster {where.name}")
     progress.note(provenance(snapshot, datetime.now(UTC)))
     records = {s.name: s for s in snapshot.services}
     chosen = selection.select(list(records), patterns, f"snapshot {snapshot.id}")
-    # Services the selection takes that the snapshot never saw are left as they are, and
-    # said so. Listed while the snapshot's services are described, and awaited before any
-    # change: a refused read ends the run before it changes anything.
-    listing = work.submit(gateway.list_service_arns, where.arn)
-    found, _ = gateway.describe_services(where.arn, chosen, work.map)  # the rest: missing
-    current = {s.name: s for s in found}
-    in_cluster = sorted(short_name(arn) for arn in listing.result())
-    uncovered = [n for n in selection.pick(in_cluster, patterns) if n not in records]
-    warnings = _warnings(where.name, snapshot, uncovered, current, records, restore_desired_count)
-    for line in warnings:
-        progress.note(f"warning: {line}")
-
-    in_flight, revisions = _what_runs_now(gateway, work, current, request, progress)
     named = {p for p in patterns or () if not any(c in p for c in "*?[")}
 
     plan = Plan(where.arn)
     applier = Applier(gateway, work, plan, apply)
+    current: dict[str, Service] = {}
+    in_flight: dict[str, ServiceDeployment] = {}
+    revisions: dict[str, ServiceRevision] = {}
+    troubles: set[str] = set()
+    wants: dict[str, Want] = {}
 
     def take(step: Step, registration: Registration | None) -> None:
         flight, wanted = in_flight.get(step.service), wants.get(step.service)
@@ -249,22 +252,46 @@ def restore(
         step = replace(step, before=running.images if running else (), after=after or ())
         plan.add(step, registration)
         if step.changes and not dry_run:
+            listing.result()  # no change before the cluster is known to be readable
             applier.start(step)
 
-    # Facts are needed only where a service is not already on what it should run.
-    wants: dict[str, Want] = {}
+    # The services are read 10 at a time and each batch is decided as soon as it is read:
+    # the first change starts while later batches are still being read. Facts are needed
+    # only where a service is not already on what it should run; services that want the
+    # same body share one lookup. One thread decides; the pool reads.
+    pending: dict[Future[Any], Callable[[Future[Any]], None]] = {}
+    facts: dict[tuple[str, str], Future[TargetFacts]] = {}
     waiting: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for name in chosen:
+    batches = chunks(chosen, DESCRIBE_SERVICES_BATCH)
+
+    def read_next() -> None:
+        names = next(batches, None)
+        if names is not None:
+            read = work.submit(_see, gateway, where.arn, names, request)
+            pending[read] = partial(on_read, names)
+
+    def on_read(names: Sequence[str], done: Future[_Seen]) -> None:
+        seen = done.result()
+        current.update(seen.services)
+        in_flight.update(seen.in_flight)
+        revisions.update(seen.revisions)
+        for trouble in seen.troubles:
+            if trouble not in troubles:
+                troubles.add(trouble)
+                progress.note(trouble)
+        for name in names:
+            decide(name)
+        read_next()  # after this batch's lookups, so they do not queue behind it
+
+    def decide(name: str) -> None:
         record, service = records[name], current.get(name)
-        decidable = (
+        if (
             service is not None
             and service.status == "ACTIVE"
             and service.controller == "ECS"
             and record.controller == "ECS"
             and record.task_definition is not None
-        )
-        if decidable:
-            assert service is not None
+        ):
             wants[name] = want(
                 snapshot,
                 record,
@@ -273,30 +300,27 @@ def restore(
                 pin_images=request.pin_images,
             )
         wanted = wants.get(name)
-        if wanted and (wanted.pinned or service.task_definition != wanted.target):
-            waiting[wanted.key].append(name)
-        else:
-            take(
-                *plan_service(
-                    record,
-                    service,
-                    ACTIVE,
-                    wanted,
-                    restore_desired_count=restore_desired_count,
-                    named=name in named,
-                )
+        if not wanted or not (wanted.pinned or service.task_definition != wanted.target):
+            step = plan_service(
+                record,
+                service,
+                ACTIVE,
+                wanted,
+                restore_desired_count=restore_desired_count,
+                named=name in named,
             )
-    lookups: dict[Future[TargetFacts], tuple[str, str]] = {
-        work.submit(
-            partial(facts_for, copy_only=wants[names[0]].pinned),
-            gateway,
-            key[0],
-            wants[names[0]].body,
-        ): key
-        for key, names in waiting.items()
-    }
-    for done in as_completed(lookups):
-        for name in waiting[lookups[done]]:
+            take(*step)
+            return
+        waiting[wanted.key].append(name)
+        if wanted.key not in facts:
+            lookup = partial(facts_for, copy_only=wanted.pinned)
+            facts[wanted.key] = work.submit(lookup, gateway, wanted.target, wanted.body)
+            pending[facts[wanted.key]] = partial(on_facts, wanted.key)
+        elif facts[wanted.key] not in pending:  # already looked up
+            on_facts(wanted.key, facts[wanted.key])
+
+    def on_facts(key: tuple[str, str], done: Future[TargetFacts]) -> None:
+        for name in waiting.pop(key, []):
             try:
                 step, registration = plan_service(
                     records[name],
@@ -310,6 +334,20 @@ def restore(
                 step = skip_step(current[name], target, f"not restored: {reason(exc)}")
                 registration = None
             take(step, registration)
+
+    for _ in range(work.concurrency):
+        read_next()
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            pending.pop(future)(future)
+
+    in_cluster = sorted(short_name(arn) for arn in listing.result())
+    uncovered = [n for n in selection.pick(in_cluster, patterns) if n not in records]
+    described = {name: current[name] for name in chosen if name in current}
+    warnings = _warnings(where.name, snapshot, uncovered, described, records, restore_desired_count)
+    for line in warnings:
+        progress.note(f"warning: {line}")
     plan.order(chosen)
     progress.phase(plan_title(plan, dry_run))
     progress.note(plan_text(plan))

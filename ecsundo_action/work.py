@@ -20,6 +20,7 @@ LANE_THREADS = 2
 
 class Work:
     def __init__(self, concurrency: int = 8) -> None:
+        self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ecs")
         # Changes (UpdateService, StopServiceDeployment) never queue behind reads: a restore
         # or rollback starts its first change while the other services are still being read.

@@ -11,7 +11,7 @@ from ecsundo_action.errors import NotFoundError, SnapshotRefused
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
 from ecsundo_action.result import Outcome, Status, Verdict
-from tests.conftest import SECRET, run
+from tests.conftest import SECRET, run, snapshotted_then_bad_deploy
 from tests.conftest import body as plain_body
 
 
@@ -245,3 +245,21 @@ def test_unknown_snapshot_id_and_tampered_snapshot_change_nothing(prod: Cluster)
     with pytest.raises(SnapshotRefused, match="checksum"):
         prod.restore(snapshot_id=prod.snapshot.snapshot_id)
     assert prod.sim.mutating_calls() == []
+
+
+def test_the_first_change_starts_while_later_services_are_still_being_read(
+    sim: Any, tmp_path: Path
+) -> None:
+    # One reading thread, 60 services (6 DescribeServices batches): the first batch is
+    # decided and changed before the last batch is read, not after everything is read.
+    store = snapshotted_then_bad_deploy(sim, 60, tmp_path, deregister_every=10**6)
+    sim.calls.clear()
+    result = run(
+        EcsGateway(sim.client("ecs")), "restore", store=store, max_concurrency=1, wait=False
+    )
+    assert result.verdict == Verdict.SUCCESS
+    ops = [c.operation for c in sim.calls]
+    last_read = len(ops) - 1 - ops[::-1].index("DescribeServices")
+    assert ops.count("DescribeServices") == 6
+    assert ops.index("UpdateService") < last_read
+    assert ops.index("ListServices") < ops.index("UpdateService")
