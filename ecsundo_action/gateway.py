@@ -210,17 +210,19 @@ class EcsGateway:
         return self._call(f"list clusters in {self.region}", pages)
 
     def list_service_arns(self, cluster_arn: str) -> list[str]:
-        def pages() -> list[str]:
-            paginator = self.ecs.get_paginator("list_services")
-            arns: list[str] = []
-            pages = paginator.paginate(
-                cluster=cluster_arn, PaginationConfig={"PageSize": LIST_SERVICES_PAGE}
-            )
-            for page in pages:
-                arns.extend(page.get("serviceArns", []))
-            return arns
+        return [arn for page in self.service_arn_pages(cluster_arn) for arn in page]
 
-        return self._call("list services", pages)
+    def service_arn_pages(self, cluster_arn: str) -> Iterator[list[str]]:
+        """The cluster's service ARNs a page (ListServices, 100) at a time, as they come."""
+        paginator = self.ecs.get_paginator("list_services")
+        pages = paginator.paginate(
+            cluster=cluster_arn, PaginationConfig={"PageSize": LIST_SERVICES_PAGE}
+        )
+        try:
+            for page in pages:
+                yield list(page.get("serviceArns", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise translate("list services", exc) from exc
 
     def describe_services(
         self, cluster_arn: str, services: Sequence[str], map: Mapper[Any, Any] = map

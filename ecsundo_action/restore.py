@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results
@@ -52,7 +51,7 @@ from .resources import (
 )
 from .result import Outcome
 from .stores import LATEST, Store
-from .work import Work
+from .work import Flow, Work
 
 # How to roll back a service ECS does not deploy itself.
 CONTROLLED_ELSEWHERE = {
@@ -259,7 +258,7 @@ def restore(
     # the first change starts while later batches are still being read. Facts are needed
     # only where a service is not already on what it should run; services that want the
     # same body share one lookup. One thread decides; the pool reads.
-    pending: dict[Future[Any], Callable[[Future[Any]], None]] = {}
+    flow = Flow(work)
     facts: dict[tuple[str, str], Future[TargetFacts]] = {}
     waiting: dict[tuple[str, str], list[str]] = defaultdict(list)
     batches = chunks(chosen, DESCRIBE_SERVICES_BATCH)
@@ -267,8 +266,7 @@ def restore(
     def read_next() -> None:
         names = next(batches, None)
         if names is not None:
-            read = work.submit(_see, gateway, where.arn, names, request)
-            pending[read] = partial(on_read, names)
+            flow.start(partial(on_read, names), _see, gateway, where.arn, names, request)
 
     def on_read(names: Sequence[str], done: Future[_Seen]) -> None:
         seen = done.result()
@@ -314,9 +312,9 @@ def restore(
         waiting[wanted.key].append(name)
         if wanted.key not in facts:
             lookup = partial(facts_for, copy_only=wanted.pinned)
-            facts[wanted.key] = work.submit(lookup, gateway, wanted.target, wanted.body)
-            pending[facts[wanted.key]] = partial(on_facts, wanted.key)
-        elif facts[wanted.key] not in pending:  # already looked up
+            then = partial(on_facts, wanted.key)
+            facts[wanted.key] = flow.start(then, lookup, gateway, wanted.target, wanted.body)
+        elif not flow.pending(facts[wanted.key]):  # already looked up
             on_facts(wanted.key, facts[wanted.key])
 
     def on_facts(key: tuple[str, str], done: Future[TargetFacts]) -> None:
@@ -337,10 +335,7 @@ def restore(
 
     for _ in range(work.concurrency):
         read_next()
-    while pending:
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            pending.pop(future)(future)
+    flow.run()
 
     in_cluster = sorted(short_name(arn) for arn in listing.result())
     uncovered = [n for n in selection.pick(in_cluster, patterns) if n not in records]

@@ -1,15 +1,20 @@
 """Snapshot: record what every selected service runs, with enough to recreate it.
 
 Calls: DescribeClusters once, ListServices (pages of 100), DescribeServices (10 a call),
-DescribeTaskDefinition (with tags) once per distinct task definition, on the run's pool.
+DescribeServiceRevisions (20 a call), DescribeTaskDefinition (with tags) once per distinct
+task definition the previous snapshot does not hold, on the run's pool, each batch as soon as
+what it needs is read.
 A dry run reads and reports the same, and stores nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import cache, partial
 
 from . import __version__, selection
 from .document import KeptTaskDefinition, ServiceRecord, Snapshot, timestamp
@@ -18,10 +23,10 @@ from .gateway import EcsGateway, HistoryUnavailable
 from .progress import Progress
 from .report import plural
 from .request import Request
-from .resources import Cluster, Service, ServiceRevision, by_age, short_name
+from .resources import Cluster, Service, ServiceRevision, TaskDefinition, by_age, short_name
 from .result import Outcome, ServiceResult, Status
 from .stores import Store, new_snapshot_id
-from .work import Work
+from .work import Flow, Work
 
 # GitHub's environment variables -> the document's github fields.
 GITHUB_CONTEXT = {
@@ -90,6 +95,104 @@ def _record(
     )
 
 
+# Services read together: two DescribeServices calls, one DescribeServiceRevisions call.
+READ_TOGETHER = 20
+
+Read = tuple[list[Service], dict[str, ServiceRevision] | None]
+
+
+def _read(gateway: EcsGateway, cluster_arn: str, arns: Sequence[str]) -> Read:
+    """Some services and the revisions they serve (None: ECS cannot tell them here)."""
+    services, _gone = gateway.describe_services(cluster_arn, arns)
+    serving = [
+        arn
+        for s in services
+        if s.status == "ACTIVE" and s.controller == "ECS"
+        for arn in s.current_revisions
+    ]
+    try:
+        return services, gateway.describe_service_revisions(serving)
+    except HistoryUnavailable:
+        return services, None
+
+
+class _Reading:
+    """The cluster read as it comes, on one thread: each page of the listing picks services,
+    each group of them is described with its revisions, and each task definition a record
+    names and the previous snapshot does not hold is described at once. No more than
+    `concurrency` groups are read at a time, so those descriptions never queue behind
+    groups still to read."""
+
+    def __init__(
+        self,
+        gateway: EcsGateway,
+        work: Work,
+        cluster: Cluster,
+        patterns: tuple[str, ...] | None,
+        known: Callable[[], Mapping[str, KeptTaskDefinition]],
+    ) -> None:
+        self.gateway, self.work, self.cluster, self.patterns = gateway, work, cluster, patterns
+        self.known = known
+        self.flow = Flow(work)
+        self.pages = gateway.service_arn_pages(cluster.arn)
+        self.listed: list[str] = []
+        self.listing_ended = False
+        self.waiting: deque[str] = deque()  # picked, not yet read
+        self.reading = 0
+        self.recorded: dict[str, tuple[ServiceRecord, list[str]]] = {}  # record, its warnings
+        self.draining: list[str] = []
+        self.revisions_unreadable = False
+        self.described: dict[str, Future[TaskDefinition | None]] = {}
+
+    def run(self) -> None:
+        self.flow.start(self.on_page, next, self.pages, None)
+        self.flow.run()
+
+    def on_page(self, done: Future[list[str] | None]) -> None:
+        page = done.result()
+        if page is None:  # the end; a typo in the selection ends the run here
+            self.listing_ended = True
+            names = sorted(short_name(arn) for arn in self.listed)
+            selection.select(names, self.patterns, f"cluster {self.cluster.name!r}")
+        else:
+            self.listed += page
+            picked = set(selection.pick([short_name(arn) for arn in page], self.patterns))
+            self.waiting += [arn for arn in page if short_name(arn) in picked]
+            self.flow.start(self.on_page, next, self.pages, None)
+        self.read_more()
+
+    def read_more(self) -> None:
+        while self.reading < self.work.concurrency and (
+            len(self.waiting) >= READ_TOGETHER or (self.listing_ended and self.waiting)
+        ):
+            size = min(READ_TOGETHER, len(self.waiting))
+            group = [self.waiting.popleft() for _ in range(size)]
+            self.flow.start(self.on_read, _read, self.gateway, self.cluster.arn, group)
+            self.reading += 1
+
+    def on_read(self, done: Future[Read]) -> None:
+        self.reading -= 1
+        services, revisions = done.result()
+        self.revisions_unreadable |= revisions is None
+        held = self.known()
+        for service in services:
+            if service.status != "ACTIVE":
+                self.draining.append(service.name)
+                continue
+            notes: list[str] = []
+            record = _record(service, revisions, notes)
+            self.recorded[service.name] = record, notes
+            arn = record.task_definition
+            if arn and arn not in held and arn not in self.described:
+                describe = self.gateway.describe_task_definition
+                self.described[arn] = self.flow.start(_later, describe, arn)
+        self.read_more()
+
+
+def _later(_: Future[object]) -> None:
+    """Nothing to do yet: the result is taken when the snapshot is built."""
+
+
 def capture(
     gateway: EcsGateway,
     work: Work,
@@ -99,49 +202,37 @@ def capture(
     snapshot_id: str | None = None,
     github: Mapping[str, str] | None = None,
     now: datetime | None = None,
-    known: Mapping[str, KeptTaskDefinition] | None = None,
+    known: Callable[[], Mapping[str, KeptTaskDefinition]] = dict,
 ) -> tuple[Snapshot, list[str]]:
-    """Read the cluster and build its snapshot (nothing is written); and its warnings."""
+    """Read the cluster and build its snapshot (nothing is written); and its warnings.
+    known(): the task definitions already held (asked for once services are read)."""
     now = now or datetime.now(UTC)
-    arns = gateway.list_service_arns(cluster.arn)
-    by_name = {short_name(arn): arn for arn in arns}
-    chosen = selection.select(sorted(by_name), patterns, f"cluster {cluster.name!r}")
-    services, _gone = gateway.describe_services(cluster.arn, [by_name[n] for n in chosen], work.map)
-    services.sort(key=lambda s: s.name)
+    reading = _Reading(gateway, work, cluster, patterns, known)
+    reading.run()
     warnings: list[str] = []
-    draining = [s.name for s in services if s.status != "ACTIVE"]
-    if draining:
-        warnings.append(f"not recorded, being deleted: {', '.join(draining)}")
-        services = [s for s in services if s.status == "ACTIVE"]
-    revisions: dict[str, ServiceRevision] | None
-    try:
-        revisions = gateway.describe_service_revisions(
-            [arn for s in services if s.controller == "ECS" for arn in s.current_revisions],
-            work.map,
-        )
-    except HistoryUnavailable:
-        revisions = None
+    if reading.draining:
+        warnings.append(f"not recorded, being deleted: {', '.join(sorted(reading.draining))}")
+    if reading.revisions_unreadable:
         warnings.append(
             "ECS's service revisions cannot be read here: image digests and service settings "
             "are not recorded (a restore puts back task definitions only)"
         )
-    records = [_record(s, revisions, warnings) for s in services]
+    records = []
+    for name in sorted(reading.recorded):
+        record, notes = reading.recorded[name]
+        records.append(record)
+        warnings += notes
     # A task definition's body never changes once registered: what an earlier snapshot of
-    # this cluster kept is reused, and only the others are described.
-    known = known or {}
-    wanted = [r.task_definition for r in records if r.task_definition]
-    described = gateway.describe_task_definitions(
-        [arn for arn in wanted if arn not in known], work.map
-    )
-
+    # this cluster kept is reused, and only the others were described.
+    held = known()
     kept: dict[str, KeptTaskDefinition] = {}
     for record in records:
         if record.task_definition is None:
             continue
-        if record.task_definition in known:
-            kept[record.task_definition] = known[record.task_definition]
+        if record.task_definition in held:
+            kept[record.task_definition] = held[record.task_definition]
             continue
-        found = described[record.task_definition]
+        found = reading.described[record.task_definition].result()
         if found is None:
             raise AwsError(
                 f"cannot snapshot service {record.name!r}: its task definition "
@@ -161,11 +252,15 @@ def capture(
     return taken, warnings
 
 
-def _previous(store: Store, cluster: Cluster, progress: Progress) -> dict[str, KeptTaskDefinition]:
+def _previous(
+    loading: Future[Snapshot] | None, progress: Progress
+) -> dict[str, KeptTaskDefinition]:
     """The task definitions the newest snapshot of this cluster in this store kept; none
-    (a full snapshot) when there is none or it cannot be read."""
+    (a full snapshot) when there is none, it cannot be read, or none is wanted."""
+    if loading is None:
+        return {}
     try:
-        return dict(store.latest(cluster).task_definitions)
+        return dict(loading.result().task_definitions)
     except NotFoundError:
         return {}
     except EcsundoError as exc:
@@ -187,7 +282,9 @@ def snapshot(
     where = gateway.describe_cluster(cluster)
     dry = " (dry run: nothing stored)" if dry_run else ""
     progress.phase(f"Snapshot of cluster {where.name}{dry}")
-    known = {} if request.full else _previous(store, where, progress)
+    # The newest snapshot of this cluster is read (and checked) while the cluster is.
+    loading = None if request.full else work.submit(store.latest, where)
+    known = cache(partial(_previous, loading, progress))
     taken, warnings = capture(
         gateway,
         work,
@@ -197,8 +294,8 @@ def snapshot(
         github=github,
         known=known,
     )
-    reused = sum(1 for arn in taken.task_definitions if arn in known)
-    if known:
+    reused = sum(1 for arn in taken.task_definitions if arn in known())
+    if known():
         progress.note(
             f"{plural(reused, 'task definition')} reused from the previous snapshot, "
             f"{len(taken.task_definitions) - reused} described"

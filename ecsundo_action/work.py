@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -64,3 +64,32 @@ class Work:
     def __exit__(self, exc_type: object, *_: object) -> None:
         # On an error or Ctrl-C, queued work is dropped: no further change is started.
         self.close(cancel=exc_type is not None)
+
+
+class Flow:
+    """Reads on the run's pool whose results are handled one at a time, in the order they
+    finish, on the thread that runs the flow: a handler may start more reads and needs no
+    lock, and what a batch needs next starts as soon as that batch is read."""
+
+    def __init__(self, work: Work) -> None:
+        self._work = work
+        self._pending: dict[Future[Any], Callable[[Future[Any]], None]] = {}
+
+    def start(
+        self, then: Callable[[Future[R]], None], fn: Callable[..., R], *args: Any
+    ) -> Future[R]:
+        """Run fn(*args) on the pool; then(its future) runs on the flow's thread."""
+        future = self._work.submit(fn, *args)
+        self._pending[future] = then
+        return future
+
+    def pending(self, future: Future[Any]) -> bool:
+        """Started here and not yet handled."""
+        return future in self._pending
+
+    def run(self) -> None:
+        """Handle results as they come until nothing is pending; a handler's error ends it."""
+        while self._pending:
+            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._pending.pop(future)(future)
