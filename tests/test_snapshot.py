@@ -151,6 +151,32 @@ def test_snapshot_pages_past_100_services(sim: Any, gateway: EcsGateway, tmp_pat
     assert ops.count("DescribeTaskDefinition") == 1
 
 
+def test_snapshot_reads_each_page_and_group_as_it_comes(sim: Any, tmp_path: Path) -> None:
+    # 250 services (3 pages), each on a task definition of its own, read with 2 threads at
+    # 20 ms a call: services are described while later pages are listed, and task
+    # definitions while later services are described, not phase after phase.
+    sim.create_cluster("big")
+    for i in range(250):
+        sim.create_service("big", f"svc-{i:03d}", sim.register(body(f"app{i}")), desired_count=1)
+    sim.rules.latency_seconds = 0.02
+    sim.calls.clear()
+    request = Request(
+        Mode.SNAPSHOT, "big", store=f"file://{tmp_path}", max_concurrency=2, full=True
+    )
+    taken = execute(request, gateway=EcsGateway(sim.client("ecs")), environ={})
+
+    assert taken.snapshot is not None and len(taken.snapshot.task_definitions) == 250
+    ops = [c.operation for c in sim.calls]
+
+    def last(op: str) -> int:
+        return len(ops) - 1 - ops[::-1].index(op)
+
+    assert ops.count("ListServices") == 3 and ops.count("DescribeServices") == 25
+    assert ops.index("DescribeServices") < last("ListServices")
+    assert ops.index("DescribeTaskDefinition") < last("DescribeServices")
+    assert ops.count("DescribeTaskDefinition") == 250
+
+
 def test_snapshot_selection_by_name_and_glob(sim: Any, gateway: EcsGateway, tmp_path: Path) -> None:
     sim.create_cluster("prod")
     td = sim.register(body("app"))
