@@ -1,0 +1,558 @@
+"""What a person reads: the plain-text reports (report.py) and the result rows and verdicts
+(result.py), checked word for word. Pure: no AWS stand-in, so the mutation run can use them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ecsundo_action import report
+from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from ecsundo_action.plan import Action, Plan, Step
+from ecsundo_action.resources import Cluster, ContainerImage
+from ecsundo_action.result import Outcome, ServiceResult, Status, Verdict, happened
+
+ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
+PROD = Cluster(
+    "prod", "arn:aws:ecs:us-east-1:123456789012:cluster/prod", "123456789012", "us-east-1"
+)
+D1 = "sha256:" + "1" * 64
+D2 = "sha256:" + "2" * 64
+
+
+def image(container: str, ref: str, digest: str | None = None) -> ContainerImage:
+    return ContainerImage(container, ref, digest)
+
+
+def snapshot(**changes: object) -> Snapshot:
+    web = ServiceRecord(
+        "web",
+        "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+        ARN.format("web:1"),
+        2,
+        images=(image("app", "acme/web:1.4", D1), image("log", "fluent@" + D2, D2)),
+    )
+    api = ServiceRecord(
+        "api", "arn:aws:ecs:us-east-1:123456789012:service/prod/api", ARN.format("api:7"), 1
+    )
+    sets = ServiceRecord(
+        "sets",
+        "arn:aws:ecs:us-east-1:123456789012:service/prod/sets",
+        None,
+        1,
+        controller="EXTERNAL",
+    )
+    body = {"family": "api", "containerDefinitions": [{"name": "a", "image": "acme/api:2"}, {}]}
+    fields: dict[str, object] = {
+        "id": "20261127T162600123Z-3f9a2c",
+        "created_at": "2026-11-27T16:26:00.123Z",
+        "tool": "ecsundo test",
+        "cluster": PROD,
+        "services": (web, api, sets),
+        "task_definitions": {ARN.format("api:7"): KeptTaskDefinition("ACTIVE", body)},
+    }
+    fields.update(changes)
+    return Snapshot(**fields)  # type: ignore[arg-type]
+
+
+def step(action: Action, current: str | None, target: str | None, **more: object) -> Step:
+    name = more.pop("service", "web")
+    return Step(name, None, action, current, target, **more)  # type: ignore[arg-type]
+
+
+# --- table -------------------------------------------------------------------------------
+
+
+def test_table_pads_every_column_but_the_last_and_cuts_only_at_a_width() -> None:
+    rows = [("A", "BB", "C"), ("aaa", "b", "long last cell")]
+    assert report.table(rows) == "A    BB  C\naaa  b   long last cell"
+    assert report.table(rows, width=14) == "A    BB  C\naaa  b   long…"
+    assert report.table(rows, width=10) == "A    BB  C\naaa  b   …"
+    assert report.table(rows, width=23) == "A    BB  C\naaa  b   long last cell"
+    assert report.table(rows, width=22) == "A    BB  C\naaa  b   long last ce…"
+    assert report.table([("x", "y")], width=0) == "…"
+
+
+# --- images before and after -------------------------------------------------------------
+
+
+def test_image_change_names_the_container_that_changes() -> None:
+    before = (image("app", "acme/web:1.5"), image("log", "fluent:1"))
+    after = (image("app", "acme/web:1.4"), image("log", "fluent:1"))
+    assert report.image_change(before, after) == ("web:1.5 (+1 more)", "web:1.4 (+1 more)")
+    # Only the second container changes: it is the one shown.
+    after = (image("app", "acme/web:1.5"), image("log", "fluent:2"))
+    assert report.image_change(before, after) == ("fluent:1 (+1 more)", "fluent:2 (+1 more)")
+
+
+def test_image_change_tells_builds_of_one_tag_apart_by_digest() -> None:
+    before = (image("app", "acme/web:latest", D1),)
+    after = (image("app", "acme/web:latest", D2),)
+    assert report.image_change(before, after) == (
+        "web:latest (111111111111)",
+        "web:latest (222222222222)",
+    )
+    # Same build, or a digest unknown on one side: no digests shown.
+    assert report.image_change(before, before) == ("web:latest", "web:latest")
+    unknown = (image("app", "acme/web:latest"),)
+    assert report.image_change(before, unknown) == ("web:latest", "web:latest")
+
+
+def test_image_change_with_a_side_unknown() -> None:
+    assert report.image_change((), ()) == ("-", "-")
+    assert report.image_change((), (image("app", "web:2"),)) == ("-", "web:2")
+    assert report.image_change((image("app", "web:1"),), ()) == ("web:1", "-")
+    assert report.image_change((image("app", "r/x@" + D1),), ()) == ("x@111111111111", "-")
+
+
+# --- order, time, counts -----------------------------------------------------------------
+
+
+def test_rows_are_ordered_failed_and_missing_then_changed_then_quiet() -> None:
+    def row(name: str, status: Status) -> ServiceResult:
+        return ServiceResult(name, "update", None, None, status)
+
+    rows = [
+        row("a", Status.UNCHANGED),
+        row("b", Status.SUCCESS),
+        row("c", Status.SKIPPED),
+        row("d", Status.MISSING),
+        row("e", Status.UPDATED),
+        row("f", Status.FAILED),
+        row("g", Status.PLANNED),
+    ]
+    assert [r.name for r in report.ordered(rows)] == ["d", "f", "b", "e", "g", "a", "c"]
+
+
+def test_took_lists_the_phases_that_happened_in_order() -> None:
+    assert report.took({}) == ""
+    assert report.took({"read": 3.0}) == ""
+    assert report.took({"total": 4.4}) == "took 4s"
+    timings = {"wait": 31.6, "total": 42.2, "update": 5.0, "read": 2.5, "other": 1.0}
+    assert report.took(timings) == "took 42s: read 2s, update 5s, wait 32s"
+    timings["register"] = 1.0
+    assert report.took(timings) == "took 42s: read 2s, register 1s, update 5s, wait 32s"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (0, "just now"),
+        (59.9, "just now"),
+        (60, "1 minute ago"),
+        (119, "1 minute ago"),
+        (120, "2 minutes ago"),
+        (3599, "59 minutes ago"),
+        (3600, "1 hour ago"),
+        (86399, "23 hours ago"),
+        (86400, "1 day ago"),
+        (3 * 86400 + 5, "3 days ago"),
+    ],
+)
+def test_ago_says_the_largest_unit_that_fits(seconds: float, said: str) -> None:
+    assert report.ago(seconds) == said
+
+
+def test_plural() -> None:
+    assert report.plural(0, "service") == "0 services"
+    assert report.plural(1, "service") == "1 service"
+    assert report.plural(2, "service") == "2 services"
+
+
+# --- provenance ---------------------------------------------------------------------------
+
+
+def test_provenance_inside_and_outside_github_actions() -> None:
+    now = datetime(2026, 11, 27, 18, 26, 30, tzinfo=UTC)
+    outside = snapshot()
+    assert report.provenance(outside, now) == (
+        "snapshot 20261127T162600123Z-3f9a2c, taken 2026-11-27 16:26:00 UTC "
+        "(2 hours ago), outside GitHub Actions"
+    )
+    github = {
+        "workflow": "deploy",
+        "runId": "42",
+        "sha": "0123456789abcdef0123",
+        "actor": "ana",
+        "repository": "acme/shop",
+    }
+    inside = snapshot(github=github)
+    assert report.provenance(inside, now + timedelta(days=1)) == (
+        "snapshot 20261127T162600123Z-3f9a2c, taken 2026-11-27 16:26:00 UTC "
+        "(1 day ago) by workflow deploy, run 42, sha 0123456789ab, actor ana"
+    )
+    partial = snapshot(github={"actor": "ana"})
+    assert report.provenance(partial, now).endswith("(2 hours ago) by actor ana")
+
+
+def test_run_url_only_when_every_part_checks_out() -> None:
+    taken = snapshot(github={"repository": "acme/shop", "runId": "42"})
+    assert (
+        report.run_url(taken, "https://github.com")
+        == "https://github.com/acme/shop/actions/runs/42"
+    )
+    assert report.run_url(taken, "https://ghe.example:8443") == (
+        "https://ghe.example:8443/acme/shop/actions/runs/42"
+    )
+    assert report.run_url(taken, None) is None
+    assert report.run_url(taken, "http://github.com") is None
+    assert report.run_url(taken, "https://github.com/evil path") is None
+    for github in (
+        {"repository": "acme/shop", "runId": "42x"},
+        {"repository": "acme/shop/x", "runId": "42"},
+        {"repository": "acme", "runId": "42"},
+        {"runId": "42"},
+    ):
+        assert report.run_url(snapshot(github=github), "https://github.com") is None
+    assert report.run_url(snapshot(), "https://github.com") is None
+
+
+# --- plans --------------------------------------------------------------------------------
+
+
+def plan() -> Plan:
+    planned = Plan(PROD.arn)
+    planned.add(step(Action.UPDATE, ARN.format("web:2"), ARN.format("web:1"), reason="r1"))
+    planned.add(step(Action.REREGISTER, ARN.format("api:8"), ARN.format("api:7"), service="api"))
+    planned.add(step(Action.REREGISTER, ARN.format("api:8"), ARN.format("api:7"), service="api2"))
+    planned.add(step(Action.UNCHANGED, ARN.format("db:3"), ARN.format("db:3"), service="db"))
+    planned.add(step(Action.MISSING, None, ARN.format("old:1"), service="old", reason="gone"))
+    return planned
+
+
+def test_plan_title_counts_changes_and_distinct_registrations() -> None:
+    assert report.plan_title(plan(), dry_run=False) == (
+        "Plan: 3 services to change of 5, 1 task definition to register again"
+    )
+    assert report.plan_title(plan(), dry_run=True) == (
+        "Plan: 3 services to change of 5, 1 task definition to register again "
+        "(dry run: nothing changes)"
+    )
+    quiet = Plan(PROD.arn, [step(Action.UNCHANGED, "a", "a")])
+    assert report.plan_title(quiet, dry_run=False) == "Plan: 0 services to change of 1"
+
+
+def test_plan_text_is_one_row_per_step() -> None:
+    assert report.plan_text(plan()) == "\n".join(
+        [
+            "SERVICE  ACTION       FROM   TO     WHY",
+            "web      update       web:2  web:1  r1",
+            "api      re-register  api:8  api:7  ",
+            "api2     re-register  api:8  api:7  ",
+            "db       unchanged    db:3   db:3   ",
+            "old      missing      -      old:1  gone",
+        ]
+    )
+
+
+# --- what each mode prints -----------------------------------------------------------------
+
+
+def test_snapshot_text_lists_images_with_digests_never_bodies() -> None:
+    taken = snapshot()
+    outcome = Outcome(
+        "snapshot", "prod", snapshot=taken, snapshot_uri="file:///s/x.json", warnings=["w1"]
+    )
+    assert report.text(outcome) == "\n".join(
+        [
+            "snapshot 20261127T162600123Z-3f9a2c of cluster prod: 3 services",
+            "SERVICE  TASK DEFINITION  IMAGES",
+            "web      web:1            acme/web:1.4 (111111111111), fluent@" + D2,
+            "api      api:7            acme/api:2, ?",
+            "sets     -                (task sets of a EXTERNAL service)",
+            "warning: w1",
+            "stored at file:///s/x.json",
+        ]
+    )
+    empty = Outcome("guard", "prod", snapshot=snapshot(services=()), dry_run=True)
+    assert report.text(empty) == (
+        "snapshot 20261127T162600123Z-3f9a2c of cluster prod: 0 services\n(no services)\n"
+        "dry run: nothing stored"
+    )
+
+
+def test_list_and_discover_texts() -> None:
+    listed = Outcome("list", "prod", snapshots=["a", "b"], store="file:///s")
+    assert report.text(listed) == "a\nb"
+    none = Outcome("list", "prod", snapshots=[], store="file:///s")
+    assert report.text(none) == "no snapshots of prod in file:///s"
+    found = [{"cluster": "prod-eu", "region": "eu-west-1"}, {"cluster": "p", "region": "r"}]
+    discovered = Outcome("discover", "prod-*", clusters=found)
+    assert report.text(discovered) == "CLUSTER  REGION\nprod-eu  eu-west-1\np        r"
+    assert report.text(Outcome("discover", "x*", clusters=[])) == "no cluster matches x*"
+
+
+def test_result_text_is_head_rows_warnings_time_and_verdict() -> None:
+    rows = [
+        ServiceResult(
+            "web",
+            "update",
+            ARN.format("web:2"),
+            ARN.format("web:1"),
+            Status.SUCCESS,
+            12.4,
+            "",
+            before=(image("app", "acme/web:2"),),
+            after=(image("app", "acme/web:1"),),
+            what="updated to web:1",
+        ),
+        ServiceResult("api", "update", None, None, Status.FAILED, 0.4, "rollout FAILED", what="x"),
+    ]
+    outcome = Outcome(
+        "restore",
+        "prod",
+        rows,
+        snapshot=snapshot(),
+        warnings=["careful"],
+        timings={"total": 13.0, "read": 1.0},
+    )
+    assert report.text(outcome) == "\n".join(
+        [
+            "restore of cluster prod from snapshot 20261127T162600123Z-3f9a2c",
+            "SERVICE  RESULT   BEFORE  AFTER  TIME  WHAT HAPPENED",
+            "web      success  web:2   web:1  12s   updated to web:1",
+            "api      failed   -       -      0s    x; rollout FAILED",
+            "warning: careful",
+            "took 13s: read 1s",
+            "result: partial",
+        ]
+    )
+    rollback = Outcome("rollback", "prod", rows[:1])
+    assert report.text(rollback, width=30) == "\n".join(
+        [
+            "rollback of cluster prod",
+            "SERVICE  RESULT   BEFORE  AFT…",
+            "web      success  web:2   web…",
+            "result: success",
+        ]
+    )
+
+
+def test_a_dry_run_prints_its_plan() -> None:
+    outcome = Outcome("restore", "prod", dry_run=True, plan=plan(), warnings=["w"])
+    assert report.text(outcome) == (
+        "plan for restore of cluster prod (dry run: nothing changed)\n"
+        + report.plan_text(plan())
+        + "\nwarning: w\nresult: dry-run"
+    )
+    # A dry run without a plan (rollback's history path reports rows) prints the rows.
+    rows = Outcome("rollback", "prod", [], dry_run=True)
+    assert report.text(rows).endswith("result: dry-run")
+    assert report.text(rows).startswith("rollback of cluster prod\nSERVICE")
+
+
+# --- result.py: what happened, rows, verdicts, outputs ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("made", "status", "to", "said"),
+    [
+        (
+            step(Action.MISSING, None, "t", reason="deleted"),
+            Status.MISSING,
+            None,
+            "missing: deleted",
+        ),
+        (
+            step(Action.MISSING, None, "t", reason="service is being deleted (DRAINING)"),
+            Status.MISSING,
+            None,
+            "missing: being deleted",
+        ),
+        (
+            step(Action.SKIPPED, None, "t", reason="skipped: CodeDeploy deploys this service"),
+            Status.SKIPPED,
+            None,
+            "skipped: CodeDeploy-controlled",
+        ),
+        (
+            step(Action.SKIP, None, "t", reason="skipped: its task sets deploy it"),
+            Status.FAILED,
+            None,
+            "skipped: task-set-controlled (EXTERNAL)",
+        ),
+        (
+            step(Action.SKIP, None, "t", reason="no earlier revision"),
+            Status.FAILED,
+            None,
+            "left alone",
+        ),
+        (
+            step(Action.UNCHANGED, ARN.format("w:1"), ARN.format("w:1")),
+            Status.UNCHANGED,
+            None,
+            "already on w:1",
+        ),
+        (
+            step(Action.UPDATE, "a", ARN.format("w:1")),
+            Status.SUCCESS,
+            ARN.format("w:1"),
+            "updated to w:1",
+        ),
+        (
+            step(Action.UPDATE, "a", ARN.format("w:1")),
+            Status.UPDATED,
+            ARN.format("w:1"),
+            "updated to w:1",
+        ),
+        (
+            step(Action.UPDATE, "a", ARN.format("w:1")),
+            Status.PLANNED,
+            ARN.format("w:1"),
+            "update to w:1",
+        ),
+        (
+            step(Action.UPDATE, "a", ARN.format("w:1")),
+            Status.FAILED,
+            ARN.format("w:1"),
+            "tried to update to w:1",
+        ),
+        (
+            step(Action.REREGISTER, "a", ARN.format("w:1")),
+            Status.SUCCESS,
+            ARN.format("w:9"),
+            "re-registered w:1 as w:9",
+        ),
+        (step(Action.REREGISTER, "a", ARN.format("w:1")), Status.PLANNED, None, "re-register w:1"),
+        (
+            step(Action.STOP, "a", ARN.format("w:1")),
+            Status.SUCCESS,
+            ARN.format("w:1"),
+            "ECS rolled back the in-flight deployment to w:1",
+        ),
+        (
+            step(Action.STOP, "a", ARN.format("w:1")),
+            Status.FAILED,
+            None,
+            "tried to stop the in-flight deployment (ECS rolls back to w:1)",
+        ),
+        (
+            step(Action.UPDATE, ARN.format("w:1"), ARN.format("w:1"), desired_count=3),
+            Status.SUCCESS,
+            ARN.format("w:1"),
+            "desired count to 3",
+        ),
+        (
+            step(Action.UPDATE, "a", ARN.format("w:1"), settings={"launchType": "FARGATE"}),
+            Status.SUCCESS,
+            ARN.format("w:1"),
+            "updated to w:1 and its settings",
+        ),
+    ],
+)
+def test_happened_says_what_was_done_in_words(
+    made: Step, status: Status, to: str | None, said: str
+) -> None:
+    assert happened(made, status, to) == said
+
+
+def test_happened_names_the_pinned_image_of_a_re_registration() -> None:
+    pinned = step(
+        Action.REREGISTER,
+        "a",
+        ARN.format("w:1"),
+        pinned=True,
+        after=(image("log", "fluent:1"), image("app", "acme/w:latest", D1)),
+    )
+    assert happened(pinned, Status.SUCCESS, ARN.format("w:5")) == (
+        "re-registered w:1 as w:5, pinned w:latest to sha256:111111111111…"
+    )
+    assert happened(pinned, Status.FAILED, None) == (
+        "tried to re-register w:1, pinned w:latest to sha256:111111111111…"
+    )
+    unpinned = step(Action.REREGISTER, "a", ARN.format("w:1"), after=pinned.after)
+    assert happened(unpinned, Status.SUCCESS, ARN.format("w:5")) == "re-registered w:1 as w:5"
+
+
+def test_a_row_from_a_step_and_its_dict() -> None:
+    made = step(
+        Action.UPDATE,
+        ARN.format("w:2"),
+        ARN.format("w:1"),
+        reason="why",
+        before=(image("app", "acme/w:2", D2),),
+        after=(image("app", "acme/w:1"),),
+    )
+    row = ServiceResult.of(made, Status.SUCCESS, seconds=3.46, changed=True)
+    assert row.to_dict() == {
+        "name": "web",
+        "action": "update",
+        "from": ARN.format("w:2"),
+        "to": ARN.format("w:1"),
+        "status": "success",
+        "seconds": 3.5,
+        "message": "why",
+        "what": "updated to w:1",
+        "from-images": ["acme/w:2@" + D2],
+        "to-images": ["acme/w:1"],
+    }
+    other = ServiceResult.of(made, Status.FAILED, to=ARN.format("w:9"), message="no")
+    assert (other.to, other.message, other.changed) == (ARN.format("w:9"), "no", False)
+    assert other.what == "tried to update to w:1"
+
+
+def row(status: Status, changed: bool = False) -> ServiceResult:
+    return ServiceResult(f"s-{status}", "update", None, None, status, changed=changed)
+
+
+@pytest.mark.parametrize(
+    ("mode", "statuses", "verdict"),
+    [
+        ("restore", [Status.SUCCESS, Status.UNCHANGED], Verdict.SUCCESS),
+        ("restore", [Status.UPDATED], Verdict.SUCCESS),
+        ("restore", [Status.UNCHANGED, Status.SKIPPED], Verdict.UNCHANGED),
+        ("restore", [], Verdict.UNCHANGED),
+        ("rollback", [Status.PLANNED], Verdict.UNCHANGED),
+        ("restore", [Status.SUCCESS, Status.FAILED], Verdict.PARTIAL),
+        ("restore", [Status.MISSING, Status.UNCHANGED], Verdict.PARTIAL),
+        ("restore", [Status.FAILED, Status.MISSING], Verdict.FAILED),
+        ("snapshot", [Status.SUCCESS], Verdict.SUCCESS),
+        ("snapshot", [], Verdict.SUCCESS),
+        ("guard", [], Verdict.SUCCESS),
+        ("list", [], Verdict.SUCCESS),
+        ("discover", [], Verdict.SUCCESS),
+    ],
+)
+def test_verdict(mode: str, statuses: list[Status], verdict: Verdict) -> None:
+    outcome = Outcome(mode, "prod", [row(s) for s in statuses])
+    assert outcome.verdict == verdict
+    assert outcome.ok == (verdict in (Verdict.SUCCESS, Verdict.UNCHANGED))
+    dry = Outcome(mode, "prod", [row(s) for s in statuses], dry_run=True)
+    assert dry.verdict == Verdict.DRY_RUN and dry.ok
+
+
+def test_outputs_and_json_carry_the_same_facts() -> None:
+    rows = [row(Status.SUCCESS, changed=True), row(Status.FAILED)]
+    restored = Outcome("restore", "prod", rows, snapshot=snapshot(), snapshot_uri="s3://b/k")
+    assert restored.outputs() == {
+        "result": "partial",
+        "changed-services": ["s-success"],
+        "services": [r.to_dict() for r in rows],
+        "snapshot-id": "20261127T162600123Z-3f9a2c",
+        "snapshot-uri": "s3://b/k",
+    }
+    assert restored.to_dict() == {
+        "mode": "restore",
+        "cluster": "prod",
+        "result": "partial",
+        "snapshotId": "20261127T162600123Z-3f9a2c",
+        "snapshotUri": "s3://b/k",
+        "changedServices": ["s-success"],
+        "services": [r.to_dict() for r in rows],
+    }
+    # A dry-run snapshot stored nothing: no id a later step could restore.
+    dry = Outcome("snapshot", "prod", snapshot=snapshot(), dry_run=True)
+    assert "snapshot-id" not in dry.outputs() and "snapshot-uri" not in dry.outputs()
+    assert dry.to_dict()["snapshotId"] == "20261127T162600123Z-3f9a2c"
+    # A rollback has no snapshot at all.
+    assert set(Outcome("rollback", "prod").outputs()) == {"result", "changed-services", "services"}
+    listed = Outcome("list", "prod", snapshots=["a", "b"], store="file:///s")
+    assert listed.snapshot_id == "b" and listed.outputs()["snapshot-id"] == "b"
+    assert listed.to_dict()["store"] == "file:///s" and listed.to_dict()["snapshots"] == ["a", "b"]
+    assert Outcome("list", "prod", snapshots=[]).snapshot_id is None
+    found = [{"cluster": "c", "region": "r"}]
+    discovered = Outcome("discover", "c*", clusters=found)
+    assert discovered.outputs()["clusters"] == found and discovered.to_dict()["clusters"] == found
+    assert "clusters" not in restored.outputs() and "clusters" not in restored.to_dict()
+    assert "snapshots" not in restored.to_dict()
