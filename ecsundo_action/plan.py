@@ -176,7 +176,8 @@ def plan_step(
             )
             return step(Action.UNCHANGED, current, None, prefix + note if note else why)
         count = f"desired count {service.desired_count} -> {desired_count}"
-        return step(Action.UPDATE, current, desired_count, prefix + count if desired_count else why)
+        said = prefix + count if desired_count is not None else why
+        return step(Action.UPDATE, current, desired_count, said)
     if usable:
         return step(Action.UPDATE, target, desired_count, why)
     state = facts.status or "deleted"

@@ -205,6 +205,10 @@ def test_on_its_target_with_a_count_to_restore_updates_the_count() -> None:
     assert decide("web:3", "web:3", ACTIVE, desired_count=5, why="w") == expected(
         Action.UPDATE, "web:3", "web:3", "w; desired count 2 -> 5", desired_count=5, expect=EXPECT
     )
+    # Scaling to 0 is a count change like any other, and says so.
+    assert decide("web:3", "web:3", ACTIVE, desired_count=0, why="w") == expected(
+        Action.UPDATE, "web:3", "web:3", "w; desired count 2 -> 0", desired_count=0, expect=EXPECT
+    )
 
 
 def test_on_its_target_with_settings_to_put_back_updates_them() -> None:
