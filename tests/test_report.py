@@ -182,6 +182,10 @@ def test_provenance_inside_and_outside_github_actions() -> None:
         "snapshot 20261127T162600123Z-3f9a2c, taken 2026-11-27 16:26:00 UTC "
         "(1 day ago) by workflow deploy, run 42, sha 0123456789ab, actor ana"
     )
+    long = snapshot(github={"workflow": "deploy-production", "sha": "0123456789abcdef"})
+    assert report.provenance(long, now).endswith(
+        "by workflow deploy-production, sha 0123456789ab"
+    )  # only the sha is cut
     partial = snapshot(github={"actor": "ana"})
     assert report.provenance(partial, now).endswith("(2 hours ago) by actor ana")
 
@@ -203,6 +207,7 @@ def test_run_url_only_when_every_part_checks_out() -> None:
         {"repository": "acme/shop/x", "runId": "42"},
         {"repository": "acme", "runId": "42"},
         {"runId": "42"},
+        {"repository": "acme/shop"},
     ):
         assert report.run_url(snapshot(github=github), "https://github.com") is None
     assert report.run_url(snapshot(), "https://github.com") is None
@@ -228,6 +233,12 @@ def test_plan_title_counts_changes_and_distinct_registrations() -> None:
     assert report.plan_title(plan(), dry_run=True) == (
         "Plan: 3 services to change of 5, 1 task definition to register again "
         "(dry run: nothing changes)"
+    )
+    two = plan()
+    two.add(step(Action.REREGISTER, "x", ARN.format("db:1"), service="db2"))
+    two.add(step(Action.UPDATE, "x", ARN.format("q:1"), service="q"))
+    assert report.plan_title(two, dry_run=False) == (
+        "Plan: 5 services to change of 7, 2 task definitions to register again"
     )
     quiet = Plan(PROD.arn, [step(Action.UNCHANGED, "a", "a")])
     assert report.plan_title(quiet, dry_run=False) == "Plan: 0 services to change of 1"
@@ -263,6 +274,23 @@ def test_snapshot_text_lists_images_with_digests_never_bodies() -> None:
             "sets     -                (task sets of a EXTERNAL service)",
             "warning: w1",
             "stored at file:///s/x.json",
+        ]
+    )
+    one = Outcome(
+        "snapshot",
+        "prod",
+        snapshot=snapshot(services=snapshot().services[1:2]),
+        snapshot_uri="file:///s/y.json",
+        warnings=["w1", "w2"],
+    )
+    assert report.text(one) == "\n".join(
+        [
+            "snapshot 20261127T162600123Z-3f9a2c of cluster prod: 1 service",
+            "SERVICE  TASK DEFINITION  IMAGES",
+            "api      api:7            acme/api:2, ?",
+            "warning: w1",
+            "warning: w2",
+            "stored at file:///s/y.json",
         ]
     )
     empty = Outcome("guard", "prod", snapshot=snapshot(services=()), dry_run=True)
@@ -379,6 +407,36 @@ def test_a_dry_run_prints_its_plan() -> None:
             "left alone",
         ),
         (
+            step(Action.SKIPPED, None, "t", reason="no task definition"),
+            Status.SKIPPED,
+            None,
+            "left alone",
+        ),
+        (
+            step(Action.SKIP, None, "t", reason="skipped: CodeDeploy deploys this service"),
+            Status.FAILED,
+            None,
+            "skipped: CodeDeploy-controlled",
+        ),
+        (
+            step(Action.SKIPPED, None, "t", reason="skipped: its task sets deploy it"),
+            Status.SKIPPED,
+            None,
+            "skipped: task-set-controlled (EXTERNAL)",
+        ),
+        (
+            step(Action.UPDATE, ARN.format("w:1"), ARN.format("w:1"), settings={"a": 1}),
+            Status.SUCCESS,
+            ARN.format("w:1"),
+            "updated to w:1 and its settings",
+        ),
+        (
+            step(Action.UPDATE, "a", ARN.format("w:1"), settings={"a": 1}),
+            Status.FAILED,
+            None,
+            "tried to update to w:1 and its settings",
+        ),
+        (
             step(Action.UNCHANGED, ARN.format("w:1"), ARN.format("w:1")),
             Status.UNCHANGED,
             None,
@@ -461,6 +519,10 @@ def test_happened_names_the_pinned_image_of_a_re_registration() -> None:
     assert happened(pinned, Status.FAILED, None) == (
         "tried to re-register w:1, pinned w:latest to sha256:111111111111…"
     )
+    no_digest = step(
+        Action.REREGISTER, "a", ARN.format("w:1"), pinned=True, after=(image("a", "w:1"),)
+    )
+    assert happened(no_digest, Status.SUCCESS, ARN.format("w:5")) == "re-registered w:1 as w:5"
     unpinned = step(Action.REREGISTER, "a", ARN.format("w:1"), after=pinned.after)
     assert happened(unpinned, Status.SUCCESS, ARN.format("w:5")) == "re-registered w:1 as w:5"
 
@@ -487,6 +549,7 @@ def test_a_row_from_a_step_and_its_dict() -> None:
         "from-images": ["acme/w:2@" + D2],
         "to-images": ["acme/w:1"],
     }
+    assert ServiceResult.of(made, Status.PLANNED).seconds == 0.0
     other = ServiceResult.of(made, Status.FAILED, to=ARN.format("w:9"), message="no")
     assert (other.to, other.message, other.changed) == (ARN.format("w:9"), "no", False)
     assert other.what == "tried to update to w:1"
@@ -545,6 +608,10 @@ def test_outputs_and_json_carry_the_same_facts() -> None:
     dry = Outcome("snapshot", "prod", snapshot=snapshot(), dry_run=True)
     assert "snapshot-id" not in dry.outputs() and "snapshot-uri" not in dry.outputs()
     assert dry.to_dict()["snapshotId"] == "20261127T162600123Z-3f9a2c"
+    guarded = Outcome("guard", "prod", snapshot=snapshot(), dry_run=True)
+    assert "snapshot-id" not in guarded.outputs()
+    stored = Outcome("guard", "prod", snapshot=snapshot(), snapshot_uri="s3://b/g")
+    assert stored.outputs()["snapshot-id"] == "20261127T162600123Z-3f9a2c"
     # A rollback has no snapshot at all.
     assert set(Outcome("rollback", "prod").outputs()) == {"result", "changed-services", "services"}
     listed = Outcome("list", "prod", snapshots=["a", "b"], store="file:///s")
