@@ -237,8 +237,9 @@ def test_plan_title_counts_changes_and_distinct_registrations() -> None:
     two = plan()
     two.add(step(Action.REREGISTER, "x", ARN.format("db:1"), service="db2"))
     two.add(step(Action.UPDATE, "x", ARN.format("q:1"), service="q"))
+    two.add(step(Action.UPDATE, "x", ARN.format("r:1"), service="r"))
     assert report.plan_title(two, dry_run=False) == (
-        "Plan: 5 services to change of 7, 2 task definitions to register again"
+        "Plan: 6 services to change of 8, 2 task definitions to register again"
     )
     quiet = Plan(PROD.arn, [step(Action.UNCHANGED, "a", "a")])
     assert report.plan_title(quiet, dry_run=False) == "Plan: 0 services to change of 1"
