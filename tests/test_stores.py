@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +17,15 @@ import pytest
 from ecsundo_action import document as doc
 from ecsundo_action.errors import InputError, NotFoundError, SnapshotRefused, StoreError
 from ecsundo_action.resources import Cluster
-from ecsundo_action.stores import FileStore, S3Store, new_snapshot_id, open_store
+from ecsundo_action.stores import (
+    LATEST,
+    FileStore,
+    S3Store,
+    check_snapshot_id,
+    default_store_uri,
+    new_snapshot_id,
+    open_store,
+)
 
 PROD = Cluster(
     "prod", "arn:aws:ecs:us-east-1:123456789012:cluster/prod", "123456789012", "us-east-1"
@@ -202,3 +215,349 @@ def test_store_uris() -> None:
     s3 = open_store("s3://my-bucket/ecsundo/prod?kms-key-id=alias/snapshots")
     assert isinstance(s3, S3Store)
     assert (s3.bucket, s3.prefix, s3.kms_key_id) == ("my-bucket", "ecsundo/prod", "alias/snapshots")
+
+
+# --- ids --------------------------------------------------------------------------------------
+
+
+def test_a_new_id_is_the_utc_millisecond_then_six_random_hex_digits() -> None:
+    at = datetime(2026, 11, 27, 17, 26, 0, 123999, timezone(timedelta(hours=1)))
+    ids = {new_snapshot_id(at) for _ in range(5)}
+    assert all(re.fullmatch(r"20261127T162600123Z-[0-9a-f]{6}", i) for i in ids), ids
+    assert len(ids) > 1  # random, not a counter or a constant
+    assert new_snapshot_id(datetime(2026, 1, 2, 3, 4, 5, 7000, UTC)).startswith(
+        "20260102T030405007Z-"
+    )
+    before = datetime.now(UTC).replace(microsecond=0)
+    now = new_snapshot_id()
+    after = datetime.now(UTC)
+    taken = datetime.strptime(now[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    assert before <= taken <= after, now
+    assert re.fullmatch(r"\d{8}T\d{9}Z-[0-9a-f]{6}", now)
+
+
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local time zone is UTC+9 (a runner need not be on UTC)."""
+    monkeypatch.setenv("TZ", "JST-9")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_new_ids_are_utc_whatever_the_local_time_zone(tokyo: None) -> None:
+    at = datetime(2026, 11, 27, 17, 26, 0, 123000, timezone(timedelta(hours=1)))
+    assert new_snapshot_id(at).startswith("20261127T162600123Z-")
+    before = datetime.now(UTC).replace(microsecond=0)
+    taken = datetime.strptime(new_snapshot_id()[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    assert before <= taken <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize("good", ["a", "9", "x" * 128, "before-v2", "a.b_c-D", "20261127T1Z-ab"])
+def test_valid_ids_are_returned_as_they_are(good: str) -> None:
+    assert check_snapshot_id(good) == good
+
+
+def test_the_reserved_id_is_refused_by_name() -> None:
+    with pytest.raises(InputError) as excinfo:
+        check_snapshot_id("latest", "--snapshot-id")
+    assert str(excinfo.value) == "--snapshot-id 'latest' is reserved: it names the newest snapshot"
+    with pytest.raises(InputError, match=r"^snapshot-id 'latest' is reserved"):
+        check_snapshot_id(LATEST)
+
+
+@pytest.mark.parametrize("bad", ["a..b", "-a", "_a", "a/b", "x" * 129, "a\nb"])
+def test_an_invalid_id_is_refused_with_the_rule(bad: str) -> None:
+    with pytest.raises(InputError) as excinfo:
+        check_snapshot_id(bad, "input snapshot-id")
+    assert str(excinfo.value) == (
+        f"input snapshot-id {bad[:80]!r} is not valid: expected up to 128 letters, digits, "
+        "'.', '_' or '-', starting with a letter or digit (no '/', no '..')"
+    )
+
+
+def test_a_long_invalid_id_is_shown_cut_to_80_characters() -> None:
+    with pytest.raises(InputError) as excinfo:
+        check_snapshot_id("y" * 200 + "/")
+    assert str(excinfo.value).startswith(f"snapshot-id '{'y' * 80}' is not valid: ")
+
+
+# --- the file store ---------------------------------------------------------------------------
+
+
+def test_keys_are_account_region_cluster_then_id(tmp_path: Path) -> None:
+    assert FileStore.folder(PROD) == "123456789012/us-east-1/prod"
+    assert FileStore(tmp_path).key(PROD, "pre") == "123456789012/us-east-1/prod/pre.json"
+    with pytest.raises(InputError, match=r"^snapshot-id '\.\./x' is not valid"):
+        FileStore(tmp_path).key(PROD, "../x")
+
+
+def test_put_writes_the_sealed_document_and_returns_its_absolute_uri(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = FileStore("snaps")
+    assert store.uri == "file://snaps"
+    document = make(snapshot_id="pre")
+    uri = store.put(PROD, document)
+    path = tmp_path / "snaps" / "123456789012" / "us-east-1" / "prod" / "pre.json"
+    assert uri == f"file://{path}"
+    assert path.read_bytes() == doc.dumps(document.to_json())
+    assert sorted(p.name for p in path.parent.iterdir()) == ["pre.json"]
+
+
+def test_a_snapshot_being_written_is_not_listed_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileStore(tmp_path)
+    store.put(PROD, make(snapshot_id="first"))
+    seen: list[list[str]] = []
+    fsync = os.fsync
+
+    def listing_then_fsync(fd: int) -> None:  # another process lists mid-write
+        seen.append(store.list(PROD))
+        fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", listing_then_fsync)
+    store.put(PROD, make(snapshot_id="second"))
+    assert seen == [["first"]]
+    assert sorted(store.list(PROD)) == ["first", "second"]
+
+
+def test_the_system_temporary_folder_plays_no_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The document is staged beside its final name (an atomic link on the same disk),
+    # wherever TMPDIR points, even at nothing.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-tmp"))
+    store = FileStore(tmp_path / "store")
+    taken = make(snapshot_id="pre")
+    store.put(PROD, taken)
+    assert store.get(PROD, "pre") == taken
+
+
+def test_an_existing_snapshot_file_is_refused_by_name_and_kept(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    first = make(snapshot_id="pre")
+    path = Path(store.put(PROD, first).removeprefix("file://"))
+    kept = path.read_bytes()
+    with pytest.raises(StoreError) as excinfo:
+        store.put(PROD, make(snapshot_id="pre"))
+    assert str(excinfo.value) == f"snapshot pre.json already exists in file://{tmp_path}"
+    assert path.read_bytes() == kept
+    assert [p.name for p in path.parent.iterdir()] == ["pre.json"]
+
+
+def test_put_refuses_a_snapshot_of_another_cluster_and_writes_nothing(tmp_path: Path) -> None:
+    staging = Cluster("staging", PROD.arn.replace("prod", "staging"), PROD.account_id, PROD.region)
+    with pytest.raises(SnapshotRefused) as excinfo:
+        FileStore(tmp_path).put(PROD, make(staging, snapshot_id="pre"))
+    assert str(excinfo.value) == "snapshot pre belongs to cluster 'staging', not 'prod'"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unwritable_store_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    store = FileStore(blocker)
+    with pytest.raises(StoreError) as excinfo:
+        store.put(PROD, make(snapshot_id="pre"))
+    assert str(excinfo.value) == f"cannot write to file://{blocker}: Not a directory"
+
+
+def test_an_unreadable_snapshot_is_one_line(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    (tmp_path / store.key(PROD, "pre")).mkdir(parents=True)
+    with pytest.raises(StoreError) as excinfo:
+        store.get(PROD, "pre")
+    assert str(excinfo.value) == (
+        f"cannot read file://{tmp_path}/123456789012/us-east-1/prod/pre.json: Is a directory"
+    )
+
+
+def test_a_missing_snapshot_is_not_found_naming_the_store(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    store.put(PROD, make(snapshot_id="pre"))
+    with pytest.raises(NotFoundError) as excinfo:
+        store.get(PROD, "post")
+    assert (
+        str(excinfo.value) == f"snapshot 'post' not found for cluster 'prod' in file://{tmp_path}"
+    )
+
+
+def test_get_names_the_id_asked_for_in_its_refusals(tmp_path: Path) -> None:
+    store, path, document = _stored(tmp_path)
+    copy = path.with_name("copy.json")
+    copy.write_bytes(path.read_bytes())
+    with pytest.raises(SnapshotRefused) as excinfo:
+        store.get(PROD, "copy")
+    assert str(excinfo.value) == f"snapshot 'copy' carries id {document.id!r} (renamed or copied)"
+    _rewrite(path, path.read_bytes().replace(b'"web"', b'"www"', 1))
+    with pytest.raises(SnapshotRefused) as excinfo:
+        store.get(PROD, document.id)
+    assert str(excinfo.value) == (
+        f"snapshot {document.id!r} fails its checksum (modified or corrupted)"
+    )
+
+
+def test_get_names_the_id_asked_for_when_the_owner_differs(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    other = Cluster("prod", PROD.arn, PROD.account_id, "eu-west-1")
+    taken = make(other, snapshot_id="pre")
+    target = tmp_path / store.key(PROD, "pre")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(doc.dumps(taken.to_json()))
+    with pytest.raises(SnapshotRefused) as excinfo:
+        store.get(PROD, "pre")
+    assert str(excinfo.value) == "snapshot 'pre' belongs to region 'eu-west-1', not 'us-east-1'"
+
+
+def _at(store: FileStore, snapshot_id: str, when: float) -> None:
+    path = Path(store.put(PROD, make(snapshot_id=snapshot_id)).removeprefix("file://"))
+    os.utime(path, (when, when))
+
+
+def test_list_is_by_stored_time_then_id_and_skips_what_is_not_a_snapshot(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    _at(store, "zulu", 1_000)
+    _at(store, "alpha", 3_000)
+    _at(store, "mike", 2_000)
+    _at(store, "bravo", 2_000)  # same time as mike: by id
+    folder = tmp_path / store.folder(PROD)
+    for name in (".tmp-abc.json", "notes.txt", "bad id.json", "-dash.json"):
+        (folder / name).write_text("{}")
+    assert store.list(PROD) == ["zulu", "bravo", "mike", "alpha"]
+    assert store.latest(PROD).id == "alpha"
+    assert store.load(PROD, LATEST).id == "alpha"
+    assert store.load(PROD, "mike").id == "mike"
+    # The primitive lists every visible .json file; list() drops the names no id can have.
+    stored = dict((i, t) for t, i in store._ids(store.folder(PROD)))
+    assert sorted(stored) == ["-dash", "alpha", "bad id", "bravo", "mike", "zulu"]
+    assert (stored["zulu"], stored["bravo"], stored["alpha"]) == (1_000.0, 2_000.0, 3_000.0)
+
+
+def test_load_of_an_unknown_id_is_not_found(tmp_path: Path) -> None:
+    store = FileStore(tmp_path)
+    _at(store, "pre", 1_000)
+    with pytest.raises(NotFoundError, match=r"^snapshot 'post' not found"):
+        store.load(PROD, "post")
+
+
+def test_latest_of_a_cluster_without_snapshots_names_cluster_region_account_and_store(
+    tmp_path: Path,
+) -> None:
+    store = FileStore(tmp_path)
+    assert store.list(PROD) == []
+    with pytest.raises(NotFoundError) as excinfo:
+        store.load(PROD, LATEST)
+    assert str(excinfo.value) == (
+        f"no snapshot of cluster 'prod' (us-east-1, account 123456789012) in file://{tmp_path}"
+    )
+
+
+# --- store URIs -------------------------------------------------------------------------------
+
+EXPECTED = "expected file://DIR or s3://BUCKET/PREFIX"
+
+
+@pytest.mark.parametrize(
+    ("uri", "root"),
+    [
+        ("file:///var/snaps", "/var/snaps"),
+        ("file://.ecsundo", ".ecsundo"),
+        ("file://relative/dir", "relative/dir"),
+        ("  file:///padded\n", "/padded"),
+    ],
+)
+def test_file_store_uris_name_their_folder(uri: str, root: str) -> None:
+    store = open_store(uri)
+    assert isinstance(store, FileStore)
+    assert store.root == Path(root)
+    assert store.uri == f"file://{root}"
+
+
+@pytest.mark.parametrize(
+    ("uri", "bucket", "prefix", "kms", "shown"),
+    [
+        ("s3://my-bucket", "my-bucket", "", None, "s3://my-bucket"),
+        ("s3://abc/", "abc", "", None, "s3://abc"),
+        ("s3://b.c-d/a/b/", "b.c-d", "a/b", None, "s3://b.c-d/a/b"),
+        ("s3://bkt/a..b/c", "bkt", "a..b/c", None, "s3://bkt/a..b/c"),
+        ("s3://bkt/p?kms-key-id=arn:aws:kms:k", "bkt", "p", "arn:aws:kms:k", "s3://bkt/p"),
+        ("s3://" + "b" * 63 + "/p", "b" * 63, "p", None, "s3://" + "b" * 63 + "/p"),
+    ],
+)
+def test_s3_store_uris_name_bucket_prefix_and_key(
+    uri: str, bucket: str, prefix: str, kms: str | None, shown: str
+) -> None:
+    store = open_store(uri)
+    assert isinstance(store, S3Store)
+    assert (store.bucket, store.prefix, store.kms_key_id, store.uri) == (bucket, prefix, kms, shown)
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("file://", f"is not valid: {EXPECTED}"),
+        ("file:///x?mode=1", f"is not valid: {EXPECTED}"),
+        ("file:///x#top", f"is not valid: {EXPECTED}"),
+        ("s3://ab/x", f"is not valid: {EXPECTED} (a valid bucket name)"),
+        ("s3://" + "b" * 64 + "/x", f"is not valid: {EXPECTED} (a valid bucket name)"),
+        ("s3://-bkt/x", f"is not valid: {EXPECTED} (a valid bucket name)"),
+        ("s3://bkt-/x", f"is not valid: {EXPECTED} (a valid bucket name)"),
+        ("s3://bkt/a b", f"is not valid: {EXPECTED} (a valid bucket name)"),
+        ("s3://bkt/x#frag", f"is not valid: {EXPECTED} (a valid bucket name)"),
+        ("s3://bkt/x?sse=no", "is not valid: the only query option is ?kms-key-id=KEY"),
+        ("s3://bkt/x?kms-key-id=", "is not valid: the only query option is ?kms-key-id=KEY"),
+        ("s3://bkt/x?kms-key-id", "is not valid: the only query option is ?kms-key-id=KEY"),
+        (
+            "s3://bkt/x?kms-key-id=a&kms-key-id=b",
+            "is not valid: the only query option is ?kms-key-id=KEY",
+        ),
+        (
+            "s3://bkt/x?kms-key-id=a&sse=b",
+            "is not valid: the only query option is ?kms-key-id=KEY",
+        ),
+        ("s3://bkt/a/../b", "is not valid: '..' in the prefix"),
+        ("s3://bkt/..", "is not valid: '..' in the prefix"),
+        ("ftp://host/x", f"is not supported: {EXPECTED}"),
+        ("prod", f"is not supported: {EXPECTED}"),
+    ],
+)
+def test_a_bad_store_uri_is_refused_with_its_reason(uri: str, reason: str) -> None:
+    with pytest.raises(InputError) as excinfo:
+        open_store(uri, "input store")
+    assert str(excinfo.value) == f"input store {uri!r} {reason}"
+
+
+def test_a_bad_store_uri_is_shown_cut_to_120_characters() -> None:
+    long = "ftp://" + "h" * 300
+    with pytest.raises(InputError) as excinfo:
+        open_store(long)
+    assert str(excinfo.value) == f"store {long[:120]!r} is not supported: {EXPECTED}"
+    with pytest.raises(InputError) as excinfo:
+        open_store("s3://[" + "b" * 300)
+    assert str(excinfo.value) == f"store {('s3://[' + 'b' * 300)[:120]!r} is not valid: {EXPECTED}"
+
+
+@pytest.mark.parametrize(
+    ("environ", "uri"),
+    [
+        (
+            {"GITHUB_ACTIONS": "true", "RUNNER_TEMP": "/home/runner/work/_temp"},
+            "file:///home/runner/work/_temp/ecsundo",
+        ),
+        ({"GITHUB_ACTIONS": "true", "RUNNER_TEMP": "/tmp/rt//"}, "file:///tmp/rt/ecsundo"),
+        ({"GITHUB_ACTIONS": "true", "RUNNER_TEMP": "/tmp/X/"}, "file:///tmp/X/ecsundo"),
+        ({"GITHUB_ACTIONS": "true", "RUNNER_TEMP": ""}, "file://.ecsundo"),
+        ({"GITHUB_ACTIONS": "true"}, "file://.ecsundo"),
+        ({"GITHUB_ACTIONS": "True", "RUNNER_TEMP": "/tmp/rt"}, "file://.ecsundo"),
+        ({"RUNNER_TEMP": "/tmp/rt"}, "file://.ecsundo"),
+        ({}, "file://.ecsundo"),
+    ],
+)
+def test_the_default_store_is_under_runner_temp_only_in_github_actions(
+    environ: dict[str, str], uri: str
+) -> None:
+    assert default_store_uri(environ) == uri
