@@ -230,7 +230,7 @@ def loads(data: bytes, source: str) -> Snapshot:
     if not isinstance(document, dict):
         raise SnapshotRefused(f"snapshot {source} is not a snapshot document")
     version = document.get("schemaVersion")
-    if version not in READABLE:
+    if type(version) is not int or version not in READABLE:  # 1.0 and true equal 1
         raise SnapshotRefused(
             f"snapshot {source} has schema version {version!r}; "
             f"this ecsundo reads versions {' and '.join(map(str, READABLE))}"

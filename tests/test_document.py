@@ -386,13 +386,18 @@ def test_json_that_is_not_an_object_is_refused(data: bytes) -> None:
     assert refusal(data, "s3://b/k.json") == "snapshot s3://b/k.json is not a snapshot document"
 
 
-@pytest.mark.parametrize(("version", "shown"), [(None, "None"), (3, "3"), ("2", "'2'"), (0, "0")])
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    # 1.0 and true equal 1 in Python; a version is a whole JSON number, nothing else.
+    [(None, "None"), (3, "3"), ("2", "'2'"), (0, "0"), (1.0, "1.0"), (True, "True")],
+)
 def test_an_unknown_schema_version_is_refused(version: Any, shown: str) -> None:
     document = snapshot().to_json()
     if version is None:
         del document["schemaVersion"]
     else:
         document["schemaVersion"] = version
+    doc._validator.cache_clear()  # a fresh process: no validator for 1 already made
     assert refusal(resealed(document)) == (
         f"snapshot 'pre' has schema version {shown}; this ecsundo reads versions 1 and 2"
     )
