@@ -1,0 +1,463 @@
+"""The job summary word for word: the exact Markdown of small outcomes of every mode, the
+escaping of each character, and the size budgets: the whole summary, each section and the
+collapsed table fill up to their budget less the room kept for the note, never one row more,
+and say how many rows they left out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from ecsundo_action.resources import Cluster, ContainerImage
+from ecsundo_action.result import Outcome, ServiceResult, Status
+from ecsundo_action.summary import (
+    LIMIT,
+    NOTE_ROOM,
+    discover_summary,
+    error_summary,
+    escape,
+    list_summary,
+    of,
+    run_summary,
+    snapshot_summary,
+)
+
+TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
+SERVER = "https://github.com"
+GITHUB = {
+    "workflow": "deploy",
+    "runId": "4242",
+    "sha": "0123456789abcdef",
+    "actor": "octocat",
+    "repository": "acme/shop",
+}
+HEADER = "| service | before | after | what happened | result | time |\n|---|---|---|---|---|---|\n"
+
+
+def table_note(left: int) -> str:
+    return (
+        f"\n_{left} more not shown to keep this summary under GitHub's size limit; "
+        "the `services` output lists every one._\n"
+    )
+
+
+def section_note(left: int) -> str:
+    return f"- _{left} more: see the `services` output_\n"
+
+
+def taken_now() -> tuple[str, str]:
+    """A created_at of now (so the summary says "just now"), and how the summary shows it."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", now.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def snapshot(
+    created_at: str = "2026-11-27T16:26:00.123Z",
+    github: dict[str, str] | None = None,
+    services: tuple[ServiceRecord, ...] | None = None,
+) -> Snapshot:
+    records = services or (
+        ServiceRecord(
+            "web",
+            "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+            TD.format("web:1"),
+            2,
+            images=(ContainerImage("app", "shop/web:1", "sha256:" + "ab12" * 16),),
+        ),
+        ServiceRecord(
+            "api",
+            "arn:aws:ecs:us-east-1:123456789012:service/prod/api",
+            TD.format("api:7"),
+            1,
+        ),
+        ServiceRecord(
+            "blue-green",
+            "arn:aws:ecs:us-east-1:123456789012:service/prod/blue-green",
+            None,
+            1,
+            controller="EXTERNAL",
+        ),
+    )
+    return Snapshot(
+        id="s1",
+        created_at=created_at,
+        tool="ecsundo test",
+        cluster=Cluster.from_arn("arn:aws:ecs:us-east-1:123456789012:cluster/prod"),
+        services=records,
+        task_definitions={
+            TD.format("api:7"): KeptTaskDefinition(
+                "ACTIVE",
+                {
+                    "family": "api",
+                    "containerDefinitions": [
+                        {"name": "api", "image": "shop/api:7"},
+                        {"name": "proxy", "image": "envoy:1"},
+                    ],
+                },
+            )
+        },
+        github=github,
+    )
+
+
+def result(
+    name: str,
+    status: Status,
+    seconds: float = 0.0,
+    *,
+    message: str = "",
+    what: str = "",
+    action: str = "update",
+) -> ServiceResult:
+    return ServiceResult(
+        name, action, None, None, status, seconds, message, what=what or f"updated to {name}:1"
+    )
+
+
+# -- escaping --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ('"', "&quot;"),
+        ("'", "&#39;"),
+        ("@team", "@\u200bteam"),
+        *[(c, "\\" + c) for c in "\\`*_{}[]()#+!|~"],
+        ("a\n\tb  c\r\n", "a b c"),
+        ("https://x.io/p", "https&#58;//x.io/p"),
+        ("see www.x.io", "see www&#46;x.io"),
+        ("plain-text.v1: ok, 100% = $5 ^ ;", "plain-text.v1: ok, 100% = $5 ^ ;"),
+        (42, "42"),
+    ],
+)
+def test_each_character_is_escaped_as_declared(text: object, shown: str) -> None:
+    assert escape(text) == shown
+
+
+def test_error_summary_word_for_word() -> None:
+    assert error_summary("re|store", "input 'mode': expected\none of <x>") == (
+        "### ❌ ecsundo re\\|store: failed\n\ninput &#39;mode&#39;: expected one of &lt;x&gt;\n"
+    )
+
+
+# -- a run (restore, rollback) ---------------------------------------------------------------
+
+
+def test_a_run_summary_word_for_word() -> None:
+    created_at, shown_at = taken_now()
+    outcome = Outcome(
+        "restore",
+        "prod",
+        snapshot=snapshot(created_at, GITHUB),
+        services=[
+            result("api", Status.FAILED, 3.0, message="boom <b>", what="tried to update to api:1"),
+            ServiceResult(
+                "web",
+                "update",
+                TD.format("web:2"),
+                TD.format("web:1"),
+                Status.SUCCESS,
+                12.4,
+                before=(ContainerImage("web", "acme/web:2"),),
+                after=(ContainerImage("web", "acme/web:1"),),
+                what="updated to web:1",
+            ),
+            result("cron", Status.UNCHANGED, 0.4, what="already on cron:1", action="unchanged"),
+            result("jobs", Status.MISSING, message="deleted", what="missing: deleted"),
+            result("worker", Status.SUCCESS, 61.6),
+        ],
+        warnings=["image tag moved"],
+        uncovered=["legacy"],
+        timings={"total": 80.2, "read": 3.4, "update": 2.0, "wait": 70.0},
+    )
+    assert run_summary(outcome, SERVER) == (
+        "### ⚠️ ecsundo restore: partial\n\n"
+        "Cluster **prod** · snapshot **s1** · 1 failed, 1 missing, 2 success, 1 unchanged\n\n"
+        f"Restored from snapshot s1, taken {shown_at} UTC \\(just now\\) by workflow deploy, "
+        "run 4242, sha 0123456789ab, actor octocat · "
+        "[the run that took it](https://github.com/acme/shop/actions/runs/4242)\n\n"
+        "Took 80s: read 3s, update 2s, wait 70s\n\n"
+        + HEADER
+        + "| api | - | - | tried to update to api:1 | ❌ failed | 3s |\n"
+        "| jobs | - | - | missing: deleted | ⚠️ missing | 0s |\n"
+        "| web | web:2 | web:1 | updated to web:1 | ✅ success | 12s |\n"
+        "| worker | - | - | updated to worker:1 | ✅ success | 62s |\n"
+        "| cron | - | - | already on cron:1 | ⚪ unchanged | 0s |\n"
+        "\n**What went wrong**\n\n- **api**: boom &lt;b&gt;\n- **jobs**: deleted\n"
+        "\n**Warnings**\n\n- image tag moved\n"
+        "\n**Not in this snapshot (left as they are)**\n\n- legacy\n"
+        "\n"
+    )
+    assert of(outcome, SERVER) == run_summary(outcome, SERVER)
+
+
+def test_no_run_link_without_a_server_url_nor_a_time_without_timings() -> None:
+    created_at, shown_at = taken_now()
+    outcome = Outcome(
+        "rollback",
+        "prod",
+        snapshot=snapshot(created_at),
+        services=[result("web", Status.UPDATED, 1.0), result("api", Status.UPDATED, 2.0)],
+    )
+    assert of(outcome) == (
+        "### ✅ ecsundo rollback: success\n\n"
+        "Cluster **prod** · snapshot **s1** · 2 updated\n\n"
+        f"Restored from snapshot s1, taken {shown_at} UTC \\(just now\\), outside GitHub "
+        "Actions\n\n" + HEADER + "| web | - | - | updated to web:1 | 🔄 updated | 1s |\n"
+        "| api | - | - | updated to api:1 | 🔄 updated | 2s |\n"
+        "\n"
+    )
+    # Known to GitHub, but with no server to link to: the words, no link.
+    linked = Outcome("restore", "prod", snapshot=snapshot(created_at, GITHUB))
+    assert "actor octocat\n\n" in of(linked)
+    assert "](https://github.com/acme/shop/actions/runs/4242)" in of(linked, SERVER)
+
+
+@pytest.mark.parametrize(
+    ("services", "dry_run", "heading"),
+    [
+        ([Status.PLANNED], True, "### 📝 ecsundo restore: dry-run"),
+        ([Status.UNCHANGED], False, "### ⚪ ecsundo restore: unchanged"),
+        ([Status.FAILED], False, "### ❌ ecsundo restore: failed"),
+        ([Status.SKIPPED, Status.SUCCESS], False, "### ✅ ecsundo restore: success"),
+    ],
+)
+def test_the_heading_shows_the_verdict_and_its_icon(
+    services: list[Status], dry_run: bool, heading: str
+) -> None:
+    rows = [result(f"s{i}", status) for i, status in enumerate(services)]
+    text = run_summary(Outcome("restore", "prod", services=rows, dry_run=dry_run))
+    assert text.startswith(heading + "\n\nCluster **prod** · ")
+
+
+def test_many_quiet_services_fold_into_a_collapsed_table_word_for_word() -> None:
+    quiet = [
+        result(f"q{i:02d}", Status.UNCHANGED if i % 2 else Status.SKIPPED, what="left alone")
+        for i in range(11)
+    ]
+    outcome = Outcome(
+        "restore", "prod", services=[*quiet, result("api", Status.FAILED, 1.0, message="no")]
+    )
+    folded = "".join(
+        f"| q{i:02d} | - | - | left alone | "
+        + ("⚪ unchanged" if i % 2 else "⏭️ skipped")
+        + " | 0s |\n"
+        for i in range(11)
+    )
+    assert run_summary(outcome) == (
+        "### ⚠️ ecsundo restore: partial\n\n"
+        "Cluster **prod** · 1 failed, 6 skipped, 5 unchanged\n\n"
+        + HEADER
+        + "| api | - | - | updated to api:1 | ❌ failed | 1s |\n"
+        "\n**What went wrong**\n\n- **api**: no\n"
+        "\n<details><summary>11 services unchanged or skipped</summary>\n\n"
+        + HEADER
+        + folded
+        + "\n</details>\n"
+        "\n"
+    )
+
+
+# -- snapshot and guard ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["snapshot", "guard"])
+def test_a_snapshot_summary_word_for_word(mode: str) -> None:
+    outcome = Outcome(
+        mode,
+        "prod",
+        snapshot=snapshot(),
+        snapshot_uri="s3://bucket/p/s1.json",
+        warnings=["web: mid-rollout"],
+    )
+    expected = (
+        f"### 📸 ecsundo {mode}: 3 services captured\n\n"
+        "Cluster **prod** · snapshot **s1** · stored at `s3://bucket/p/s1.json`\n\n"
+        "| service | task definition | images |\n|---|---|---|\n"
+        "| web | web:1 | shop/web:1 \\(ab12ab12ab12\\) |\n"
+        "| api | api:7 | shop/api:7, envoy:1 |\n"
+        "| blue-green | - | \\(task sets of a EXTERNAL service\\) |\n"
+        "\n**Warnings**\n\n- web: mid-rollout\n"
+        "\n"
+    )
+    assert snapshot_summary(outcome) == expected
+    assert of(outcome) == expected
+
+
+def test_a_dry_run_snapshot_says_nothing_was_stored() -> None:
+    one = snapshot(services=snapshot().services[1:2])
+    assert of(Outcome("snapshot", "prod", dry_run=True, snapshot=one)) == (
+        "### 📸 ecsundo snapshot: 1 service captured\n\n"
+        "Cluster **prod** · snapshot **s1** · dry run: nothing stored\n\n"
+        "| service | task definition | images |\n|---|---|---|\n"
+        "| api | api:7 | shop/api:7, envoy:1 |\n"
+        "\n"
+    )
+
+
+def test_a_store_uri_cannot_end_its_code_span() -> None:
+    outcome = Outcome("snapshot", "prod", snapshot=snapshot(), snapshot_uri="file:///a`b\n c")
+    assert "stored at `file:///a'b c`\n\n" in snapshot_summary(outcome)
+
+
+# -- list and discover -----------------------------------------------------------------------
+
+
+def test_a_list_summary_word_for_word_newest_first() -> None:
+    outcome = Outcome("list", "prod", store="s3://b/p`x\n y", snapshots=["s-old", "s_mid", "s-new"])
+    expected = (
+        "### 🗂️ ecsundo list: 3 snapshots\n\n"
+        "Cluster **prod** in `s3://b/p'x y` (newest first)\n\n"
+        "| snapshot id |\n|---|\n| s-new |\n| s\\_mid |\n| s-old |\n"
+        "\n"
+    )
+    assert list_summary(outcome) == expected
+    assert of(outcome) == expected
+    one = Outcome("list", "prod", store="file://.ecsundo", snapshots=["s1"])
+    assert of(one).startswith("### 🗂️ ecsundo list: 1 snapshot\n\n")
+    none = of(Outcome("list", "prod", store="file://.ecsundo", snapshots=None))
+    assert none.startswith("### 🗂️ ecsundo list: 0 snapshots\n\n")
+    assert none.endswith("| snapshot id |\n|---|\n\n")
+
+
+def test_a_discover_summary_word_for_word() -> None:
+    found = [
+        {"cluster": "prod-eu", "region": "eu-west-1"},
+        {"cluster": "prod_us", "region": "us-east-1"},
+    ]
+    outcome = Outcome("discover", "prod*", clusters=found)
+    expected = (
+        "### 🔭 ecsundo discover: 2 clusters\n\n"
+        "Matching **prod\\***\n\n"
+        "| cluster | region |\n|---|---|\n"
+        "| prod-eu | eu-west-1 |\n| prod\\_us | us-east-1 |\n"
+        "\n"
+    )
+    assert discover_summary(outcome) == expected
+    assert of(outcome) == expected
+    one = of(Outcome("discover", "x", clusters=found[:1]))
+    assert one.startswith("### 🔭 ecsundo discover: 1 cluster\n\n")
+    assert of(Outcome("discover", "x")) == (
+        "### 🔭 ecsundo discover: 0 clusters\n\nMatching **x**\n\n"
+        "| cluster | region |\n|---|---|\n\n"
+    )
+
+
+# -- the size budgets ------------------------------------------------------------------------
+
+
+def filled(part: str, budget: int, row: int) -> None:
+    """part fills budget less the note's room, and one row more would not have fitted."""
+    size = len(part.encode())
+    assert budget - NOTE_ROOM - row < size <= budget - NOTE_ROOM, (size, budget, row)
+
+
+def test_a_table_fills_its_budget_exactly_and_not_one_byte_more() -> None:
+    ids = ["s0", "s1", "s2"]
+    # The oldest id shows last: it is the one a byte too many leaves out.
+    size = len(list_summary(Outcome("list", "c", store="f", snapshots=ids)).encode()) - 1
+    ids[0] += "x" * (LIMIT - NOTE_ROOM - size)
+    exact = list_summary(Outcome("list", "c", store="f", snapshots=ids))
+    assert len(exact.encode()) - 1 == LIMIT - NOTE_ROOM and "not shown" not in exact
+    assert exact.endswith(f"| {ids[0]} |\n\n")
+    ids[0] += "x"
+    over = list_summary(Outcome("list", "c", store="f", snapshots=ids))
+    assert over.endswith("| s2 |\n| s1 |\n" + table_note(1) + "\n")
+
+
+def test_a_long_heading_and_the_notes_count_against_the_whole_summary() -> None:
+    services = [
+        result(f"service-{i:05d}-" + "x" * 150, Status.FAILED, message="m" * 100)
+        for i in range(3000)
+    ]
+    outcome = Outcome("restore", "c" * 4000, services=services, warnings=["w" * 300] * 200)
+    text = run_summary(outcome)
+    head, rest = text.split(HEADER)
+    table, notes = rest.split("\n**What went wrong**")
+    rows = table.split("\n_")[0]
+    shown = rows.count("\n")
+    row = len(rows.splitlines(keepends=True)[0].encode())
+    assert table == rows + table_note(3000 - shown)
+    filled(head + HEADER + rows + "\n**What went wrong**" + notes[:-1], LIMIT, row)
+    assert len(text.encode()) <= LIMIT
+
+    failures = "\n**What went wrong**" + notes.split("- _")[0]
+    line = len(f"- **{services[0].name}**: {'m' * 100}\n".encode())
+    filled(failures, LIMIT // 4, line)
+    assert notes.split("\n**Warnings**")[0].endswith(section_note(3000 - failures.count("- **")))
+
+    warnings = notes.split("\n**Warnings**")[1].split("- _")[0]
+    filled("\n**Warnings**" + warnings, LIMIT // 16, len(f"- {'w' * 300}\n"))
+    assert notes.endswith(section_note(200 - warnings.count("- w")) + "\n")
+
+
+def test_the_uncovered_section_has_its_own_budget() -> None:
+    outcome = Outcome(
+        "restore", "prod", services=[result("web", Status.SUCCESS)], uncovered=["u" * 250] * 300
+    )
+    text = run_summary(outcome)
+    title = "\n**Not in this snapshot (left as they are)**\n\n"
+    section = title + text.split(title)[1].split("- _")[0]
+    filled(section, LIMIT // 16, len(f"- {'u' * 250}\n"))
+    assert text.endswith(section_note(300 - section.count("- u")) + "\n")
+
+
+def test_the_collapsed_table_has_its_own_budget() -> None:
+    quiet = [result(f"q{i:03d}-" + "q" * 1000, Status.UNCHANGED) for i in range(100)]
+    text = run_summary(Outcome("restore", "prod", services=[result("a", Status.SUCCESS), *quiet]))
+    folded = text.split("</summary>\n\n")[1]
+    rows = folded.split("\n_")[0]
+    shown = rows.count("\n| q")
+    filled(rows, LIMIT // 8, len(rows.splitlines(keepends=True)[-1].encode()))
+    assert 0 < shown < 100
+    assert folded.endswith(table_note(100 - shown) + "\n</details>\n\n")
+
+
+def test_a_snapshot_summary_counts_its_heading_and_warnings_against_the_limit() -> None:
+    records = tuple(
+        ServiceRecord(
+            f"svc-{i:05d}-" + "s" * 150,
+            f"arn:aws:ecs:us-east-1:123456789012:service/prod/svc{i}",
+            TD.format(f"svc{i:05d}:1"),
+            1,
+            images=(ContainerImage("app", f"shop/svc:{i:05d}"),),
+        )
+        for i in range(4000)
+    )
+    outcome = Outcome(
+        "snapshot",
+        "c" * 4000,
+        snapshot=snapshot(services=records),
+        snapshot_uri="file:///x",
+        warnings=["w" * 300] * 200,
+    )
+    text = snapshot_summary(outcome)
+    _, rest = text.split("| service | task definition | images |\n|---|---|---|\n")
+    table, notes = rest.split("\n**Warnings**")
+    rows = table.split("\n_")[0]
+    row = len(rows.splitlines(keepends=True)[0].encode())
+    note = table_note(4000 - rows.count("\n"))
+    assert table == rows + note
+    filled(text.replace(note, "", 1)[:-1], LIMIT, row)
+    assert len(text.encode()) <= LIMIT
+    warnings = "\n**Warnings**" + notes.split("- _")[0]
+    filled(warnings, LIMIT // 16, len(f"- {'w' * 300}\n"))
+    assert notes.endswith(section_note(200 - warnings.count("- w")) + "\n")
+
+
+def test_a_discover_summary_counts_its_heading_against_the_limit() -> None:
+    found = [
+        {"cluster": f"cluster-{i:05d}-" + "c" * 200, "region": "eu-west-1"} for i in range(5000)
+    ]
+    text = discover_summary(Outcome("discover", "p" * 5000, clusters=found))
+    rows = text.split("| cluster | region |\n|---|---|\n")[1].split("\n_")[0]
+    note = table_note(5000 - rows.count("\n"))
+    assert text.endswith(rows + note + "\n")
+    filled(text[: -len(note + "\n")], LIMIT, len(rows.splitlines(keepends=True)[0].encode()))
+    assert len(text.encode()) <= LIMIT
