@@ -341,14 +341,14 @@ class Service:
         return self.scheduling_strategy == "DAEMON"
 
 
+def _cluster_name(text: str) -> bool:
+    return 0 < len(text) <= 255 and all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
+
+
 def check_cluster(cluster: str, what: str = "cluster") -> str:
     """A cluster name (letters, digits, '-', '_', up to 255) or a cluster ARN."""
-    if cluster.startswith("arn:"):
-        if CLUSTER_ARN.fullmatch(cluster) and check_cluster(cluster.rsplit("/", 1)[-1], what):
-            return cluster
-    elif 0 < len(cluster) <= 255 and all(
-        c.isascii() and (c.isalnum() or c in "-_") for c in cluster
-    ):
+    match = CLUSTER_ARN.fullmatch(cluster)
+    if _cluster_name(match["name"] if match else cluster):  # an ARN's whole name
         return cluster
     from .errors import InputError
 

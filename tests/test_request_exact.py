@@ -291,6 +291,18 @@ def test_a_missing_or_bad_cluster_word_for_word(edge: str, label: str) -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["team/prod", "a bé|<x>/prod"])
+def test_a_cluster_arn_is_checked_over_its_whole_name(name: str) -> None:
+    # Not only after its last '/': a name with a slash is no cluster name ECS allows.
+    arn = ARN.rsplit("/", 1)[0] + "/" + name
+    with pytest.raises(InputError) as caught:
+        cli({}, cluster=arn)
+    assert str(caught.value) == (
+        f"cluster {arn!r} is not valid: expected a cluster name (letters, digits, '-', '_') "
+        "or a cluster ARN"
+    )
+
+
 def test_discover_takes_a_glob_pattern_of_cluster_names() -> None:
     assert cli({}, Mode.DISCOVER, "[pq]rod-?!*").cluster == "[pq]rod-?!*"
 
