@@ -86,7 +86,8 @@ class _Version(argparse.Action):
         super().__init__(option_strings, argparse.SUPPRESS, nargs=0, help="show the version")
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        parser.exit(message=f"{PROG} {version()}\n")
+        print(f"{PROG} {version()}")
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):

@@ -293,13 +293,6 @@ class EcsGateway:
             raise translate(doing, exc) from exc
         return self._to_task_definition(answer["taskDefinition"], answer.get("tags", []))
 
-    def describe_task_definitions(
-        self, refs: Iterable[str], map: Mapper[Any, Any] = map
-    ) -> dict[str, TaskDefinition | None]:
-        """Describe each distinct reference once, the calls run by map."""
-        distinct = list(dict.fromkeys(refs))
-        return dict(zip(distinct, map(self.describe_task_definition, distinct), strict=True))
-
     def list_task_definitions(self, family: str, status: str, sort: str = "DESC") -> list[str]:
         def pages() -> list[str]:
             paginator = self.ecs.get_paginator("list_task_definitions")

@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
+from threading import Event
 
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results
@@ -39,6 +40,7 @@ from .plan import (
     stop_step,
     want_of,
 )
+from .progress import Progress
 from .report import plan_text, plan_title, plural, provenance
 from .request import Request
 from .resources import (
@@ -165,6 +167,15 @@ def _warnings(
     return warnings
 
 
+# What may be read of the services besides DescribeServices; either can be refused (or be
+# unavailable in the Region) without ending the restore.
+DEPLOYMENTS, REVISIONS = "deployments", "revisions"
+_CANNOT = {
+    DEPLOYMENTS: "in-flight deployments cannot be read ({}): none is stopped",
+    REVISIONS: "service revisions cannot be read ({}): no pins, no settings",
+}
+
+
 @dataclass
 class _Seen:
     """One batch of services as they are now, and what runs in them."""
@@ -172,15 +183,16 @@ class _Seen:
     services: dict[str, Service]
     in_flight: dict[str, ServiceDeployment]  # deployments ECS can still roll back itself
     revisions: dict[str, ServiceRevision]  # running now, and replaced by those in flight
-    troubles: list[str]  # what could not be read, for a note
+    refused: dict[str, str]  # DEPLOYMENTS / REVISIONS that could not be read: why
 
 
-def _see(gateway: EcsGateway, cluster_arn: str, names: Sequence[str], request: Request) -> _Seen:
-    """Read up to 10 services, their in-flight deployments and their running revisions.
-    What cannot be read of the latter two degrades to the normal path, never ends the
-    restore; a refused DescribeServices does."""
+def _see(
+    gateway: EcsGateway, cluster_arn: str, names: Sequence[str], request: Request, ask: set[str]
+) -> _Seen:
+    """Read up to 10 services and, of what `ask` names, their in-flight deployments and
+    running revisions. A refused DescribeServices raises; the others are only noted."""
     found, _ = gateway.describe_services(cluster_arn, names)  # the rest: missing
-    seen = _Seen({s.name: s for s in found}, {}, {}, [])
+    seen = _Seen({s.name: s for s in found}, {}, {}, {})
     flying = [
         s.current_deployment
         for s in found
@@ -189,24 +201,181 @@ def _see(gateway: EcsGateway, cluster_arn: str, names: Sequence[str], request: R
         and s.primary
         and s.primary.rollout_state == "IN_PROGRESS"
     ]
-    try:
-        for raw in gateway.describe_service_deployments(flying) if flying else ():
-            deployment = ServiceDeployment.from_api(raw)
-            seen.in_flight[short_name(deployment.service_arn)] = deployment
-    except EcsundoError as exc:
-        seen.troubles.append(
-            f"in-flight deployments cannot be read ({reason(exc)}): none is stopped"
-        )
-    if request.pin_images != "never" or request.scope == "service" or seen.in_flight:
+    if flying and DEPLOYMENTS in ask:
+        try:
+            for raw in gateway.describe_service_deployments(flying):
+                deployment = ServiceDeployment.from_api(raw)
+                seen.in_flight[short_name(deployment.service_arn)] = deployment
+        except EcsundoError as exc:
+            seen.refused[DEPLOYMENTS] = reason(exc)
+    wanted = request.pin_images != "never" or request.scope == "service" or seen.in_flight
+    if wanted and REVISIONS in ask:
         arns = [arn for s in found for arn in s.current_revisions]
         arns += [arn for d in seen.in_flight.values() for arn in d.sources]
         try:
             seen.revisions = gateway.describe_service_revisions(arns)
         except EcsundoError as exc:
-            seen.troubles.append(
-                f"service revisions cannot be read ({reason(exc)}): no pins, no settings"
-            )
+            seen.refused[REVISIONS] = reason(exc)
     return seen
+
+
+def _listing(gateway: EcsGateway, cluster_arn: str, stopped: Event) -> list[str]:
+    """The cluster's service ARNs; the pages stop coming once the run is stopping, so that
+    an early error (an unknown snapshot id) does not wait for a long listing."""
+    arns: list[str] = []
+    for page in gateway.service_arn_pages(cluster_arn):
+        if stopped.is_set():
+            break
+        arns += page
+    return arns
+
+
+class _Restoring:
+    """The steps of one restore, decided on one thread as the reads come in: each batch of
+    10 services as soon as it is read, each target's facts (shared by the services that want
+    the same body) as soon as they arrive; each step that changes something starts at once,
+    while later batches are still being read."""
+
+    def __init__(
+        self,
+        gateway: EcsGateway,
+        work: Work,
+        request: Request,
+        snapshot: Snapshot,
+        chosen: list[str],
+        listing: Future[list[str]],
+        applier: Applier,
+        plan: Plan,
+        progress: Progress,
+    ) -> None:
+        self.gateway, self.work, self.request, self.snapshot = gateway, work, request, snapshot
+        self.listing, self.applier, self.plan, self.progress = listing, applier, plan, progress
+        self.records = {s.name: s for s in snapshot.services}
+        self.named = {p for p in request.services or () if not any(c in p for c in "*?[")}
+        self.batches = chunks(chosen, DESCRIBE_SERVICES_BATCH)
+        self.flow = Flow(work)
+        self.current: dict[str, Service] = {}
+        self.in_flight: dict[str, ServiceDeployment] = {}
+        self.revisions: dict[str, ServiceRevision] = {}
+        self.ask = {DEPLOYMENTS, REVISIONS}  # once refused, not asked again
+        self.wants: dict[str, Want] = {}
+        self.facts: dict[tuple[str, str], Future[TargetFacts]] = {}
+        self.waiting: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.changing = False  # a change has been started
+
+    def run(self) -> None:
+        for _ in range(self.work.concurrency):
+            self.read_next()
+        self.flow.run()
+
+    def read_next(self) -> None:
+        names = next(self.batches, None)
+        if names is not None:
+            cluster_arn, ask = self.plan.cluster_arn, set(self.ask)
+            read = partial(_see, self.gateway, cluster_arn, names, self.request, ask)
+            self.flow.start(partial(self.on_read, names), read)
+
+    def on_read(self, names: Sequence[str], done: Future[_Seen]) -> None:
+        try:
+            seen = done.result()
+        except EcsundoError as exc:
+            if not self.changing:
+                raise  # nothing changed yet: a refused read ends the run, as it always has
+            # Changes are under way and each must end as a row: these services are not
+            # restored, and say why; the others go on.
+            for name in names:
+                why = f"not restored: it could not be read ({reason(exc)})"
+                target = self.records[name].task_definition
+                self.take(Step(name, None, Action.SKIP, None, target, reason=why), None)
+            self.read_next()
+            return
+        self.current.update(seen.services)
+        self.in_flight.update(seen.in_flight)
+        self.revisions.update(seen.revisions)
+        for kind, why in seen.refused.items():
+            if kind in self.ask:
+                self.ask.discard(kind)
+                self.progress.note(_CANNOT[kind].format(why))
+        for name in names:
+            self.decide(name)
+        self.read_next()  # after this batch's lookups, so that they do not queue behind it
+
+    def decide(self, name: str) -> None:
+        record, service = self.records[name], self.current.get(name)
+        request = self.request
+        if (
+            service is not None
+            and service.status == "ACTIVE"
+            and service.controller == "ECS"
+            and record.controller == "ECS"
+            and record.task_definition is not None
+        ):
+            self.wants[name] = want(
+                self.snapshot,
+                record,
+                running_revision(service, self.revisions),
+                scope=request.scope,
+                pin_images=request.pin_images,
+            )
+        wanted = self.wants.get(name)
+        if not wanted or not (wanted.pinned or service.task_definition != wanted.target):
+            step = plan_service(
+                record,
+                service,
+                ACTIVE,
+                wanted,
+                restore_desired_count=request.restore_desired_count,
+                named=name in self.named,
+            )
+            self.take(*step)
+            return
+        # Facts are needed only where a service is not already on what it should run.
+        key = wanted.key
+        self.waiting[key].append(name)
+        if key not in self.facts:
+            lookup = partial(facts_for, self.gateway, wanted.target, wanted.body)
+            self.facts[key] = self.flow.start(
+                partial(self.on_facts, key), partial(lookup, copy_only=wanted.pinned)
+            )
+        elif not self.flow.pending(self.facts[key]):  # already looked up
+            self.on_facts(key, self.facts[key])
+
+    def on_facts(self, key: tuple[str, str], done: Future[TargetFacts]) -> None:
+        for name in self.waiting.pop(key, []):
+            try:
+                step, registration = plan_service(
+                    self.records[name],
+                    self.current[name],
+                    done.result(),
+                    self.wants[name],
+                    restore_desired_count=self.request.restore_desired_count,
+                )
+            except Exception as exc:  # this service is left alone; the others go on
+                target = self.records[name].task_definition
+                step = skip_step(self.current[name], target, f"not restored: {reason(exc)}")
+                registration = None
+            self.take(step, registration)
+
+    def take(self, step: Step, registration: Registration | None) -> None:
+        """Add the step to the plan, with what the report shows, and start it if it changes
+        something (not in a dry run, and not before the cluster is known readable)."""
+        flight, wanted = self.in_flight.get(step.service), self.wants.get(step.service)
+        service, record = self.current.get(step.service), self.records[step.service]
+        running = running_revision(service, self.revisions) if service else None
+        if flight and wanted:
+            sources = [self.revisions[arn] for arn in flight.sources if arn in self.revisions]
+            recorded = record.settings if self.request.scope == "service" else None
+            step = stop_step(step, flight, sources, wanted, recorded, running) or step
+        # For the report: what runs now, and what the snapshot saw run.
+        after = record.images
+        if after is None and record.task_definition:
+            after = images_of(self.snapshot.kept(record.task_definition).body)
+        step = replace(step, before=running.images if running else (), after=after or ())
+        self.plan.add(step, registration)
+        if step.changes and not self.request.dry_run:
+            self.listing.result()  # a refused listing ends the run before any change
+            self.changing = True
+            self.applier.start(step)
 
 
 def restore(
@@ -215,132 +384,28 @@ def restore(
     """Restore request.snapshot_id (an id or LATEST) of request.cluster."""
     progress, began = apply.progress, time.monotonic()
     cluster, patterns, dry_run = request.cluster, request.services, request.dry_run
-    restore_desired_count = request.restore_desired_count
     where = gateway.describe_cluster(cluster)
     # Services the selection takes that the snapshot never saw are left as they are, and
-    # said so. Listed while the snapshot is read and its services described, and awaited
-    # before any change: a refused read ends the run before it changes anything.
-    listing = work.submit(gateway.list_service_arns, where.arn)
+    # said so. Listed while the snapshot is read and its services described.
+    listing = work.submit(_listing, gateway, where.arn, work.stopped)
     snapshot = store.load(where, request.snapshot_id or LATEST)
     progress.phase(f"Read snapshot {snapshot.id} of cluster {where.name}")
     progress.note(provenance(snapshot, datetime.now(UTC)))
     records = {s.name: s for s in snapshot.services}
     chosen = selection.select(list(records), patterns, f"snapshot {snapshot.id}")
-    named = {p for p in patterns or () if not any(c in p for c in "*?[")}
 
     plan = Plan(where.arn)
     applier = Applier(gateway, work, plan, apply)
-    current: dict[str, Service] = {}
-    in_flight: dict[str, ServiceDeployment] = {}
-    revisions: dict[str, ServiceRevision] = {}
-    troubles: set[str] = set()
-    wants: dict[str, Want] = {}
-
-    def take(step: Step, registration: Registration | None) -> None:
-        flight, wanted = in_flight.get(step.service), wants.get(step.service)
-        service, record = current.get(step.service), records[step.service]
-        running = running_revision(service, revisions) if service else None
-        if flight and wanted:
-            sources = [revisions[arn] for arn in flight.sources if arn in revisions]
-            recorded = record.settings if request.scope == "service" else None
-            step = stop_step(step, flight, sources, wanted, recorded, running) or step
-        # For the report: what runs now, and what the snapshot saw run.
-        after = record.images
-        if after is None and record.task_definition:
-            after = images_of(snapshot.kept(record.task_definition).body)
-        step = replace(step, before=running.images if running else (), after=after or ())
-        plan.add(step, registration)
-        if step.changes and not dry_run:
-            listing.result()  # no change before the cluster is known to be readable
-            applier.start(step)
-
-    # The services are read 10 at a time and each batch is decided as soon as it is read:
-    # the first change starts while later batches are still being read. Facts are needed
-    # only where a service is not already on what it should run; services that want the
-    # same body share one lookup. One thread decides; the pool reads.
-    flow = Flow(work)
-    facts: dict[tuple[str, str], Future[TargetFacts]] = {}
-    waiting: dict[tuple[str, str], list[str]] = defaultdict(list)
-    batches = chunks(chosen, DESCRIBE_SERVICES_BATCH)
-
-    def read_next() -> None:
-        names = next(batches, None)
-        if names is not None:
-            flow.start(partial(on_read, names), _see, gateway, where.arn, names, request)
-
-    def on_read(names: Sequence[str], done: Future[_Seen]) -> None:
-        seen = done.result()
-        current.update(seen.services)
-        in_flight.update(seen.in_flight)
-        revisions.update(seen.revisions)
-        for trouble in seen.troubles:
-            if trouble not in troubles:
-                troubles.add(trouble)
-                progress.note(trouble)
-        for name in names:
-            decide(name)
-        read_next()  # after this batch's lookups, so they do not queue behind it
-
-    def decide(name: str) -> None:
-        record, service = records[name], current.get(name)
-        if (
-            service is not None
-            and service.status == "ACTIVE"
-            and service.controller == "ECS"
-            and record.controller == "ECS"
-            and record.task_definition is not None
-        ):
-            wants[name] = want(
-                snapshot,
-                record,
-                running_revision(service, revisions),
-                scope=request.scope,
-                pin_images=request.pin_images,
-            )
-        wanted = wants.get(name)
-        if not wanted or not (wanted.pinned or service.task_definition != wanted.target):
-            step = plan_service(
-                record,
-                service,
-                ACTIVE,
-                wanted,
-                restore_desired_count=restore_desired_count,
-                named=name in named,
-            )
-            take(*step)
-            return
-        waiting[wanted.key].append(name)
-        if wanted.key not in facts:
-            lookup = partial(facts_for, copy_only=wanted.pinned)
-            then = partial(on_facts, wanted.key)
-            facts[wanted.key] = flow.start(then, lookup, gateway, wanted.target, wanted.body)
-        elif not flow.pending(facts[wanted.key]):  # already looked up
-            on_facts(wanted.key, facts[wanted.key])
-
-    def on_facts(key: tuple[str, str], done: Future[TargetFacts]) -> None:
-        for name in waiting.pop(key, []):
-            try:
-                step, registration = plan_service(
-                    records[name],
-                    current[name],
-                    done.result(),
-                    wants[name],
-                    restore_desired_count=restore_desired_count,
-                )
-            except Exception as exc:  # this service is left alone; the others go on
-                target = records[name].task_definition
-                step = skip_step(current[name], target, f"not restored: {reason(exc)}")
-                registration = None
-            take(step, registration)
-
-    for _ in range(work.concurrency):
-        read_next()
-    flow.run()
+    restoring = _Restoring(
+        gateway, work, request, snapshot, chosen, listing, applier, plan, progress
+    )
+    restoring.run()
 
     in_cluster = sorted(short_name(arn) for arn in listing.result())
     uncovered = [n for n in selection.pick(in_cluster, patterns) if n not in records]
-    described = {name: current[name] for name in chosen if name in current}
-    warnings = _warnings(where.name, snapshot, uncovered, described, records, restore_desired_count)
+    current = {name: restoring.current[name] for name in chosen if name in restoring.current}
+    restore_desired_count = request.restore_desired_count
+    warnings = _warnings(where.name, snapshot, uncovered, current, records, restore_desired_count)
     for line in warnings:
         progress.note(f"warning: {line}")
     plan.order(chosen)

@@ -101,9 +101,12 @@ READ_TOGETHER = 20
 Read = tuple[list[Service], dict[str, ServiceRevision] | None]
 
 
-def _read(gateway: EcsGateway, cluster_arn: str, arns: Sequence[str]) -> Read:
-    """Some services and the revisions they serve (None: ECS cannot tell them here)."""
+def _read(gateway: EcsGateway, cluster_arn: str, arns: Sequence[str], revisions: bool) -> Read:
+    """Some services and the revisions they serve (None: ECS cannot tell them here, or
+    `revisions` is False: an earlier group found that out)."""
     services, _gone = gateway.describe_services(cluster_arn, arns)
+    if not revisions:
+        return services, None
     serving = [
         arn
         for s in services
@@ -167,7 +170,8 @@ class _Reading:
         ):
             size = min(READ_TOGETHER, len(self.waiting))
             group = [self.waiting.popleft() for _ in range(size)]
-            self.flow.start(self.on_read, _read, self.gateway, self.cluster.arn, group)
+            ask = not self.revisions_unreadable  # once unavailable, not asked again
+            self.flow.start(self.on_read, _read, self.gateway, self.cluster.arn, group, ask)
             self.reading += 1
 
     def on_read(self, done: Future[Read]) -> None:

@@ -1,8 +1,8 @@
 """The threads of one run: a bounded pool for reads, one for changes, and a lane for
 registrations.
 
-The run owns them; the gateway owns none. Work given to the pool only calls the gateway,
-never the pool again, so a full pool never waits on itself.
+The run owns them; the gateway owns none. Work given to the pool reads (the gateway, the
+store) and never waits on the pool, so a full pool never waits on itself.
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ class Work:
 
 
 class Flow:
-    """Reads on the run's pool whose results are handled one at a time, in the order they
-    finish, on the thread that runs the flow: a handler may start more reads and needs no
-    lock, and what a batch needs next starts as soon as that batch is read."""
+    """Reads on the run's pool whose results are handled one at a time, as they finish (those
+    that finish together in no set order), on the thread that runs the flow: a handler may
+    start more reads and needs no lock, and what a batch needs next starts as soon as that
+    batch is read."""
 
     def __init__(self, work: Work) -> None:
         self._work = work

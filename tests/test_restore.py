@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from ecsundo_action.errors import NotFoundError, SnapshotRefused
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
 from ecsundo_action.result import Outcome, Status, Verdict
-from tests.conftest import SECRET, run, snapshotted_then_bad_deploy
+from tests.conftest import SECRET, family, run, snapshotted_then_bad_deploy
 from tests.conftest import body as plain_body
 
 
@@ -262,4 +263,57 @@ def test_the_first_change_starts_while_later_services_are_still_being_read(
     last_read = len(ops) - 1 - ops[::-1].index("DescribeServices")
     assert ops.count("DescribeServices") == 6
     assert ops.index("UpdateService") < last_read
-    assert ops.index("ListServices") < ops.index("UpdateService")
+
+
+def test_no_change_starts_before_the_cluster_listing_has_answered(sim: Any, tmp_path: Path) -> None:
+    # ListServices takes 0.3 s on one thread while the other reads and decides: the first
+    # change still waits for it (a refused listing must end the run before any change).
+    store = snapshotted_then_bad_deploy(sim, 20, tmp_path, deregister_every=10**6)
+    sim.calls.clear()
+
+    def slow_listing(call: Any) -> None:
+        if call.operation == "ListServices":
+            time.sleep(0.3)
+
+    sim.rules.before_request = slow_listing
+    result = run(
+        EcsGateway(sim.client("ecs")), "restore", store=store, max_concurrency=2, wait=False
+    )
+    assert result.verdict == Verdict.SUCCESS
+    listed = next(c.at for c in sim.calls if c.operation == "ListServices")
+    first = next(c.at for c in sim.calls if c.operation == "UpdateService")
+    assert first >= listed + 0.3
+
+
+def test_a_batch_that_cannot_be_read_once_changes_began_is_rows_not_a_half_done_run(
+    sim: Any, tmp_path: Path
+) -> None:
+    # DescribeServices is refused for svc035 (the 4th batch of 10) after the first batches
+    # have started changing: those 10 are failed rows saying why, every other service is
+    # restored, and the run reports instead of ending with changes in flight.
+    store = snapshotted_then_bad_deploy(sim, 40, tmp_path, deregister_every=10**6)
+    sim.rules.refusals[("DescribeServices", family(35))] = "AccessDeniedException"
+    result = run(
+        EcsGateway(sim.client("ecs")), "restore", store=store, max_concurrency=1, wait=False
+    )
+    rows = {s.name: s for s in result.services}
+    unread = {family(i) for i in range(30, 40)}
+    assert {n for n, r in rows.items() if r.status == Status.FAILED} == unread
+    assert all(
+        "not restored: it could not be read (describe services: AccessDenied" in rows[n].message
+        for n in unread
+    )
+    assert all(rows[family(i)].status == Status.UPDATED for i in range(30))
+    assert result.verdict == Verdict.PARTIAL
+
+
+def test_a_refused_history_is_noted_once_and_not_asked_again(sim: Any, tmp_path: Path) -> None:
+    store = snapshotted_then_bad_deploy(sim, 40, tmp_path, deregister_every=10**6)
+    sim.rules.refusals[("DescribeServiceRevisions", "*")] = "AccessDeniedException"
+    sim.calls.clear()
+    result = run(
+        EcsGateway(sim.client("ecs")), "restore", store=store, max_concurrency=1, wait=False
+    )
+    assert result.verdict == Verdict.SUCCESS  # no pins, no settings: the rest goes on
+    asked = [c for c in sim.calls if c.operation == "DescribeServiceRevisions"]
+    assert len(asked) == 1  # the first batch's; the later batches do not ask again
