@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,13 @@ def corpus() -> list[tuple[str, dict[str, Any]]]:
     # A failure, not a skip: the corpus is the only check of a field dropped where bodies
     # are built, and the repository keeps a copy.
     pytest.fail(f"task-definition corpus not found in {' or '.join(map(str, CORPUS_DIRS))}")
+
+
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's local time zone is UTC+9 (a runner need not be on UTC)."""
+    monkeypatch.setenv("TZ", "JST-9")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
@@ -291,16 +289,6 @@ def test_kept_task_definitions_default_to_no_tags() -> None:
 
 def test_taken_at_is_the_utc_moment_of_created_at() -> None:
     assert snapshot().taken_at == datetime(2026, 11, 27, 16, 26, 0, 123000, tzinfo=UTC)
-
-
-@pytest.fixture
-def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's local time zone is UTC+9 (a runner need not be on UTC)."""
-    monkeypatch.setenv("TZ", "JST-9")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_timestamps_are_utc_whatever_the_local_time_zone(tokyo: None) -> None:

@@ -7,8 +7,6 @@ import os
 import re
 import stat
 import tempfile
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -234,16 +232,6 @@ def test_a_new_id_is_the_utc_millisecond_then_six_random_hex_digits() -> None:
     taken = datetime.strptime(now[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     assert before <= taken <= after, now
     assert re.fullmatch(r"\d{8}T\d{9}Z-[0-9a-f]{6}", now)
-
-
-@pytest.fixture
-def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's local time zone is UTC+9 (a runner need not be on UTC)."""
-    monkeypatch.setenv("TZ", "JST-9")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_new_ids_are_utc_whatever_the_local_time_zone(tokyo: None) -> None:
