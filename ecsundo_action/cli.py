@@ -187,7 +187,7 @@ def request_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Reques
         # One service, named: blank must not fall back to "every service" (an unset
         # variable in `ecsundo service -c prod "$SVC"` would roll back the cluster).
         named = selection.parse(args.service, "service") or []
-        if len(named) != 1 or any(c in named[0] for c in "*?["):
+        if len(named) != 1 or selection.is_pattern(named[0]):
             raise InputError(f"service {args.service[:80]!r}: expected one service name")
         given["services"] = named[0]
     elif args.verb == "clusters":

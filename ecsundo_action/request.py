@@ -74,9 +74,6 @@ def _regions(text: str, label: str) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(regions)) or None
 
 
-_CLUSTER_PATTERN = re.compile(r"[A-Za-z0-9_\-*?\[\]!]{1,255}")
-
-
 def _services(text: str, label: str) -> tuple[str, ...] | None:
     entries = selection.parse(text, label)
     return tuple(entries) if entries else None
@@ -248,7 +245,7 @@ def build(
     if not cluster:
         raise InputError(f"{cluster_label}: required (a cluster name or ARN)")
     if mode is Mode.DISCOVER:
-        if not _CLUSTER_PATTERN.fullmatch(cluster):
+        if not selection.NAME_OR_PATTERN.fullmatch(cluster):
             raise InputError(
                 f"{cluster_label} {cluster[:80]!r} is not valid: expected a cluster name or a "
                 "glob pattern of one (letters, digits, '-', '_', '*', '?', [...])"

@@ -251,7 +251,7 @@ class _Restoring:
         self.gateway, self.work, self.request, self.snapshot = gateway, work, request, snapshot
         self.listing, self.applier, self.plan, self.progress = listing, applier, plan, progress
         self.records = {s.name: s for s in snapshot.services}
-        self.named = {p for p in request.services or () if not any(c in p for c in "*?[")}
+        self.named = {p for p in request.services or () if not selection.is_pattern(p)}
         self.batches = chunks(chosen, DESCRIBE_SERVICES_BATCH)
         self.flow = Flow(work)
         self.current: dict[str, Service] = {}

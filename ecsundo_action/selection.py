@@ -10,8 +10,14 @@ from fnmatch import fnmatchcase
 from .errors import InputError, NotFoundError
 from .resources import SERVICE_ARN
 
-_PATTERN = re.compile(r"^[A-Za-z0-9_\-*?\[\]!]{1,255}$")
+# A service or cluster name, or a glob pattern of one.
+NAME_OR_PATTERN = re.compile(r"[A-Za-z0-9_\-*?\[\]!]{1,255}")
 _CLUSTER_AND_NAME = re.compile(r"^(?P<cluster>[A-Za-z0-9_-]{1,255})/(?P<name>[^/]+)$")
+
+
+def is_pattern(entry: str) -> bool:
+    """A glob pattern (it may pick several services, or none), not one service's name."""
+    return any(c in entry for c in "*?[")
 
 
 def _split(entry: str) -> tuple[str | None, str]:
@@ -42,7 +48,7 @@ def parse(
     names = []
     for entry in entries(text):
         named_cluster, name = _split(entry)
-        if not _PATTERN.fullmatch(name):
+        if not NAME_OR_PATTERN.fullmatch(name):
             raise InputError(
                 f"{what} entry {entry[:80]!r} is not valid: expected a service name, a glob "
                 "pattern (letters, digits, '-', '_', '*', '?', '[...]'), a service ARN or "
@@ -72,6 +78,6 @@ def select(available: Iterable[str], patterns: Sequence[str] | None, where: str)
     names = list(available)
     for pattern in patterns or ():
         if not any(fnmatchcase(name, pattern) for name in names):
-            kind = "pattern" if any(c in pattern for c in "*?[") else "service"
+            kind = "pattern" if is_pattern(pattern) else "service"
             raise NotFoundError(f"services: {kind} {pattern!r} matches no service in {where}")
     return pick(names, patterns)
