@@ -434,7 +434,7 @@ def test_update_service_to_a_bare_family_takes_its_latest_active_revision(sim: S
 
 def test_update_service_deploys_then_completes(sim: Simulator) -> None:
     _, (first, second) = seed_service(sim)
-    sim.rules.deploy_seconds = 0.2
+    sim.rules.deploy_seconds = 600  # in flight until the test says time has passed
     old_id = describe(sim)["deployments"][0]["id"]
 
     updated = sim.client("ecs").update_service(cluster="prod", service="api", taskDefinition=second)
@@ -451,7 +451,7 @@ def test_update_service_deploys_then_completes(sim: Simulator) -> None:
     assert (old["status"], old["id"], old["taskDefinition"]) == ("ACTIVE", old_id, first)
     assert describe(sim)["deployments"][0]["rolloutState"] == "IN_PROGRESS"
 
-    settle(sim)
+    sim.finish_deployments()
     service = describe(sim)
     [done] = service["deployments"]
     assert (done["id"], done["rolloutState"], done["runningCount"]) == (new["id"], "COMPLETED", 2)
@@ -664,13 +664,13 @@ def test_stop_service_deployment_rolls_back_in_flight_and_conflicts_once_finishe
     with pytest.raises(ClientError) as excinfo:
         ecs.stop_service_deployment(serviceDeploymentArn=done, stopType="ROLLBACK")
     assert error_of(excinfo)[0] == "ConflictException"
-    sim.rules.deploy_seconds = 0.2
+    sim.rules.deploy_seconds = 600  # in flight until the test says time has passed
     ecs.update_service(cluster="prod", service="api", taskDefinition=arns[1])
     flight = describe(sim)["currentServiceDeployment"]
     assert len(describe(sim)["currentServiceRevisions"]) == 2  # old and new, both serving
     registered_before = len(ecs.list_task_definitions()["taskDefinitionArns"])
     ecs.stop_service_deployment(serviceDeploymentArn=flight, stopType="ROLLBACK")
-    time.sleep(0.3)
+    sim.finish_deployments()
     service = describe(sim)
     assert service["taskDefinition"] == arns[0]
     [stopped] = ecs.describe_service_deployments(serviceDeploymentArns=[flight])[
