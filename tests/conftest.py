@@ -16,6 +16,7 @@ import pytest
 
 from ecsundo_action.engine import execute
 from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.progress import Progress
 from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome
 from simulator import Simulator
@@ -68,6 +69,19 @@ def body(
 
 def family(i: int) -> str:
     return f"svc{i:03d}"
+
+
+class Lines(Progress):
+    """What the run said while it ran, line by line."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def phase(self, title: str) -> None:
+        self.lines.append(f"## {title}")
+
+    def note(self, text: str) -> None:
+        self.lines.append(text)
 
 
 def run(gateway: EcsGateway, mode: str, cluster: str = "prod", **fields: Any) -> Outcome:

@@ -18,23 +18,10 @@ from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome, Status
 from ecsundo_action.wait import where
 from simulator import Rules
-from tests.conftest import body, ecsundo, run
+from tests.conftest import Lines, body, ecsundo, run
 from tests.runner import defaults, run_step
 
 PAUSE = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
-
-
-class Lines(Progress):
-    """What the run said while it ran, line by line."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def phase(self, title: str) -> None:
-        self.lines.append(f"## {title}")
-
-    def note(self, text: str) -> None:
-        self.lines.append(text)
 
 
 def deployment(stage: str, strategy: str = "BLUE_GREEN", **extra: Any) -> dict[str, Any]:

@@ -1,0 +1,362 @@
+"""restore.py's own rules word for word: the step of each kind of service (gone, being
+deleted, deployed by CodeDeploy or task sets, scaled to 0), the warnings before a "success",
+and, against the stand-in, what a restore says while it runs and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from ecsundo_action.engine import execute
+from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.plan import ACTIVE, Action, Registration, Step, TargetFacts, want_of
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.resources import Cluster, ContainerImage, Service, ServiceRevision
+from ecsundo_action.restore import (
+    CONTROLLED_ELSEWHERE,
+    _warnings,
+    plan_service,
+    scaled_to_zero,
+    want,
+)
+from ecsundo_action.result import Status, Verdict
+from tests.conftest import Lines, body, run
+
+TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
+SVC = "arn:aws:ecs:us-east-1:123456789012:service/prod/{}"
+DIGEST = "sha256:" + "a1" * 32
+
+
+def record(
+    name: str = "web", td: str | None = "web:1", desired: int = 2, controller: str = "ECS"
+) -> ServiceRecord:
+    return ServiceRecord(
+        name, SVC.format(name), TD.format(td) if td else None, desired, controller=controller
+    )
+
+
+def service(
+    name: str = "web",
+    td: str | None = "web:2",
+    desired: int = 2,
+    status: str = "ACTIVE",
+    controller: str = "ECS",
+    strategy: str = "REPLICA",
+) -> Service:
+    return Service(
+        name,
+        SVC.format(name),
+        TD.format(td) if td else None,
+        status=status,
+        desired_count=desired,
+        controller=controller,
+        scheduling_strategy=strategy,
+    )
+
+
+def snapshot(*records: ServiceRecord) -> Snapshot:
+    return Snapshot(
+        id="s1",
+        created_at="2026-11-27T16:26:00.123Z",
+        tool="ecsundo test",
+        cluster=Cluster.from_arn("arn:aws:ecs:us-east-1:123456789012:cluster/prod"),
+        services=records,
+        task_definitions={
+            r.task_definition: KeptTaskDefinition(
+                "ACTIVE",
+                {"family": r.name, "containerDefinitions": [{"name": "app", "image": "a:1"}]},
+                [{"key": "team", "value": r.name}],
+            )
+            for r in records
+            if r.task_definition
+        },
+    )
+
+
+def wanted_for(rec: ServiceRecord) -> Any:
+    return want(snapshot(rec), rec, None, scope="service", pin_images="never")
+
+
+# -- the step of each kind of service ----------------------------------------------------------
+
+
+def test_a_service_gone_since_is_missing_with_no_registration() -> None:
+    rec = record()
+    assert plan_service(rec, None, ACTIVE, wanted_for(rec)) == (
+        Step(
+            "web", None, Action.MISSING, None, TD.format("web:1"), reason="service no longer exists"
+        ),
+        None,
+    )
+
+
+@pytest.mark.parametrize("status", ["DRAINING", "INACTIVE"])
+def test_a_service_being_deleted_is_missing_and_says_its_status(status: str) -> None:
+    rec = record()
+    step, registration = plan_service(rec, service(status=status), ACTIVE, wanted_for(rec))
+    assert (step.action, step.service_arn, step.current, step.target) == (
+        Action.MISSING,
+        None,
+        None,
+        TD.format("web:1"),
+    )
+    assert step.reason == f"service is being deleted ({status})" and registration is None
+
+
+@pytest.mark.parametrize("controller", ["CODE_DEPLOY", "EXTERNAL"])
+@pytest.mark.parametrize("named", [False, True])
+def test_a_service_ecs_does_not_deploy_is_skipped_and_a_failure_only_when_named(
+    controller: str, named: bool
+) -> None:
+    rec = record()
+    now = service(controller=controller)
+    step, registration = plan_service(rec, now, ACTIVE, wanted_for(rec), named=named)
+    assert step == Step(
+        "web",
+        SVC.format("web"),
+        Action.SKIP if named else Action.SKIPPED,
+        TD.format("web:2"),
+        TD.format("web:1"),
+        reason=CONTROLLED_ELSEWHERE[controller],
+    )
+    assert step.reason.startswith("skipped: ") and registration is None
+
+
+def test_the_snapshot_s_controller_counts_when_the_service_s_is_ecs() -> None:
+    rec = record(controller="CODE_DEPLOY")  # CodeDeploy deployed it when the snapshot was taken
+    step, _ = plan_service(rec, service(), ACTIVE, wanted_for(rec))
+    assert (step.action, step.reason) == (Action.SKIPPED, CONTROLLED_ELSEWHERE["CODE_DEPLOY"])
+    assert CONTROLLED_ELSEWHERE["CODE_DEPLOY"].startswith("skipped: CodeDeploy deploys this")
+    assert "task sets deploy it (EXTERNAL controller)" in CONTROLLED_ELSEWHERE["EXTERNAL"]
+
+
+def test_an_external_record_without_a_task_definition_has_nothing_to_restore() -> None:
+    rec = record(td=None)
+    step, _ = plan_service(rec, service(td=None), ACTIVE, None, named=True)
+    assert (step.action, step.reason) == (Action.SKIP, "skipped: no task definition to restore")
+    step, _ = plan_service(rec, service(td=None), ACTIVE, None)
+    assert (step.action, step.reason) == (Action.SKIPPED, "skipped: no task definition to restore")
+
+
+def test_an_update_names_no_registration_and_a_deregistered_target_registers_its_body() -> None:
+    rec = record()
+    wanted = wanted_for(rec)
+    step, registration = plan_service(rec, service(), ACTIVE, wanted)
+    assert (step.action, step.target, registration) == (Action.UPDATE, TD.format("web:1"), None)
+    step, registration = plan_service(rec, service(), TargetFacts("INACTIVE"), wanted)
+    assert step.action == Action.REREGISTER
+    assert registration == Registration(TD.format("web:1"), wanted.body, wanted.tags)
+    assert registration.body["family"] == "web" and registration.tags == [
+        {"key": "team", "value": "web"}
+    ]
+
+
+def test_the_count_is_restored_only_when_asked() -> None:
+    rec = record(desired=3)
+    step, _ = plan_service(rec, service(desired=1), ACTIVE, wanted_for(rec))
+    assert step.desired_count is None
+    step, _ = plan_service(
+        rec, service(desired=1), ACTIVE, wanted_for(rec), restore_desired_count=True
+    )
+    assert step.desired_count == 3
+
+
+def test_a_service_scaled_to_zero_says_so_unless_its_count_is_restored() -> None:
+    rec = record(desired=2)
+    step, _ = plan_service(rec, service(desired=0), ACTIVE, wanted_for(rec))
+    assert (step.action, step.reason) == (Action.UPDATE, "0 tasks desired, 2 in the snapshot")
+    pinned = want(snapshot(rec), rec, None, scope="service", pin_images="always")
+    step, _ = plan_service(rec, service(desired=0), ACTIVE, replace(pinned, notes=("why",)))
+    assert step.reason == "why; 0 tasks desired, 2 in the snapshot", step.reason
+    step, _ = plan_service(
+        rec, service(desired=0), ACTIVE, wanted_for(rec), restore_desired_count=True
+    )
+    assert "tasks desired" not in step.reason and step.desired_count == 2
+
+
+@pytest.mark.parametrize(
+    ("restore_count", "strategy", "now", "then", "scaled"),
+    [
+        (False, "REPLICA", 0, 2, True),
+        (True, "REPLICA", 0, 2, False),  # the count is put back
+        (False, "DAEMON", 0, 2, False),  # a daemon has no count to set
+        (False, "REPLICA", 1, 2, False),
+        (False, "REPLICA", 0, 0, False),  # it was at 0 in the snapshot too
+    ],
+)
+def test_scaled_to_zero(
+    restore_count: bool, strategy: str, now: int, then: int, scaled: bool
+) -> None:
+    rec = record(desired=then)
+    assert scaled_to_zero(rec, service(desired=now, strategy=strategy), restore_count) is scaled
+
+
+def test_want_is_the_snapshot_s_kept_body_with_the_record_s_images_and_settings() -> None:
+    image = ContainerImage("app", "a:1", DIGEST)
+    rec = ServiceRecord(
+        "web",
+        SVC.format("web"),
+        TD.format("web:1"),
+        2,
+        images=(image,),
+        settings={"enableExecuteCommand": True},
+    )
+    snap = snapshot(rec)
+    kept = snap.kept(TD.format("web:1"))
+    running = ServiceRevision(
+        "rev", TD.format("web:2"), (ContainerImage("app", "a:1", DIGEST),), {}
+    )
+    for scope, pin in (("service", "auto"), ("task-definition", "always")):
+        got = want(snap, rec, running, scope=scope, pin_images=pin)
+        assert got == want_of(
+            TD.format("web:1"),
+            kept.body,
+            kept.tags,
+            (image,),
+            {"enableExecuteCommand": True},
+            running,
+            scope=scope,
+            pin_images=pin,
+        )
+    assert want(snap, rec, running, scope="service", pin_images="always").pinned
+
+
+# -- the warnings before a "success" ------------------------------------------------------------
+
+
+def test_warnings_name_services_the_snapshot_lacks_and_those_left_at_zero() -> None:
+    web, api = record("web", desired=2), record("api", "api:1", desired=1)
+    snap = snapshot(web, api)
+    current = {"web": service("web", desired=0), "api": service("api", "api:2", desired=1)}
+    records = {"web": web, "api": api}
+    assert _warnings("prod", snap, ["cron"], current, records, False) == [
+        "1 service of cluster prod not in snapshot s1, left as they are: cron",
+        "web has 0 tasks desired (the snapshot had 2): restore-desired-count "
+        "(--restore-desired-count) puts the count back",
+    ]
+    assert _warnings("prod", snap, ["a", "b"], current, records, True) == [
+        "2 services of cluster prod not in snapshot s1, left as they are: a, b"
+    ]
+    assert _warnings("prod", snap, [], {"api": current["api"]}, records, False) == []
+
+
+# -- against the stand-in -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def shop(sim: Any, gateway: EcsGateway, tmp_path: Path) -> tuple[Any, str, str]:
+    """web and api snapshotted on :1, then deployed to :2; cron created after the snapshot.
+    Returns the stand-in, the store and the snapshot id."""
+    sim.create_cluster("shop")
+    for name in ("web", "api"):
+        sim.create_service("shop", name, sim.register(body(name, "1")), desired_count=1)
+    store = f"file://{tmp_path}"
+    taken = run(gateway, "snapshot", "shop", store=store)
+    assert taken.snapshot is not None
+    ecs = sim.client("ecs")
+    for name in ("web", "api"):
+        ecs.update_service(
+            cluster="shop", service=name, taskDefinition=sim.register(body(name, "2"))
+        )
+    sim.create_service("shop", "cron", sim.register(body("cron", "1")), desired_count=1)
+    return sim, store, taken.snapshot.id
+
+
+def restore_saying(gateway: EcsGateway, store: str, said: Lines, **fields: Any) -> Any:
+    request = Request(
+        mode=Mode.RESTORE,
+        cluster="shop",
+        store=store,
+        snapshot_id="latest",
+        poll_interval=0.05,
+        timeout_minutes=0.5,
+        **fields,
+    )
+    return execute(request, gateway=gateway, progress=said, environ={})
+
+
+def test_a_restore_says_which_snapshot_what_it_leaves_and_what_it_plans(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    _, store, snapshot_id = shop
+    said = Lines()
+    result = restore_saying(gateway, store, said)
+    assert said.lines[0] == f"## Read snapshot {snapshot_id} of cluster shop"
+    assert said.lines[1].startswith(f"snapshot {snapshot_id}, taken ")
+    warning = (
+        f"warning: 1 service of cluster shop not in snapshot {snapshot_id}, left as they are: cron"
+    )
+    assert said.lines[2] == warning
+    assert result.warnings == [warning.removeprefix("warning: ")]
+    assert result.uncovered == ["cron"]
+    assert [(s.name, s.status) for s in result.services] == [
+        ("api", Status.SUCCESS),
+        ("web", Status.SUCCESS),
+    ]
+    assert result.verdict == Verdict.SUCCESS
+    assert result.snapshot is not None and result.snapshot.id == snapshot_id
+    assert result.snapshot_uri == f"{store}/123456789012/us-east-1/shop/{snapshot_id}.json"
+    assert set(result.timings) == {"read", "update", "wait", "total"}
+    assert all(seconds >= 0 for seconds in result.timings.values())
+    assert result.plan is not None and [s.service for s in result.plan.steps] == ["api", "web"]
+
+
+def test_a_dry_run_goes_through_the_same_plan_and_changes_nothing(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.calls.clear()
+    result = restore_saying(gateway, store, Lines(), dry_run=True)
+    assert [(s.name, s.status) for s in result.services] == [
+        ("api", Status.PLANNED),
+        ("web", Status.PLANNED),
+    ]
+    assert result.dry_run and set(result.timings) == {"read", "total"}
+    assert sim.mutating_calls() == []
+
+
+def test_a_named_service_gets_its_row_and_a_pattern_leaves_the_rest_alone(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    result = restore_saying(gateway, store, Lines(), services=("w*",))
+    assert [s.name for s in result.services] == ["web"]
+    assert result.uncovered == []  # cron is not in the selection
+    ecs = sim.client("ecs")
+    web, api = ecs.describe_services(cluster="shop", services=["web", "api"])["services"]
+    assert web["taskDefinition"].endswith("/web:1") and api["taskDefinition"].endswith("/api:2")
+
+
+def test_a_target_that_cannot_be_read_leaves_that_service_alone_and_says_why(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    ecs = sim.client("ecs")
+    ecs.deregister_task_definition(taskDefinition="web:1")  # its facts must be read
+    sim.rules.refusals[("DescribeTaskDefinition", "web")] = "AccessDeniedException"
+    result = restore_saying(gateway, store, Lines())
+    rows = {s.name: s for s in result.services}
+    assert rows["web"].status == Status.FAILED
+    assert rows["web"].message.startswith(
+        "not restored: describe task definition web:1: AccessDeniedException: "
+    ), rows["web"].message
+    assert rows["api"].status == Status.SUCCESS and result.verdict == Verdict.PARTIAL
+
+
+def test_refused_history_apis_are_said_in_their_own_words(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.rules.refusals[("DescribeServiceRevisions", "*")] = "AccessDeniedException"
+    said = Lines()
+    result = restore_saying(gateway, store, said, pin_images="auto")
+    notes = [line for line in said.lines if "cannot be read" in line]
+    assert len(notes) == 1 and notes[0].startswith(
+        "service revisions cannot be read (read service-deployment history: AccessDeniedException"
+    ), notes
+    assert notes[0].endswith("): no pins, no settings")
+    assert result.verdict == Verdict.SUCCESS
