@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.config import Config
@@ -374,8 +375,12 @@ class EcsGateway:
             token = page.get("nextToken")
             if not token:
                 break
+        # An undated one sorts last; 0 would not compare with the others' datetimes.
+        undated = datetime.min.replace(tzinfo=UTC)
         return sorted(
-            briefs, key=lambda b: b.get("createdAt") or b.get("startedAt") or 0, reverse=True
+            briefs,
+            key=lambda b: b.get("createdAt") or b.get("startedAt") or undated,
+            reverse=True,
         )
 
     def describe_service_deployments(self, arns: Sequence[str]) -> list[dict[str, Any]]:
