@@ -303,6 +303,8 @@ def test_a_batch_that_cannot_be_read_once_changes_began_is_rows_not_a_half_done_
         "not restored: it could not be read (describe services: AccessDenied" in rows[n].message
         for n in unread
     )
+    target = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}:1"
+    assert all((rows[n].action, rows[n].to) == ("skip", target.format(n)) for n in unread)
     assert all(rows[family(i)].status == Status.UPDATED for i in range(30))
     assert result.verdict == Verdict.PARTIAL
 

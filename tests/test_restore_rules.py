@@ -12,6 +12,7 @@ import pytest
 
 from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
 from ecsundo_action.engine import execute
+from ecsundo_action.errors import EcsundoError
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import ACTIVE, Action, Registration, Step, TargetFacts, want_of
 from ecsundo_action.request import Mode, Request
@@ -360,3 +361,120 @@ def test_refused_history_apis_are_said_in_their_own_words(
     ), notes
     assert notes[0].endswith("): no pins, no settings")
     assert result.verdict == Verdict.SUCCESS
+
+
+def test_the_first_refused_read_ends_the_run_before_any_change(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.rules.refusals[("DescribeServices", "*")] = "AccessDeniedException"
+    sim.calls.clear()
+    with pytest.raises(EcsundoError, match=r"^describe services: AccessDeniedException: "):
+        restore_saying(gateway, store, Lines())
+    assert sim.mutating_calls() == []
+
+
+def test_a_row_the_target_could_not_be_read_for_names_that_target(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.client("ecs").deregister_task_definition(taskDefinition="web:1")
+    sim.rules.refusals[("DescribeTaskDefinition", "web")] = "AccessDeniedException"
+    [web] = [s for s in restore_saying(gateway, store, Lines()).services if s.name == "web"]
+    assert (web.action, web.to, web.changed) == (
+        "skip",
+        "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("pin_images", "scope", "asked"),
+    [
+        ("never", "task-definition", False),  # nothing to pin, no settings: not read
+        ("never", "service", True),  # the settings running now are compared
+        ("auto", "task-definition", True),  # the digests running now are compared
+    ],
+)
+def test_service_revisions_are_read_only_when_pins_or_settings_need_them(
+    shop: tuple[Any, str, str], gateway: EcsGateway, pin_images: str, scope: str, asked: bool
+) -> None:
+    sim, store, _ = shop
+    sim.calls.clear()
+    restore_saying(gateway, store, Lines(), pin_images=pin_images, scope=scope, dry_run=True)
+    read = [c.operation for c in sim.calls]
+    assert ("DescribeServiceRevisions" in read) is asked, read
+    assert "DescribeServiceDeployments" not in read  # no rollout is in flight
+
+
+def test_only_an_ecs_rollout_in_progress_is_read_as_in_flight(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.rules.deploy_seconds = 600  # web's deploy stays in flight
+    ecs = sim.client("ecs")
+    ecs.update_service(cluster="shop", service="web", taskDefinition=sim.register(body("web", "3")))
+    sim.calls.clear()
+    result = restore_saying(gateway, store, Lines(), dry_run=True)
+    asked = [c for c in sim.calls if c.operation == "DescribeServiceDeployments"]
+    assert len(asked) == 1 and len(asked[0].params["serviceDeploymentArns"]) == 1
+    assert result.plan is not None  # ECS would roll web back to :2, not :1: no stop
+    assert {s.service: s.action for s in result.plan.steps} == {
+        "api": Action.UPDATE,
+        "web": Action.UPDATE,
+    }
+
+
+def test_a_refused_deployment_history_means_no_stop_and_is_said(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.rules.deploy_seconds = 600
+    ecs = sim.client("ecs")
+    ecs.update_service(cluster="shop", service="web", taskDefinition=sim.register(body("web", "3")))
+    sim.rules.refusals[("DescribeServiceDeployments", "*")] = "AccessDeniedException"
+    said = Lines()
+    result = restore_saying(gateway, store, said, dry_run=True)
+    [note] = [line for line in said.lines if "cannot be read" in line]
+    assert note.startswith(
+        "in-flight deployments cannot be read (read service-deployment history: "
+        "AccessDeniedException: "
+    ), note
+    assert note.endswith("): none is stopped")
+    assert result.plan is not None
+    assert {s.service: s.action for s in result.plan.steps}["web"] == Action.UPDATE
+
+
+@pytest.mark.parametrize(("services", "action"), [(("api",), "skip"), (("a*",), "skipped")])
+def test_a_service_codedeploy_deploys_fails_only_when_named(
+    sim: Any, gateway: EcsGateway, tmp_path: Path, services: tuple[str, ...], action: str
+) -> None:
+    sim.create_cluster("shop")
+    sim.create_service(
+        "shop",
+        "api",
+        sim.register(body("api", "1")),
+        desired_count=1,
+        deploymentController={"type": "CODE_DEPLOY"},
+    )
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    sim.calls.clear()
+    [api] = restore_saying(gateway, store, Lines(), services=services).services
+    said = CONTROLLED_ELSEWHERE["CODE_DEPLOY"]
+    assert (api.name, api.action, api.message) == ("api", action, said)
+    assert api.status == (Status.FAILED if action == "skip" else Status.SKIPPED)
+    assert sim.mutating_calls() == []
+
+
+def test_the_count_is_put_back_for_a_service_that_also_changes_task_definition(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.client("ecs").update_service(cluster="shop", service="web", desiredCount=0)
+    result = restore_saying(gateway, store, Lines(), restore_desired_count=True)
+    web = sim.client("ecs").describe_services(cluster="shop", services=["web"])["services"][0]
+    assert (web["desiredCount"], web["taskDefinition"].rsplit("/", 1)[-1]) == (1, "web:1")
+    assert result.warnings == [
+        f"1 service of cluster shop not in snapshot {result.snapshot.id}, left as they are: cron"
+    ]
