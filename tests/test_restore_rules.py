@@ -478,3 +478,119 @@ def test_the_count_is_put_back_for_a_service_that_also_changes_task_definition(
     assert result.warnings == [
         f"1 service of cluster shop not in snapshot {result.snapshot.id}, left as they are: cron"
     ]
+
+
+@pytest.fixture
+def flying(sim: Any, gateway: EcsGateway, tmp_path: Path) -> tuple[Any, str]:
+    """web snapshotted on :1; then a deploy of :2 that stays in flight (ECS's rollback of
+    it would go back to :1). Returns the stand-in and the store."""
+    sim.create_cluster("shop")
+    sim.create_service("shop", "web", sim.register(body("web", "1")), desired_count=1)
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    sim.rules.deploy_seconds = 600
+    return sim, store
+
+
+def deploy_web_2(sim: Any, **update: Any) -> None:
+    ecs = sim.client("ecs")
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=sim.register(body("web", "2")), **update
+    )
+
+
+@pytest.mark.parametrize("scope", ["service", "task-definition"])
+def test_an_in_flight_deploy_is_stopped_when_ecs_goes_back_exactly_there(
+    flying: tuple[Any, str], gateway: EcsGateway, scope: str
+) -> None:
+    sim, store = flying
+    deploy_web_2(sim)
+    result = restore_saying(gateway, store, Lines(), scope=scope, dry_run=True)
+    assert result.plan is not None
+    [web] = result.plan.steps
+    assert (web.action, web.reason) == (
+        Action.STOP,
+        "stop the in-flight deployment; ECS rolls back to web:1",
+    )
+
+
+@pytest.mark.parametrize(("scope", "action"), [("service", "stop"), ("task-definition", "update")])
+def test_a_deploy_that_also_changed_a_setting_is_stopped_only_when_settings_are_restored(
+    flying: tuple[Any, str], gateway: EcsGateway, scope: str, action: str
+) -> None:
+    # ECS's rollback puts the setting back too: right when the snapshot's settings are
+    # wanted (scope service), wrong when only the task definition is (the setting stays).
+    sim, store = flying
+    registry = "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-2"
+    deploy_web_2(sim, serviceRegistries=[{"registryArn": registry}])
+    result = restore_saying(gateway, store, Lines(), scope=scope, dry_run=True)
+    assert result.plan is not None
+    assert [str(s.action) for s in result.plan.steps] == [action]
+
+
+def test_rows_show_what_runs_now_and_what_the_snapshot_saw_run(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    _, store, _ = shop
+    result = restore_saying(gateway, store, Lines(), dry_run=True)
+    assert result.snapshot is not None
+    records = {r.name: r for r in result.snapshot.services}
+    for row in result.services:
+        assert [(i.container, i.image) for i in row.before] == [(row.name, f"shop/{row.name}:2")]
+        assert all(i.digest and i.digest.startswith("sha256:") for i in row.before)
+        assert row.after == records[row.name].images and row.after != row.before
+
+
+def test_without_recorded_digests_a_row_shows_the_kept_body_s_images(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    sim.create_cluster("shop")
+    sim.create_service("shop", "web", sim.register(body("web", "1")), desired_count=1)
+    sim.rules.refusals[("DescribeServiceRevisions", "*")] = "AccessDeniedException"
+    store = f"file://{tmp_path}"
+    taken = run(gateway, "snapshot", "shop", store=store)
+    assert taken.snapshot is not None and taken.snapshot.services[0].images is None
+    deploy_web_2(sim)
+    [web] = restore_saying(gateway, store, Lines(), dry_run=True).services
+    assert web.after == (ContainerImage("web", "shop/web:1"),) and web.before == ()
+
+
+@pytest.mark.parametrize(("pin_images", "pinned"), [("always", True), ("never", False)])
+def test_pin_images_reaches_the_plan(
+    shop: tuple[Any, str, str], gateway: EcsGateway, pin_images: str, pinned: bool
+) -> None:
+    _, store, _ = shop
+    result = restore_saying(gateway, store, Lines(), pin_images=pin_images, dry_run=True)
+    assert result.plan is not None
+    assert [(s.service, s.pinned) for s in result.plan.steps] == [
+        ("api", pinned),
+        ("web", pinned),
+    ]
+    assert all((s.action == Action.REREGISTER) is pinned for s in result.plan.steps)
+
+
+def test_services_wanting_the_same_body_share_one_lookup_across_batches(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    # 12 services on one task definition: the first batch of 10 looks its facts up, the two
+    # of the next batch take the answer already there.
+    sim.create_cluster("shop")
+    first = sim.register(body("shared", "1"))
+    names = [f"svc{i:02d}" for i in range(12)]
+    for name in names:
+        sim.create_service("shop", name, first, desired_count=1)
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    second = sim.register(body("shared", "2"))
+    ecs = sim.client("ecs")
+    for name in names:
+        ecs.update_service(cluster="shop", service=name, taskDefinition=second)
+    ecs.deregister_task_definition(taskDefinition=first)
+    sim.calls.clear()
+    result = restore_saying(gateway, store, Lines(), max_concurrency=1)
+    assert [(s.name, s.status) for s in result.services] == [
+        (name, Status.SUCCESS) for name in names
+    ]
+    registered = [c for c in sim.calls if c.operation == "RegisterTaskDefinition"]
+    assert len(registered) == 1  # one copy of shared:1 for all twelve
+    assert {s.to for s in result.services} == {TD.format("shared:3")}
