@@ -412,6 +412,37 @@ def test_the_same_task_definition_with_nothing_else_to_send_is_named(
     assert sent["taskDefinition"] == now and row.status == Status.SUCCESS
 
 
+def test_settings_alone_on_the_same_task_definition_do_not_name_it(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    now = TD.format("web:1")
+    shop.client("ecs").deregister_task_definition(taskDefinition=now)
+    registries = [{"registryArn": "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-1"}]
+    shop.calls.clear()
+    settings = update(
+        "web", now, "put back serviceRegistries", settings={"serviceRegistries": registries}
+    )
+    [row], _, _ = apply(gateway, Plan(CLUSTER, [settings]))
+    [sent] = [c.params for c in shop.calls if c.operation == "UpdateService"]
+    assert "taskDefinition" not in sent and sent["serviceRegistries"] == registries
+    assert (row.status, row.message) == (
+        Status.SUCCESS,
+        "put back serviceRegistries; rollout completed",
+    )
+
+
+def test_a_phase_s_span_widens_to_cover_every_part_of_it(gateway: EcsGateway) -> None:
+    with Work(1) as work:
+        applier = Applier(gateway, work, Plan(CLUSTER), ApplyOptions())
+        now = time.monotonic()
+        applier._span("update", now - 10)
+        applier._span("update", now - 1)  # a later, shorter part: the span stays wide
+        applier._span("wait", now - 2)
+    spans = applier.durations()
+    assert sorted(spans) == ["update", "wait"]
+    assert 10 <= spans["update"] < 11 and 2 <= spans["wait"] < 3
+
+
 # -- re-registration -----------------------------------------------------------------------------
 
 
@@ -432,6 +463,52 @@ def test_one_registration_serves_every_service_that_needs_it(
     assert len(registered) == 1
     assert [(r.status, r.to) for r in rows] == [(Status.SUCCESS, TD.format("web:2"))] * 2
     assert sorted(applier.durations()) == ["register", "update", "wait"]
+
+
+def test_a_service_started_after_its_registration_ended_is_updated_to_it_at_once(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    original = TD.format("web:1")
+    plan = Plan(CLUSTER)
+    registration = Registration(original, body("web", "1"), [])
+    for name in ("web", "api"):
+        plan.add(
+            Step(name, SVC.format(name), Action.REREGISTER, TD.format(f"{name}:1"), original),
+            registration,
+        )
+    shop.calls.clear()
+    with Work(2) as work:
+        applier = Applier(gateway, work, plan, ApplyOptions(poll_interval=0.02))
+        applier.start(plan.steps[0])
+        # web's update follows its registration: once it is sent, the registration is done.
+        while not any(c.operation == "UpdateService" for c in list(shop.calls)):
+            time.sleep(0.01)
+        applier.start(plan.steps[1])
+        rows = applier.finish()
+    assert [(r.name, r.status, r.to) for r in rows] == [
+        ("web", Status.SUCCESS, TD.format("web:2")),
+        ("api", Status.SUCCESS, TD.format("web:2")),
+    ]
+    assert [c.operation for c in shop.calls].count("RegisterTaskDefinition") == 1
+
+
+def test_a_re_registered_service_s_seconds_count_from_its_registration(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    original = TD.format("web:1")
+    plan = Plan(CLUSTER)
+    plan.add(
+        Step("web", SVC.format("web"), Action.REREGISTER, TD.format("web:1"), original),
+        Registration(original, body("web", "1"), []),
+    )
+
+    def slow_registration(call: Any) -> None:  # RegisterTaskDefinition's quota is 1/s
+        if call.operation == "RegisterTaskDefinition":
+            time.sleep(0.15)
+
+    shop.rules.before_request = slow_registration
+    [row], _, _ = apply(gateway, plan)
+    assert row.status == Status.SUCCESS and row.seconds >= 0.15
 
 
 def test_a_registration_that_fails_fails_each_update_behind_it(

@@ -466,7 +466,7 @@ def test_a_read_that_fails_settles_every_pending_service_in_words(
             clock=clock,
             sleep=clock.sleep,
         )
-    assert settled[arn].message == (
+    assert settled[arn].ok is False and settled[arn].message == (
         "updated, but its rollout could not be followed: describe services: "
         "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/deploy/ci is not "
         "authorized to perform: ecs:DescribeServices on resource: * because no identity-based "
