@@ -283,14 +283,22 @@ def test_seconds_count_from_the_update_not_from_the_wait(shop: Any, gateway: Ecs
     assert row.status == Status.SUCCESS and row.seconds >= 0.15
 
 
-def test_not_waiting_leaves_the_row_updated_and_says_so(shop: Any, gateway: EcsGateway) -> None:
+def test_not_waiting_leaves_each_row_updated_to_where_it_went_and_says_so(
+    shop: Any, gateway: EcsGateway
+) -> None:
     to = shop.register(body("web", "2"))
-    [row], applier, said = apply(
-        gateway, Plan(CLUSTER, [update("web", to, "update to web:2")]), wait=False
+    original = TD.format("api:1")
+    plan = Plan(CLUSTER, [update("web", to, "update to web:2")])
+    plan.add(
+        Step("api", SVC.format("api"), Action.REREGISTER, original, original, reason="re-register"),
+        Registration(original, body("api", "1"), []),
     )
-    assert (row.status, row.to, row.changed, row.seconds) == (Status.UPDATED, to, True, 0.0)
-    assert row.message == "update to web:2; not waited for"
-    assert said.phases == [] and sorted(applier.durations()) == ["update"]
+    rows, applier, said = apply(gateway, plan, wait=False)
+    assert [(r.name, r.status, r.to, r.changed, r.seconds, r.message) for r in rows] == [
+        ("web", Status.UPDATED, to, True, 0.0, "update to web:2; not waited for"),
+        ("api", Status.UPDATED, TD.format("api:2"), True, 0.0, "re-register; not waited for"),
+    ]
+    assert said.phases == [] and sorted(applier.durations()) == ["register", "update"]
 
 
 def test_a_failed_rollout_leads_with_what_went_wrong_then_why_from_ecs(
@@ -352,8 +360,10 @@ def test_a_refused_update_fails_only_its_own_row(shop: Any, gateway: EcsGateway)
 
 def test_a_bug_costs_one_row_never_the_report(shop: Any, gateway: EcsGateway) -> None:
     broken = Step("web", None, Action.UPDATE, TD.format("web:1"), TD.format("web:2"))
-    [row], _, _ = apply(gateway, Plan(CLUSTER, [broken]))
+    plan = Plan(CLUSTER, [broken, update("api", shop.register(body("api", "2")))])
+    [row, api], _, _ = apply(gateway, plan)
     assert (row.status, row.message) == (Status.FAILED, "internal error: AssertionError: ")
+    assert (api.status, api.message) == (Status.SUCCESS, "rollout completed")
 
 
 def test_once_the_run_is_stopping_nothing_is_changed(shop: Any, gateway: EcsGateway) -> None:
@@ -382,6 +392,27 @@ def test_a_deploy_that_raced_the_run_fails_the_row_after_the_update(
         "went over it: check the service, then rerun"
     )
     assert said.phases == []  # nothing left to wait for
+
+
+def test_a_race_with_a_re_registration_names_the_copy_it_went_to(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    ecs = shop.client("ecs")
+    read = ecs.describe_services(cluster="shop", services=["web"])["services"][0]
+    shop.rules.deploy_seconds = 600
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "9"))
+    )
+    original = TD.format("web:1")
+    plan = Plan(CLUSTER)
+    seen = tuple(d["id"] for d in read["deployments"])
+    plan.add(
+        Step("web", SVC.format("web"), Action.REREGISTER, original, original, seen=seen),
+        Registration(original, body("web", "1"), []),
+    )
+    [row], _, _ = apply(gateway, plan)
+    assert (row.status, row.to) == (Status.FAILED, TD.format("web:3"))
+    assert row.message.startswith("another deploy (to web:2) started after ecsundo read")
 
 
 def test_a_count_on_the_same_task_definition_does_not_name_it(
