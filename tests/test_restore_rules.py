@@ -198,13 +198,9 @@ def test_scaled_to_zero(
 
 def test_want_is_the_snapshot_s_kept_body_with_the_record_s_images_and_settings() -> None:
     image = ContainerImage("app", "a:1", DIGEST)
+    registries = {"serviceRegistries": [{"registryArn": "arn:aws:servicediscovery:x"}]}
     rec = ServiceRecord(
-        "web",
-        SVC.format("web"),
-        TD.format("web:1"),
-        2,
-        images=(image,),
-        settings={"enableExecuteCommand": True},
+        "web", SVC.format("web"), TD.format("web:1"), 2, images=(image,), settings=registries
     )
     snap = snapshot(rec)
     kept = snap.kept(TD.format("web:1"))
@@ -218,12 +214,15 @@ def test_want_is_the_snapshot_s_kept_body_with_the_record_s_images_and_settings(
             kept.body,
             kept.tags,
             (image,),
-            {"enableExecuteCommand": True},
+            registries,
             running,
             scope=scope,
             pin_images=pin,
         )
     assert want(snap, rec, running, scope="service", pin_images="always").pinned
+    # The recorded settings are put back with scope service only.
+    assert want(snap, rec, running, scope="service", pin_images="never").settings == registries
+    assert not want(snap, rec, running, scope="task-definition", pin_images="never").settings
 
 
 # -- the warnings before a "success" ------------------------------------------------------------
@@ -594,3 +593,48 @@ def test_services_wanting_the_same_body_share_one_lookup_across_batches(
     registered = [c for c in sim.calls if c.operation == "RegisterTaskDefinition"]
     assert len(registered) == 1  # one copy of shared:1 for all twelve
     assert {s.to for s in result.services} == {TD.format("shared:3")}
+
+
+def test_a_service_already_on_its_snapshot_revision_is_unchanged_unless_its_count_is_put_back(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    ecs = sim.client("ecs")
+    ecs.update_service(cluster="shop", service="api", taskDefinition="api:1", desiredCount=3)
+    [api] = restore_saying(gateway, store, Lines(), services=("api",)).services
+    assert (api.action, api.status, api.to) == ("unchanged", Status.UNCHANGED, TD.format("api:1"))
+    [api] = restore_saying(
+        gateway, store, Lines(), services=("api",), restore_desired_count=True
+    ).services
+    assert (api.action, api.status) == ("update", Status.SUCCESS)
+    now = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
+    assert (now["desiredCount"], now["taskDefinition"]) == (1, TD.format("api:1"))
+
+
+def test_a_service_being_deleted_is_not_looked_up_and_says_so(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.rules.drain_seconds = 60
+    sim.client("ecs").delete_service(cluster="shop", service="api", force=True)
+    sim.calls.clear()
+    [api] = restore_saying(gateway, store, Lines(), services=("api",)).services
+    assert (api.action, api.status, api.message) == (
+        "missing",
+        Status.MISSING,
+        "service is being deleted (DRAINING)",
+    )
+    assert "DescribeTaskDefinition" not in [c.operation for c in sim.calls]
+
+
+@pytest.mark.parametrize(("scope", "sent"), [("service", True), ("task-definition", False)])
+def test_a_setting_a_deploy_changed_is_put_back_with_scope_service_only(
+    shop: tuple[Any, str, str], gateway: EcsGateway, scope: str, sent: bool
+) -> None:
+    sim, store, _ = shop
+    registry = [{"registryArn": "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-9"}]
+    sim.client("ecs").update_service(cluster="shop", service="api", serviceRegistries=registry)
+    result = restore_saying(gateway, store, Lines(), scope=scope, services=("api",), dry_run=True)
+    assert result.plan is not None
+    [api] = result.plan.steps
+    assert ("serviceRegistries" in api.settings) is sent, api.settings
