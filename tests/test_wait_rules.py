@@ -254,11 +254,12 @@ def test_the_pause_doubles_from_one_second_up_to_the_interval_and_stops_at_the_d
             {arn: target},
             timeout=20,
             interval=6,
+            started={arn: 95.0},
             clock=clock,
             sleep=clock.sleep,
         )
     assert clock.slept == [1, 2, 4, 6, 6, 1]  # the last one only up to the deadline
-    assert settled[arn].ok is False and settled[arn].seconds == 20
+    assert settled[arn].ok is False and settled[arn].seconds == 25  # since the update
     assert settled[arn].message == "timed out after 20s (rollout IN_PROGRESS, 0/1 running)"
 
 
@@ -348,6 +349,37 @@ def test_our_deployment_seen_under_another_task_definition_fails_at_once(
         )
     assert settled[arn].message == f"service is on web:3, not web:2 {OVER}"
     assert clock.slept == []
+
+
+def test_a_stale_read_is_waited_out_for_the_grace_counted_from_the_update(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    """ECS still shows the old task definition and not our deployment: a stale read, until
+    STALE_READ_GRACE seconds after the update."""
+    arn = shop.create_service("shop", "web", shop.register(body("web", "1")), desired_count=1)
+    target = shop.register(body("web", "2"))  # the update ECS has not shown yet
+    clock = Clock(100.0)
+    with Work(2) as work:
+        settled = wait_for(
+            gateway,
+            work,
+            CLUSTER,
+            {arn: target},
+            timeout=60,
+            interval=6,
+            started={arn: 97.0},
+            ours={arn: "ecs-svc/ours"},
+            clock=clock,
+            sleep=clock.sleep,
+        )
+    assert clock.slept == [1, 2]  # looks 3, 4 and 6 s after the update
+    assert settled[arn] == Settled(
+        False,
+        6.0,
+        f"service is on web:1, not web:2 {OVER}",
+        settled[arn].revisions,
+        settled[arn].deployment,
+    )
 
 
 def test_a_stopped_deployment_is_followed_through_ecs_s_rollback(
