@@ -683,6 +683,21 @@ def test_a_completed_rollout_of_another_build_than_the_snapshot_saw_fails(
     )
 
 
+def test_every_container_on_another_build_is_named_in_order(shop: Any, gateway: EcsGateway) -> None:
+    two = body("web", "2", image="shop/web:good")
+    two["containerDefinitions"].append({"name": "log", "image": "shop/log:good", "memory": 64})
+    to = shop.register(two)
+    saw = {"web": shop.digest("shop/web:good"), "log": shop.digest("shop/log:good")}
+    shop.push("shop/web:good")
+    shop.push("shop/log:good")
+    moved = update("web", to, expect=frozenset(saw.items()))
+    [row], _, _ = apply(gateway, Plan(CLUSTER, [moved]))
+    assert row.message == (
+        "rollout completed, but log, web runs another build than the snapshot saw (its tag has "
+        "moved): restore again with pin-images: always"
+    )
+
+
 def test_a_rollout_of_the_build_the_snapshot_saw_succeeds(shop: Any, gateway: EcsGateway) -> None:
     normal, _, now = moved_tag(shop)
     expects = frozenset({("web", now), ("sidecar", "sha256:" + "0" * 64)})  # gone: not judged
