@@ -246,6 +246,7 @@ def test_the_pause_doubles_from_one_second_up_to_the_interval_and_stops_at_the_d
 ) -> None:
     arn, target = deploy(shop, "web")
     clock = Clock()
+    shop.calls.clear()
     with Work(2) as work:
         settled = wait_for(
             gateway,
@@ -260,6 +261,8 @@ def test_the_pause_doubles_from_one_second_up_to_the_interval_and_stops_at_the_d
         )
     assert clock.slept == [1, 2, 4, 6, 6, 1]  # the last one only up to the deadline
     assert settled[arn].ok is False and settled[arn].seconds == 25  # since the update
+    # A rolling update has no stages to tell of: ECS's history is not read for it.
+    assert {c.operation for c in shop.calls} == {"DescribeServices"}
     assert settled[arn].message == "timed out after 20s (rollout IN_PROGRESS, 0/1 running)"
 
 
