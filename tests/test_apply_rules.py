@@ -586,8 +586,16 @@ def stop(deployment: str, fallback: Step) -> Step:
 
 
 def test_a_stop_is_followed_through_ecs_s_own_rollback(shop: Any, gateway: EcsGateway) -> None:
-    deployment = in_flight(shop)
-    shop.rules.deploy_seconds = 0.05  # ECS's rollback
+    deployment = in_flight(shop)  # ECS's rollback, too, lasts until the second look
+    looks: list[str] = []
+
+    def second_look_finds_it_done(call: Any) -> None:
+        if call.operation == "DescribeServiceDeployments":
+            looks.append(call.operation)
+            if len(looks) == 2:
+                shop.finish_deployments()
+
+    shop.rules.before_request = second_look_finds_it_done
     normal = update("web", TD.format("web:1"), "update to web:1", current=TD.format("web:2"))
     shop.calls.clear()
     [row], applier, said = apply(gateway, Plan(CLUSTER, [stop(deployment, normal)]))
