@@ -650,3 +650,40 @@ def test_a_stopped_deployment_whose_rollback_cannot_be_read_settles_failed_at_on
     ), said
     assert settled[arn] == Settled(False, 2.0, said)
     assert told.told == [("web", f"{said} (2s)")] and clock.slept == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        # An endpoint without rolloutState: the counts alone.
+        (lambda d: d.pop("rolloutState"), "rollout unknown, 0/1 running"),
+        # No deployment is PRIMARY (between two of ECS's writes): nothing to count.
+        (lambda d: d.update(status="ACTIVE"), "rollout unknown"),
+    ],
+)
+def test_a_rollout_ecs_says_nothing_about_is_told_as_unknown(
+    shop: Any, gateway: EcsGateway, edit: Any, said: str
+) -> None:
+    from moto.ecs.models import ecs_backends
+
+    from simulator.rules import rules_lock
+
+    arn, target = deploy(shop, "web")
+    with rules_lock():  # no API makes ECS answer this way: moto's state, in this process
+        edit(ecs_backends[shop.account_id][shop.region].services["shop:web"].deployments[0])
+    clock = Clock(0.0)
+    told = Told()
+    with Work(2) as work:
+        settled = wait_for(
+            gateway,
+            work,
+            CLUSTER,
+            {arn: target},
+            timeout=1,
+            interval=6,
+            progress=told,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+    assert told.told == [("web", said)]
+    assert settled[arn].message == f"timed out after 1s ({said})"
