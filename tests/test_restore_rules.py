@@ -187,6 +187,7 @@ def test_a_service_scaled_to_zero_says_so_unless_its_count_is_restored() -> None
         (False, "DAEMON", 0, 2, False),  # a daemon has no count to set
         (False, "REPLICA", 1, 2, False),
         (False, "REPLICA", 0, 0, False),  # it was at 0 in the snapshot too
+        (False, "REPLICA", 0, 1, True),
     ],
 )
 def test_scaled_to_zero(
@@ -303,6 +304,9 @@ def test_a_restore_says_which_snapshot_what_it_leaves_and_what_it_plans(
     assert set(result.timings) == {"read", "update", "wait", "total"}
     assert all(seconds >= 0 for seconds in result.timings.values())
     assert result.plan is not None and [s.service for s in result.plan.steps] == ["api", "web"]
+    assert (result.mode, result.cluster, result.store) == ("restore", "shop", store)
+    assert result.timings["read"] <= result.timings["total"]
+    assert "## Plan: 2 services to change of 2" in said.lines
 
 
 def test_a_dry_run_goes_through_the_same_plan_and_changes_nothing(
@@ -310,12 +314,16 @@ def test_a_dry_run_goes_through_the_same_plan_and_changes_nothing(
 ) -> None:
     sim, store, _ = shop
     sim.calls.clear()
-    result = restore_saying(gateway, store, Lines(), dry_run=True)
+    said = Lines()
+    result = restore_saying(gateway, store, said, dry_run=True)
+    assert "## Plan: 2 services to change of 2 (dry run: nothing changes)" in said.lines
     assert [(s.name, s.status) for s in result.services] == [
         ("api", Status.PLANNED),
         ("web", Status.PLANNED),
     ]
     assert result.dry_run and set(result.timings) == {"read", "total"}
+    assert result.plan is not None
+    assert all(s.expect for s in result.plan.steps)  # what to check runs, once restored
     assert sim.mutating_calls() == []
 
 
@@ -638,3 +646,14 @@ def test_a_setting_a_deploy_changed_is_put_back_with_scope_service_only(
     assert result.plan is not None
     [api] = result.plan.steps
     assert ("serviceRegistries" in api.settings) is sent, api.settings
+
+
+def test_a_pattern_that_matches_nothing_names_the_snapshot(
+    shop: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, snapshot_id = shop
+    sim.calls.clear()
+    with pytest.raises(EcsundoError) as raised:
+        restore_saying(gateway, store, Lines(), services=("nope*",))
+    assert str(raised.value).endswith(f"matches no service in snapshot {snapshot_id}")
+    assert sim.mutating_calls() == []
