@@ -657,3 +657,22 @@ def test_a_pattern_that_matches_nothing_names_the_snapshot(
         restore_saying(gateway, store, Lines(), services=("nope*",))
     assert str(raised.value).endswith(f"matches no service in snapshot {snapshot_id}")
     assert sim.mutating_calls() == []
+
+
+def test_a_service_the_snapshot_lacks_is_found_on_any_page_of_the_listing(
+    sim: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    # 101 services: ListServices answers 100 a page; the one the snapshot lacks is on the
+    # first page, and must still be named.
+    sim.create_cluster("shop")
+    first = sim.register(body("svc", "1", memory=64))
+    sim.create_service("shop", "early", first, desired_count=1)
+    for i in range(100):
+        sim.create_service("shop", f"svc{i:03d}", first, desired_count=1)
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store, services=("svc*",))
+    sim.calls.clear()
+    result = restore_saying(gateway, store, Lines(), dry_run=True)
+    pages = [c for c in sim.calls if c.operation == "ListServices"]
+    assert len(pages) >= 2 and result.uncovered == ["early"]
+    assert len(result.services) == 100
