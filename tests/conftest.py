@@ -94,6 +94,19 @@ def run(gateway: EcsGateway, mode: str, cluster: str = "prod", **fields: Any) ->
     return execute(request, gateway=gateway, environ={})
 
 
+def restore_with(gateway: EcsGateway, store: str, progress: Progress, **fields: Any) -> Outcome:
+    """Restore cluster shop from the newest snapshot in store, saying what it does."""
+    request = Request(
+        mode=Mode.RESTORE,
+        cluster="shop",
+        store=store,
+        snapshot_id="latest",
+        poll_interval=0.05,
+        **fields,
+    )
+    return execute(request, gateway=gateway, progress=progress, environ={})
+
+
 def snapshotted_then_bad_deploy(
     sim: Any, n: int, folder: Path, *, cluster: str = "prod", deregister_every: int = 2
 ) -> str:

@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
-from ecsundo_action.engine import execute
 from ecsundo_action.errors import EcsundoError
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import ACTIVE, Action, Registration, Step, TargetFacts, want_of
-from ecsundo_action.request import Mode, Request
 from ecsundo_action.resources import Cluster, ContainerImage, Service, ServiceRevision
 from ecsundo_action.restore import (
     CONTROLLED_ELSEWHERE,
@@ -25,7 +23,7 @@ from ecsundo_action.restore import (
     want,
 )
 from ecsundo_action.result import Status, Verdict
-from tests.conftest import Lines, body, run
+from tests.conftest import Lines, body, restore_with, run
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 SVC = "arn:aws:ecs:us-east-1:123456789012:service/prod/{}"
@@ -268,16 +266,7 @@ def shop(sim: Any, gateway: EcsGateway, tmp_path: Path) -> tuple[Any, str, str]:
 
 
 def restore_saying(gateway: EcsGateway, store: str, said: Lines, **fields: Any) -> Any:
-    request = Request(
-        mode=Mode.RESTORE,
-        cluster="shop",
-        store=store,
-        snapshot_id="latest",
-        poll_interval=0.05,
-        timeout_minutes=0.5,
-        **fields,
-    )
-    return execute(request, gateway=gateway, progress=said, environ={})
+    return restore_with(gateway, store, said, **{"timeout_minutes": 0.5, **fields})
 
 
 def test_a_restore_says_which_snapshot_what_it_leaves_and_what_it_plans(

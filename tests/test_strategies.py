@@ -11,14 +11,11 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action.engine import execute
 from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.progress import Progress
-from ecsundo_action.request import Mode, Request
-from ecsundo_action.result import Outcome, Status
+from ecsundo_action.result import Status
 from ecsundo_action.wait import where
 from simulator import Rules
-from tests.conftest import Lines, body, ecsundo, run
+from tests.conftest import Lines, body, ecsundo, restore_with, run
 from tests.runner import defaults, run_step
 
 PAUSE = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
@@ -133,18 +130,6 @@ def deployed_over(sim: Any, configuration: dict[str, Any]) -> None:
     ecs = sim.client("ecs")
     ecs.update_service(cluster="shop", service="api", taskDefinition=sim.register(body("api", "2")))
     ecs.update_service(cluster="shop", service="api", deploymentConfiguration=configuration)
-
-
-def restore_with(gateway: EcsGateway, store: str, progress: Progress, **fields: Any) -> Outcome:
-    request = Request(
-        mode=Mode.RESTORE,
-        cluster="shop",
-        store=store,
-        snapshot_id="latest",
-        poll_interval=0.05,
-        **fields,
-    )
-    return execute(request, gateway=gateway, progress=progress, environ={})
 
 
 def test_a_restore_into_a_paused_service_says_where_it_waits_and_times_out_saying_so(

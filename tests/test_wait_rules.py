@@ -5,6 +5,7 @@ when, how its pause grows, what seconds it reports) with a fake clock against th
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -232,6 +233,21 @@ def shop(sim: Any) -> Any:
     return sim
 
 
+def waited(
+    gateway: EcsGateway,
+    targets: dict[str, str],
+    *,
+    clock: Clock,
+    sleep: Callable[[float], None] | None = None,
+    **options: Any,
+) -> dict[str, Settled]:
+    """wait_for on a pool of two, on the test's clock (which its sleeps advance)."""
+    with Work(2) as work:
+        return wait_for(
+            gateway, work, CLUSTER, targets, clock=clock, sleep=sleep or clock.sleep, **options
+        )
+
+
 def deploy(sim: Any, name: str, *, seconds: float = 600, desired: int = 1) -> tuple[str, str]:
     """name on version 1, then a deploy to version 2 taking seconds; (service ARN, target)."""
     arn = sim.create_service("shop", name, sim.register(body(name, "1")), desired_count=desired)
@@ -247,18 +263,14 @@ def test_the_pause_doubles_from_one_second_up_to_the_interval_and_stops_at_the_d
     arn, target = deploy(shop, "web")
     clock = Clock()
     shop.calls.clear()
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=20,
-            interval=6,
-            started={arn: 95.0},
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=20,
+        interval=6,
+        started={arn: 95.0},
+        clock=clock,
+    )
     assert clock.slept == [1, 2, 4, 6, 6, 1]  # the last one only up to the deadline
     assert settled[arn].ok is False and settled[arn].seconds == 25  # since the update
     # A rolling update has no stages to tell of: ECS's history is not read for it.
@@ -271,17 +283,13 @@ def test_an_interval_under_a_second_is_the_pause_from_the_start(
 ) -> None:
     arn, target = deploy(shop, "web")
     clock = Clock()
-    with Work(2) as work:
-        wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=1,
-            interval=0.4,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    waited(
+        gateway,
+        {arn: target},
+        timeout=1,
+        interval=0.4,
+        clock=clock,
+    )
     assert clock.slept == pytest.approx([0.4, 0.4, 0.2])
 
 
@@ -289,19 +297,15 @@ def test_seconds_count_from_when_each_update_was_sent(shop: Any, gateway: EcsGat
     arn, target = deploy(shop, "web", seconds=0)
     clock = Clock(100.0)
     told = Told()
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=6,
-            started={arn: 93.0},
-            progress=told,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=6,
+        started={arn: 93.0},
+        progress=told,
+        clock=clock,
+    )
     assert settled[arn].seconds == 7 and settled[arn].message == "rollout completed"
     assert told.told == [("web", "rollout completed (7s)")]
     assert clock.slept == []  # settled on the first look: no sleep
@@ -311,18 +315,14 @@ def test_without_a_start_time_seconds_count_from_the_wait(shop: Any, gateway: Ec
     arn, target = deploy(shop, "web", seconds=0)
     other, _ = deploy(shop, "api", seconds=0)
     clock = Clock(100.0)
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=6,
-            started={other: 50.0},  # another service's start is not this one's
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=6,
+        started={other: 50.0},  # another service's start is not this one's
+        clock=clock,
+    )
     assert settled[arn].seconds == 0
 
 
@@ -337,19 +337,15 @@ def test_our_deployment_seen_under_another_task_definition_fails_at_once(
         cluster="shop", service="web", taskDefinition=shop.register(body("web", "3"))
     )
     clock = Clock(100.0)
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=6,
-            started={arn: 100.0},
-            ours={arn: ours["id"]},
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=6,
+        started={arn: 100.0},
+        ours={arn: ours["id"]},
+        clock=clock,
+    )
     assert settled[arn].message == f"service is on web:3, not web:2 {OVER}"
     assert clock.slept == []
 
@@ -362,19 +358,15 @@ def test_a_stale_read_is_waited_out_for_the_grace_counted_from_the_update(
     arn = shop.create_service("shop", "web", shop.register(body("web", "1")), desired_count=1)
     target = shop.register(body("web", "2"))  # the update ECS has not shown yet
     clock = Clock(100.0)
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=6,
-            started={arn: 97.0},
-            ours={arn: "ecs-svc/ours"},
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=6,
+        started={arn: 97.0},
+        ours={arn: "ecs-svc/ours"},
+        clock=clock,
+    )
     assert clock.slept == [1, 2]  # looks 3, 4 and 6 s after the update
     assert settled[arn] == Settled(
         False,
@@ -403,20 +395,17 @@ def test_a_stopped_deployment_is_followed_through_ecs_s_rollback(
         if len(clock.slept) == 2:
             shop.finish_deployments()
 
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=6,
-            started={arn: 99.0},
-            stopped={arn: deployment},
-            progress=told,
-            clock=clock,
-            sleep=sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=6,
+        started={arn: 99.0},
+        stopped={arn: deployment},
+        progress=told,
+        clock=clock,
+        sleep=sleep,
+    )
     assert told.told == [
         ("web", "ECS is rolling it back (ROLLBACK_IN_PROGRESS)"),
         ("web", "ECS rolled the deployment back (4s)"),
@@ -441,18 +430,15 @@ def test_a_state_is_told_again_only_when_it_changes_or_15_seconds_on(
         if clock.now >= 16:
             shop.finish_deployments()
 
-    with Work(2) as work:
-        wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=5,
-            progress=At(),
-            clock=clock,
-            sleep=sleep,
-        )
+    waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=5,
+        progress=At(),
+        clock=clock,
+        sleep=sleep,
+    )
     # Looks at 0, 1, 3, 7, 12, 17: told at 0, again at 17 (15 s on), then settled.
     assert told == [
         (0, "rollout IN_PROGRESS, 0/2 running"),
@@ -469,18 +455,15 @@ def test_a_repeat_is_due_at_exactly_15_seconds(shop: Any, gateway: EcsGateway) -
         def waiting(self, service: str, text: str) -> None:
             told.append(clock.now)
 
-    with Work(2) as work:
-        wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=30,
-            interval=15,
-            progress=At(),
-            clock=clock,
-            sleep=lambda s: clock.sleep(15),  # every look 15 s after the last
-        )
+    waited(
+        gateway,
+        {arn: target},
+        timeout=30,
+        interval=15,
+        progress=At(),
+        clock=clock,
+        sleep=lambda s: clock.sleep(15),  # every look 15 s after the last
+    )
     assert told == [0, 15, 30]
 
 
@@ -490,17 +473,13 @@ def test_a_read_that_fails_settles_every_pending_service_in_words(
     arn, target = deploy(shop, "web")
     shop.rules.refusals[("DescribeServices", "*")] = "AccessDeniedException"
     clock = Clock(100.0)
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=6,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=6,
+        clock=clock,
+    )
     assert settled[arn].ok is False and settled[arn].message == (
         "updated, but its rollout could not be followed: describe services: "
         "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/deploy/ci is not "
@@ -516,17 +495,13 @@ def test_a_service_deleted_while_waiting_is_a_failure_in_words(
     arn, target = deploy(shop, "web")
     shop.client("ecs").delete_service(cluster="shop", service="web", force=True)
     clock = Clock(100.0)
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=6,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=6,
+        clock=clock,
+    )
     assert settled[arn].message == "service was deleted while waiting"
     assert settled[arn].ok is False and clock.slept == []
 
@@ -564,18 +539,15 @@ def test_bake_time_left_counts_from_when_the_stage_was_first_seen(
                 serviceDeploymentArn=deployment["serviceDeploymentArn"], hookId=hook["hookId"]
             )
 
-    with Work(2) as work:
-        wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=130,
-            interval=60,
-            progress=At(),
-            clock=clock,
-            sleep=sleep,
-        )
+    waited(
+        gateway,
+        {arn: target},
+        timeout=130,
+        interval=60,
+        progress=At(),
+        clock=clock,
+        sleep=sleep,
+    )
     # Looks at 0, 1, 3, 7, 15, 31, 63, 123 and 130 s; baking from 31 s: a minute less at 123.
     running = "rollout IN_PROGRESS, 0/1 running"
     assert [(at, text.split("; ")[1]) for at, text in told] == [
@@ -606,18 +578,14 @@ def test_a_staged_service_whose_stage_says_nothing_is_told_by_its_counts_alone(
     ecs.update_service(cluster="shop", service="web", taskDefinition=target)
     clock = Clock(0.0)
     told = Told()
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=1,
-            interval=6,
-            progress=told,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=1,
+        interval=6,
+        progress=told,
+        clock=clock,
+    )
     assert told.told == [("web", "rollout IN_PROGRESS, 0/1 running")]
     assert settled[arn].message == "timed out after 1s (rollout IN_PROGRESS, 0/1 running)"
 
@@ -629,20 +597,16 @@ def test_a_stopped_deployment_whose_rollback_cannot_be_read_settles_failed_at_on
     shop.rules.refusals[("DescribeServiceDeployments", "*")] = "AccessDeniedException"
     clock = Clock(100.0)
     told = Told()
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=60,
-            interval=6,
-            started={arn: 98.0},
-            stopped={arn: "arn:aws:ecs:us-east-1:123456789012:service-deployment/shop/web/x"},
-            progress=told,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=60,
+        interval=6,
+        started={arn: 98.0},
+        stopped={arn: "arn:aws:ecs:us-east-1:123456789012:service-deployment/shop/web/x"},
+        progress=told,
+        clock=clock,
+    )
     said = settled[arn].message
     assert said.startswith(
         "stopped, but ECS's rollback could not be followed: read service-deployment history: "
@@ -673,17 +637,13 @@ def test_a_rollout_ecs_says_nothing_about_is_told_as_unknown(
         edit(ecs_backends[shop.account_id][shop.region].services["shop:web"].deployments[0])
     clock = Clock(0.0)
     told = Told()
-    with Work(2) as work:
-        settled = wait_for(
-            gateway,
-            work,
-            CLUSTER,
-            {arn: target},
-            timeout=1,
-            interval=6,
-            progress=told,
-            clock=clock,
-            sleep=clock.sleep,
-        )
+    settled = waited(
+        gateway,
+        {arn: target},
+        timeout=1,
+        interval=6,
+        progress=told,
+        clock=clock,
+    )
     assert told.told == [("web", said)]
     assert settled[arn].message == f"timed out after 1s ({said})"
