@@ -24,16 +24,14 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.parse import PROTOCOL_PARSERS
-from moto.core.request import Request, determine_request_protocol
-from moto.core.routing import get_service_router
-from moto.core.utils import get_service_model
 from moto.server import ThreadedMotoServer
 
 from simulator.rules import Rules, activate, age_deployments, install, rules_lock
+from simulator.wire import UnparsedCall, parse_call
 
 #: Dummy credentials: moto accepts any, and maps these to its default account.
 ACCESS_KEY_ID = "testing"
@@ -74,31 +72,38 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return stream.read() if environ.get("wsgi.input_terminated") else b""
 
 
-# Signing names that differ from the botocore service's name.
-_MODEL_OF = {"tagging": "resourcegroupstaggingapi"}
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers under their HTTP names (WSGI keeps them as HTTP_X_AMZ_TARGET)."""
+    found = {
+        key[5:].replace("_", "-").title(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            found[key.replace("_", "-").title()] = environ[key]
+    return found
+
+
+def _raw_path(environ: dict[str, Any]) -> str:
+    """The path as sent, still percent-encoded (PATH_INFO is decoded once already)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return str(raw).split("?", 1)[0]
+    return quote(environ.get("PATH_INFO", "/"))
 
 
 def _parse_call(service: str, environ: dict[str, Any], body: bytes) -> Call:
-    """Name the operation and parse its parameters with botocore's model of the service."""
-    request = Request({**environ, "wsgi.input": io.BytesIO(body)})
-    model = _MODEL_OF.get(service, service)
-    try:
-        operation, uri_params = get_service_router(model).match(request)
-        protocol = determine_request_protocol(get_service_model(model), request.content_type)
-        parser = PROTOCOL_PARSERS[protocol](operation, map_type=dict)
-        params = parser.parse(
-            {
-                "method": request.method,
-                "values": request.values,
-                "headers": request.headers,
-                "body": body,
-                "url_path": request.path,
-                "url_params": uri_params,
-            }
-        )
-    except Exception:  # a request botocore's model cannot name is still a call: keep its line
-        return Call(service, f"{request.method} {request.path}", {})
-    return Call(service, operation.name, dict(params))
+    """Name the operation and read its parameters (raises UnparsedCall)."""
+    operation, params = parse_call(
+        service,
+        environ.get("REQUEST_METHOD", "GET"),
+        _raw_path(environ),
+        environ.get("QUERY_STRING", ""),
+        _headers(environ),
+        body,
+    )
+    return Call(service, operation, params)
 
 
 class _Buckets:
@@ -192,6 +197,7 @@ class _Recorder:
         self.rules = rules
         self.calls: list[Call] = []
         self.throttled: list[Call] = []
+        self.unparsed: list[str] = []  # requests it could not name: each fails its test
         self.buckets = _Buckets()
         self.served: Counter[str] = Counter()  # requests handed to moto, per operation
         self._lock = threading.Lock()
@@ -205,9 +211,15 @@ class _Recorder:
         if not service:
             return self.app(environ, start_response)
         arrived = time.time()
-        call = _parse_call(service, environ, body)._replace(
-            at=arrived, user_agent=environ.get("HTTP_USER_AGENT", "")
-        )
+        try:
+            call = _parse_call(service, environ, body)
+        except UnparsedCall as error:
+            # Never an un-metered call: the request fails, and the fixture fails its test.
+            line = f"{service} {environ.get('REQUEST_METHOD')} {_raw_path(environ)}: {error}"
+            self.unparsed.append(line)
+            answer = {"__type": "UnparsedCall", "message": f"the simulator cannot read {line}"}
+            return _answer(start_response, "500 Internal Server Error", json.dumps(answer).encode())
+        call = call._replace(at=arrived, user_agent=environ.get("HTTP_USER_AGENT", ""))
         self.calls.append(call)
         rules = self.rules()
         if rules.latency_seconds:
@@ -332,6 +344,7 @@ class Simulator:
             response.read()
         self.calls.clear()
         self.throttled.clear()
+        self.unparsed.clear()
         if self._recorder is not None:
             self._recorder.buckets.clear()
             self._recorder.served.clear()
@@ -400,6 +413,15 @@ class Simulator:
         if self._recorder is None:
             raise RuntimeError("the Simulator is not started")
         return self._recorder.throttled
+
+    @property
+    def unparsed(self) -> list[str]:
+        """Signed requests the recorder could not name or read (each was answered with a 500),
+        one line each: service, method, path and why. The `sim` fixture fails a test that
+        leaves any."""
+        if self._recorder is None:
+            raise RuntimeError("the Simulator is not started")
+        return self._recorder.unparsed
 
     def mutating_calls(self) -> list[Call]:
         """The calls that may change something: not Describe*, List*, Get* or Head*."""

@@ -1,0 +1,232 @@
+"""The stand-in never loses sight of a call: every operation ecsundo calls is named by the
+recorder, with its parameters, under the installed botocore and moto; a signed request it
+cannot name fails loudly instead of passing un-metered (a moto release once broke the parser
+the recorder borrowed, and every call became an unnamed `POST /` that no quota, refusal or
+count applied to)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from simulator import Simulator
+from simulator.wire import UnparsedCall, parse_call
+from tests import iam
+
+CLUSTER = "prod"
+BUCKET = "snapshots"
+TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
+SVC = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
+DEPLOYMENT = "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/abc"
+REVISION = "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/123"
+CONTAINERS = [{"name": "web", "image": "shop/web:1", "memory": 64}]
+DIGEST = "sha256:" + "0" * 64
+
+# One real call per operation ecsundo makes (and the ECR reads the digest check will make):
+# (service, operation) -> (client method, its arguments, parameters the recorder must read).
+Example = tuple[str, dict[str, Any], dict[str, Any]]
+EXAMPLES: dict[tuple[str, str], Example] = {
+    ("tagging", "GetResources"): (
+        "get_resources",
+        {"ResourceTypeFilters": ["ecs:task-definition"], "TagFilters": [{"Key": "k"}]},
+        {"ResourceTypeFilters": ["ecs:task-definition"]},
+    ),
+    ("ecs", "ListClusters"): ("list_clusters", {"maxResults": 100}, {"maxResults": 100}),
+    ("ecs", "DescribeClusters"): ("describe_clusters", {"clusters": [CLUSTER]}, {}),
+    ("ecs", "ListServices"): ("list_services", {"cluster": CLUSTER}, {"cluster": CLUSTER}),
+    ("ecs", "DescribeServices"): (
+        "describe_services",
+        {"cluster": CLUSTER, "services": ["web"], "include": ["TAGS"]},
+        {"services": ["web"], "include": ["TAGS"]},
+    ),
+    ("ecs", "UpdateService"): (
+        "update_service",
+        {"cluster": CLUSTER, "service": "web", "taskDefinition": TD},
+        {"service": "web", "taskDefinition": TD},
+    ),
+    ("ecs", "ListServiceDeployments"): (
+        "list_service_deployments",
+        {"cluster": CLUSTER, "service": "web"},
+        {"service": "web"},
+    ),
+    ("ecs", "DescribeServiceDeployments"): (
+        "describe_service_deployments",
+        {"serviceDeploymentArns": [DEPLOYMENT]},
+        {"serviceDeploymentArns": [DEPLOYMENT]},
+    ),
+    ("ecs", "DescribeServiceRevisions"): (
+        "describe_service_revisions",
+        {"serviceRevisionArns": [REVISION]},
+        {"serviceRevisionArns": [REVISION]},
+    ),
+    ("ecs", "StopServiceDeployment"): (
+        "stop_service_deployment",
+        {"serviceDeploymentArn": DEPLOYMENT, "stopType": "ROLLBACK"},
+        {"serviceDeploymentArn": DEPLOYMENT, "stopType": "ROLLBACK"},
+    ),
+    ("ecs", "DescribeTaskDefinition"): (
+        "describe_task_definition",
+        {"taskDefinition": "web:1", "include": ["TAGS"]},
+        {"taskDefinition": "web:1"},
+    ),
+    ("ecs", "ListTaskDefinitions"): (
+        "list_task_definitions",
+        {"familyPrefix": "web", "status": "INACTIVE", "sort": "DESC"},
+        {"familyPrefix": "web", "status": "INACTIVE", "sort": "DESC"},
+    ),
+    ("ecs", "RegisterTaskDefinition"): (
+        "register_task_definition",
+        {"family": "web", "containerDefinitions": CONTAINERS},
+        {"family": "web", "containerDefinitions": CONTAINERS},
+    ),
+    ("ecs", "TagResource"): (
+        "tag_resource",
+        {"resourceArn": TD, "tags": [{"key": "ecsundo:source", "value": "x"}]},
+        {"resourceArn": TD},
+    ),
+    ("s3", "PutObject"): (
+        "put_object",
+        {
+            "Bucket": BUCKET,
+            "Key": "prod/2026 12/a+b.json",
+            "Body": b"{}",
+            "ServerSideEncryption": "aws:kms",
+            "SSEKMSKeyId": "alias/ecsundo",
+            "IfNoneMatch": "*",
+        },
+        {
+            "Bucket": BUCKET,
+            "Key": "prod/2026 12/a+b.json",
+            "Body": b"{}",
+            "ServerSideEncryption": "aws:kms",
+            "SSEKMSKeyId": "alias/ecsundo",
+            "IfNoneMatch": "*",
+        },
+    ),
+    ("s3", "GetObject"): ("get_object", {"Bucket": BUCKET, "Key": "prod/a.json"}, {}),
+    ("s3", "HeadObject"): ("head_object", {"Bucket": BUCKET, "Key": "prod/a.json"}, {}),
+    ("s3", "ListObjectsV2"): (
+        "list_objects_v2",
+        {"Bucket": BUCKET, "Prefix": "prod/", "MaxKeys": 5},
+        {"Bucket": BUCKET, "Prefix": "prod/", "MaxKeys": 5},
+    ),
+    ("ecr", "DescribeImages"): (
+        "describe_images",
+        {"repositoryName": "shop/web", "imageIds": [{"imageDigest": DIGEST}]},
+        {"repositoryName": "shop/web", "imageIds": [{"imageDigest": DIGEST}]},
+    ),
+    ("ecr", "BatchGetImage"): (
+        "batch_get_image",
+        {"repositoryName": "shop/web", "imageIds": [{"imageDigest": DIGEST}]},
+        {"repositoryName": "shop/web"},
+    ),
+    ("kms", "DescribeKey"): (
+        "describe_key",
+        {"KeyId": "alias/ecsundo"},
+        {"KeyId": "alias/ecsundo"},
+    ),
+}
+CLIENT = {"tagging": "resourcegroupstaggingapi"}
+
+
+def policy_operations() -> set[tuple[str, str]]:
+    """The (service, operation) pairs behind docs/iam-policy.json's actions."""
+    found = set()
+    for action in iam.allowed() - {"iam:PassRole"}:
+        prefix, name = action.split(":")
+        if prefix == "s3":
+            found |= {("s3", op) for op, needed in iam.S3_ACTIONS.items() if needed == action}
+        else:
+            found.add(({"tag": "tagging"}.get(prefix, prefix), name))
+    return found
+
+
+def test_every_operation_the_policy_allows_has_an_example_here() -> None:
+    assert policy_operations() - EXAMPLES.keys() == set()
+
+
+@pytest.mark.parametrize(("service", "operation"), sorted(EXAMPLES), ids="/".join)
+def test_the_recorder_names_each_call_and_reads_its_parameters(
+    sim: Simulator, service: str, operation: str
+) -> None:
+    method, arguments, expected = EXAMPLES[(service, operation)]
+    if service == "s3":
+        sim.client("s3").create_bucket(Bucket=BUCKET)
+    once = Config(retries={"mode": "standard", "total_max_attempts": 1})
+    client = sim.client(CLIENT.get(service, service), config=once)
+    sim.calls.clear()
+    try:
+        getattr(client, method)(**arguments)
+    except ClientError as error:  # moto may refuse the made-up resource: still a named call
+        assert error.response["Error"]["Code"] != "UnparsedCall", error
+    [call] = sim.calls
+    assert (call.service, call.operation) == (service, operation)
+    assert {key: call.params.get(key) for key in expected} == expected
+    assert sim.unparsed == []
+
+
+def test_a_request_the_recorder_cannot_name_fails_loudly_and_is_reported(
+    sim: Simulator,
+) -> None:
+    ecs = sim.client("ecs", config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    rename: Callable[..., None] = lambda request, **_: request.headers.replace_header(  # noqa: E731
+        "X-Amz-Target", "AmazonEC2ContainerServiceV20141113.NoSuchOperation"
+    )
+    ecs.meta.events.register("before-sign.ecs.ListClusters", rename)
+    sim.calls.clear()
+    with pytest.raises(ClientError) as raised:
+        ecs.list_clusters()
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert raised.value.response["Error"]["Code"] == "UnparsedCall"
+    assert "NoSuchOperation" in raised.value.response["Error"]["Message"]
+    assert sim.calls == []  # never an un-named entry in the log
+    [line] = sim.unparsed
+    assert line.startswith("ecs POST /: ") and "names no ecs operation" in line
+    sim.unparsed.clear()  # seen: the fixture would fail this test otherwise
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "query", "headers", "body", "reason"),
+    [
+        ("ecs", "POST", "/", "", {}, b"{}", "X-Amz-Target '' names no ecs operation"),
+        (
+            "ecs",
+            "POST",
+            "/",
+            "",
+            {"X-Amz-Target": "AmazonEC2ContainerServiceV20141113.ListClusters"},
+            b"not json",
+            "ListClusters: the body is not JSON",
+        ),
+        ("s3", "PATCH", "/bucket/key", "", {}, b"", "PATCH /bucket/key matches no s3 operation"),
+        ("nosuch", "POST", "/", "", {}, b"", "no botocore model for signing name 'nosuch'"),
+        ("sts", "POST", "/", "", {}, b"Action=Nothing", "Action 'Nothing' names no sts operation"),
+    ],
+)
+def test_what_cannot_be_named_says_why(
+    service: str,
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    reason: str,
+) -> None:
+    with pytest.raises(UnparsedCall, match="^" + reason.replace("(", r"\(")):
+        parse_call(service, method, path, query, headers, body)
+
+
+def test_s3_routes_pick_the_most_specific_operation() -> None:
+    def named(method: str, path: str, query: str = "", **headers: str) -> str:
+        return parse_call("s3", method, path, query, headers, b"")[0]
+
+    assert named("PUT", "/b/k") == "PutObject"
+    assert named("PUT", "/b/k", **{"x-amz-copy-source": "/b/j"}) == "CopyObject"
+    assert named("GET", "/b", "list-type=2&prefix=p") == "ListObjectsV2"
+    assert named("GET", "/b") == "ListObjects"
+    assert named("HEAD", "/b/a/b%20c.json") == "HeadObject"
+    assert parse_call("s3", "GET", "/b/a/b%2Bc.json", "", {}, b"")[1]["Key"] == "a/b+c.json"
