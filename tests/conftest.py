@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,16 @@ def body(
     if env:
         container["environment"] = [{"name": k, "value": v} for k, v in env.items()]
     return {"family": family, "containerDefinitions": [container], **extra}
+
+
+def until(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+    """Wait for condition() to hold, looking every 10 ms; fail naming `what` after `seconds`
+    (a deadline, so that a test never hangs on something that will not come)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {seconds:g} s for {what}")
+        time.sleep(0.01)
 
 
 def family(i: int) -> str:
@@ -139,11 +149,15 @@ def sim_server() -> Iterator[Simulator]:
 def sim(sim_server: Simulator) -> Iterator[Simulator]:
     """A started simulator with no AWS state, an empty call log and default Rules.
 
-    Afterwards, the calls ecsundo's own clients made are kept for the IAM policy check.
+    Afterwards, the calls ecsundo's own clients made are kept for the IAM policy check, and
+    a request the simulator could not name fails the test: an unnamed call would have escaped
+    ECS's quotas, the injected refusals and the call counts.
     """
     sim_server.reset()
     yield sim_server
     iam.record(sim_server.calls)
+    if sim_server.unparsed:
+        pytest.fail("the simulator could not read: " + "; ".join(sim_server.unparsed))
 
 
 @pytest.fixture
@@ -160,9 +174,45 @@ def gateway(sim: Simulator) -> EcsGateway:
     return EcsGateway(sim.client("ecs"), tagging=sim.client("resourcegroupstaggingapi"))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The IAM policy check runs last, over every call the rest of the suite made."""
-    items.sort(key=lambda item: item.path.name == "test_iam_policy.py")
+# --- the least-privilege check, over every call the whole run saw ------------------------------
+# Tests run in several processes (pytest-xdist), and no single test sees every call: each
+# worker hands the IAM actions its tests' calls needed to the process that ran the session
+# (workeroutput), which checks their union against docs/iam-policy.json when the run is over,
+# whenever test_iam_policy.py was part of it, and fails the run if the policy is not exact.
+
+_IAM_FILE = "test_iam_policy.py"
+_iam_wanted = False  # test_iam_policy.py was selected (here or in a worker)
+_iam_problems: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    global _iam_wanted
+    selected = any(item.path.name == _IAM_FILE for item in session.items)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand over, the controller decides
+        workeroutput["iam_used"] = sorted(iam.USED)
+        workeroutput["iam_wanted"] = selected
+        return
+    if selected or _iam_wanted:
+        _iam_problems[:] = iam.problems(iam.USED, iam.allowed())
+        if _iam_problems:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """An xdist worker finished: take the actions it saw."""
+    global _iam_wanted
+    output = getattr(node, "workeroutput", {})
+    iam.USED.update(output.get("iam_used", ()))
+    _iam_wanted = _iam_wanted or bool(output.get("iam_wanted"))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _iam_problems:
+        terminalreporter.section("least-privilege check (docs/iam-policy.json) FAILED", red=True)
+        for line in _iam_problems:
+            terminalreporter.line(line, red=True)
 
 
 @pytest.fixture(scope="session")
