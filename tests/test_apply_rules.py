@@ -25,7 +25,7 @@ from ecsundo_action.progress import Progress
 from ecsundo_action.resources import Deployment, Service
 from ecsundo_action.result import ServiceResult, Status
 from ecsundo_action.work import Work
-from tests.conftest import body
+from tests.conftest import body, until
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 SVC = "arn:aws:ecs:us-east-1:123456789012:service/shop/{}"
@@ -512,8 +512,10 @@ def test_a_service_started_after_its_registration_ended_is_updated_to_it_at_once
         applier = Applier(gateway, work, plan, ApplyOptions(poll_interval=0.02))
         applier.start(plan.steps[0])
         # web's update follows its registration: once it is sent, the registration is done.
-        while not any(c.operation == "UpdateService" for c in list(shop.calls)):
-            time.sleep(0.01)
+        until(
+            lambda: any(c.operation == "UpdateService" for c in list(shop.calls)),
+            "web's UpdateService after its registration",
+        )
         applier.start(plan.steps[1])
         rows = applier.finish()
     assert [(r.name, r.status, r.to) for r in rows] == [

@@ -130,6 +130,7 @@ def stored(sim: Any, tmp_path: Path) -> tuple[Any, Path, str]:
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     )
     path = Path(json.loads(taken.stdout)["snapshotUri"].removeprefix("file://"))
     return sim, path, f"file://{store}"

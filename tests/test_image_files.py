@@ -20,7 +20,11 @@ def test_dockerfile_passes_hadolint() -> None:
     if not Path(hadolint).exists():
         pytest.fail("hadolint is not installed: run make test (it installs the test extras)")
     proc = subprocess.run(
-        [hadolint, "--no-color", "Dockerfile"], cwd=ROOT, capture_output=True, text=True
+        [hadolint, "--no-color", "Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -111,7 +111,11 @@ def _actionlint() -> str:
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_workflow_passes_actionlint(workflow: Path) -> None:
     proc = subprocess.run(
-        [_actionlint(), "-no-color", str(workflow)], capture_output=True, text=True, cwd=ROOT
+        [_actionlint(), "-no-color", str(workflow)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
