@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from moto.ecs.models import ecs_backends
 
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.gateway import EcsGateway, retries
 from ecsundo_action.result import Status, Verdict
 from simulator.rules import rules_lock
 from tests.conftest import body, ecsundo, run
@@ -151,3 +151,10 @@ def test_a_service_deleted_while_waiting_fails_its_row_and_the_others_settle(
     assert rows["api"].message.endswith("service was deleted while waiting"), rows["api"]
     assert rows["web"].status == rows["worker"].status == Status.SUCCESS
     assert result.verdict == Verdict.PARTIAL
+
+
+def test_the_users_retry_settings_win() -> None:
+    assert retries({}, {}) == {"mode": "standard", "total_max_attempts": 10}
+    assert retries({"AWS_RETRY_MODE": "adaptive"}, {}) == {"total_max_attempts": 10}
+    assert retries({"AWS_MAX_ATTEMPTS": "3"}, {}) == {"mode": "standard"}
+    assert retries({}, {"retry_mode": "legacy", "max_attempts": "2"}) == {}

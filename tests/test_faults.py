@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from ecsundo_action.gateway import EcsGateway, make_client, retries
+from ecsundo_action.gateway import EcsGateway, make_client
 from ecsundo_action.result import Outcome, Status, Verdict
 from simulator import Rules
 from tests.conftest import run, snapshotted_then_bad_deploy
@@ -37,13 +37,16 @@ def images(sim: Any, n: int) -> set[str]:
 
 def test_snapshot_and_restore_of_200_services_under_faults(sim: Any, tmp_path: Path) -> None:
     n = 200
-    store = seed(sim, n, tmp_path)
-    sim.rules = Rules(throttle_rate=0.20, error_rate=0.05, drop_rate=0.03)
-    # Extreme rates: botocore's legacy retries here. Standard mode (production's) stops
-    # retrying once its retry quota is spent: under faults this dense some calls would then
-    # fail, be reported per service, and a rerun converge (see the outage test). What this
-    # test checks, that the engine ends every service correct whatever the calls went
-    # through, does not depend on the mode; the next test runs production's set-up.
+    # A quarter of the snapshot's revisions deregistered: 50 re-registrations, which queue on
+    # the registration lane, each retried call sleeping its backoff there.
+    store = snapshotted_then_bad_deploy(sim, n, tmp_path, deregister_every=4)
+    # One call in seven faulted (twice the next test's rate): botocore's legacy retries here.
+    # Standard mode (production's) stops retrying once its retry quota is spent: under faults
+    # this dense some calls would then fail, be reported per service, and a rerun converge (see
+    # the outage test). What this test checks, that the engine ends every service correct
+    # whatever the calls went through, does not depend on the mode; the next test runs
+    # production's set-up. (At one call in four the backoff sleeps alone took 90 s.)
+    sim.rules = Rules(throttle_rate=0.10, error_rate=0.03, drop_rate=0.02)
     retries = Config(retries={"mode": "legacy", "max_attempts": 10})
     gateway = EcsGateway(sim.client("ecs", config=retries), quotas=None)
     again = run(gateway, "snapshot", store=f"file://{tmp_path / 'again'}")
@@ -62,8 +65,10 @@ def test_production_set_up_at_realistic_fault_rates_ends_every_service_correct(
 ) -> None:
     """The client exactly as the action makes it (standard retries, 10 attempts, pacing to
     ECS's quotas) through 5% throttling, 1% HTTP 500s and 1% dropped connections."""
-    n = 200
-    store = snapshotted_then_bad_deploy(sim, n, tmp_path, deregister_every=10)
+    # 120 services: more than a page of ListServices (100) and than UpdateService's burst
+    # (50), so the pacing binds; 20 re-registrations, RegisterTaskDefinition's burst.
+    n = 120
+    store = snapshotted_then_bad_deploy(sim, n, tmp_path, deregister_every=6)
     for name, value in sim.env.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS", "AWS_CONFIG_FILE", "AWS_PROFILE"):
@@ -80,13 +85,6 @@ def test_production_set_up_at_realistic_fault_rates_ends_every_service_correct(
     assert result.verdict == Verdict.SUCCESS, failures[:3]
     sim.rules = Rules()
     assert images(sim, n) == {f"svc{i:03d}:good" for i in range(n)}
-
-
-def test_the_users_retry_settings_win(tmp_path: Path) -> None:
-    assert retries({}, {}) == {"mode": "standard", "total_max_attempts": 10}
-    assert retries({"AWS_RETRY_MODE": "adaptive"}, {}) == {"total_max_attempts": 10}
-    assert retries({"AWS_MAX_ATTEMPTS": "3"}, {}) == {"mode": "standard"}
-    assert retries({}, {"retry_mode": "legacy", "max_attempts": "2"}) == {}
 
 
 def test_endpoint_dies_mid_restore_report_is_exact_and_a_rerun_converges(
