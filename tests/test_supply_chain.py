@@ -4,7 +4,10 @@ the base image current, and the release attests the image and pins action.yml to
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +112,80 @@ def test_action_yml_names_the_image_the_release_rewrites() -> None:
 def test_the_changelog_starts_with_the_unreleased_changes() -> None:
     text = (ROOT / "CHANGELOG.md").read_text()
     assert text.startswith("# Changelog") and "## Unreleased" in text
+
+
+# --- the development lock: a fresh clone installs exactly what passed --------------------------
+
+LOCKED = re.compile(r"^([A-Za-z0-9._-]+)==(\S+) \\$", re.M)
+
+
+def _locked(name: str) -> dict[str, str]:
+    text = (ROOT / "requirements" / name).read_text()
+    return {_normal(found): version for found, version in LOCKED.findall(text)}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(requirement: str) -> str:
+    found = re.match(r"[A-Za-z0-9._-]+", requirement)
+    assert found, requirement
+    return _normal(found[0])
+
+
+def test_make_installs_only_from_hash_locked_files() -> None:
+    """Every pip install the Makefile runs takes a hash-locked file whole (--no-deps: nothing
+    resolved at install time), or the project itself without build isolation; only `make
+    newest` (the drift check) installs unlocked releases."""
+    target = ""
+    for line in (ROOT / "Makefile").read_text().replace("\\\n", " ").splitlines():
+        if re.match(r"^[\w$().-]+:", line):
+            target = line.split(":")[0]
+        if "pip install" not in line:
+            continue
+        if target == "newest":
+            continue
+        command = " ".join(line.split())
+        if command.endswith("-e ."):
+            assert "--no-deps" in command and "--no-build-isolation" in command, line
+        else:
+            assert "--require-hashes --no-deps" in command, line
+    assert "-r requirements/dev.txt" in (ROOT / "Makefile").read_text()
+
+
+def test_the_lock_pins_every_declared_dependency_with_hashes() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"]]
+    for extra in project["optional-dependencies"].values():
+        declared.extend(extra)
+    dev = _locked("dev.txt")
+    assert {_requirement_name(r) for r in declared} - dev.keys() == set()
+    for name in ("dev.txt", "runtime.txt", "ecs-deploy.txt"):
+        text = (ROOT / "requirements" / name).read_text()
+        entries = re.split(r"\n(?=[A-Za-z0-9._-]+==)", text.split("\n", 6)[-1])
+        for entry in entries:
+            if "==" in entry.split("\n")[0]:
+                assert "--hash=sha256:" in entry, (name, entry.split("\n")[0])
+    # The image and the tests run the same versions of what they share.
+    runtime = _locked("runtime.txt")
+    assert {k: v for k, v in dev.items() if k in runtime} == {
+        k: v for k, v in runtime.items() if k in dev
+    }
+    # The build backend is locked too: the project installs without build isolation.
+    assert "setuptools" in dev
+
+
+def test_this_environment_runs_the_locked_versions() -> None:
+    if (Path(sys.prefix) / ".newest").exists():
+        pytest.skip("make newest: this run tests the newest releases, the lock ignored")
+    dev = _locked("dev.txt")
+    installed = {
+        _normal(dist.metadata["Name"]): dist.version for dist in importlib.metadata.distributions()
+    }
+    differ = {
+        name: (version, installed.get(name))
+        for name, version in dev.items()
+        if installed.get(name) != version
+    }
+    assert differ == {}, "installed versions differ from requirements/dev.txt (make clean test)"
