@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ecsundo_action.engine import execute
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.gateway import ECS_QUOTAS, EcsGateway
 from ecsundo_action.progress import Progress
 from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome
@@ -168,10 +168,22 @@ def workspace(tmp_path: Path) -> Path:
     return path
 
 
+def connect(sim: Simulator, *, config: Any = None, quotas: Any = ECS_QUOTAS) -> EcsGateway:
+    """A gateway to the simulator made as production makes one (EcsGateway.connect): with the
+    Resource Groups Tagging API, by which a restore finds its earlier re-registrations
+    (without it the family is scanned, a path production takes only when refused)."""
+    options = {"config": config} if config is not None else {}
+    return EcsGateway(
+        sim.client("ecs", **options),
+        quotas=quotas,
+        tagging=sim.client("resourcegroupstaggingapi", **options),
+    )
+
+
 @pytest.fixture
 def gateway(sim: Simulator) -> EcsGateway:
     """The engine's gateway to the simulator, paced to ECS's quotas as in production."""
-    return EcsGateway(sim.client("ecs"), tagging=sim.client("resourcegroupstaggingapi"))
+    return connect(sim)
 
 
 # --- the least-privilege check, over every call the whole run saw ------------------------------

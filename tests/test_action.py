@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ecsundo_action import document as doc
 from tests.runner import defaults, everything, log_groups, run_step
 
 SECRET = "hunter2-env-value"
@@ -48,6 +49,44 @@ def bad_deploy(sim: Any, *names: str) -> None:
         new = sim.register(body(name, "2"))
         ecs.update_service(cluster="shop", service=name, taskDefinition=new)
         ecs.deregister_task_definition(taskDefinition=f"{name}:1")
+
+
+def test_hostile_text_in_a_snapshot_never_issues_a_command(shop: Any, workspace: Path) -> None:
+    """Whoever can write to the store can put any text in a snapshot's free fields (where it
+    was taken, the image names): what a restore logs of them, outside the table too (the
+    provenance line, the plan, warnings), never reaches the runner as a workflow command."""
+    snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="shop"), shop.env, workspace)
+    path = Path(snap.outputs["snapshot-uri"].removeprefix("file://"))
+    document = json.loads(path.read_text())
+    document["github"] = {key: HOSTILE for key in ("repository", "sha", "runId", "workflow")}
+    document["github"]["actor"] = "::error::pwned-actor"
+    for kept in document["taskDefinitions"].values():
+        kept["body"]["containerDefinitions"][0]["image"] = HOSTILE
+    api = next(service for service in document["services"] if service["name"] == "api")
+    api["name"] = "api\n::error::pwned-name"
+    document["checksum"] = doc.checksum(document)
+    path.write_text(json.dumps(document))
+    bad_deploy(shop, "web")
+    for dry_run in ("true", "false"):
+        restored = run_step(
+            "entrypoint.py",
+            defaults(
+                mode="restore",
+                cluster="shop",
+                snapshot_id=snap.outputs["snapshot-id"],
+                dry_run=dry_run,
+                wait="false",
+            ),
+            shop.env,
+            workspace,
+        )
+        assert "::error::pwned-actor" in restored.stdout  # it was logged, inside stop-commands
+        # A command of its own would start with the hostile text; inside our annotations
+        # (the gone service's error) it is escaped onto one line.
+        issued = [(name, value) for name, value in restored.commands if value.startswith("pwned")]
+        assert issued == [], issued
+        assert {name for name, _ in restored.commands} <= {"group", "endgroup", "error", "warning"}
+        assert "<script>" not in restored.summary
 
 
 def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:

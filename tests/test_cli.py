@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ecsundo_action.cli import main
 from tests.conftest import ecsundo
 
 BUCKET = "snapshots"
@@ -150,6 +153,76 @@ def test_bad_input_is_one_line_exit_1_and_changes_nothing(
     assert proc.stderr.count("\n") == 1 and reason in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert shop.mutating_calls() == []
+
+
+# Every operand of every verb, blank or spaces: an unset shell variable must never widen what a
+# command touches (`ecsundo service -c prod "$SVC"` rolling back every service of prod).
+BLANK_OPERANDS = [(["cluster", blank], "cluster: required") for blank in ("", " ")] + [
+    (["cluster", "snapshot", ""], "cluster: required"),
+    (["cluster", "restore", " "], "cluster: required"),
+    (["cluster", "--cluster", ""], "cluster: required"),
+    (["cluster", "restore", "--cluster", "\t"], "cluster: required"),
+    (["service", "-c", "", "web"], "cluster: required"),
+    (["service", "-c", "prod", ""], "service '': expected one service name"),
+    (["service", "-c", "prod", " "], "service ' ': expected one service name"),
+    (["service", "-c", "prod", ","], "service ',': expected one service name"),
+    (["snapshots", "-c", ""], "cluster: required"),
+    (["snapshots", "-c", " "], "cluster: required"),
+    (["clusters", ""], "required"),
+    (["clusters", " "], "required"),
+]
+
+
+@pytest.mark.parametrize(("args", "reason"), BLANK_OPERANDS, ids=repr)
+def test_a_blank_operand_at_any_verb_is_refused_before_any_call(
+    sim: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    reason: str,
+) -> None:
+    for name, value in sim.env.items():
+        monkeypatch.setenv(name, value)
+    sim.calls.clear()
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and reason in err, err
+    assert sim.calls == []  # not even a read
+
+
+class Terminal(io.StringIO):
+    """stdout as a terminal: what `ecsundo` prints there is cut to the width."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+LONG = "checkout-" + "x" * 90  # a 99-character service name
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
+def test_result_rows_are_cut_to_a_terminal_s_width_and_never_when_piped(
+    sim: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tty: bool
+) -> None:
+    sim.create_cluster("shop")
+    sim.create_service("shop", LONG, sim.register(body(LONG, "1")))
+    for name, value in {**sim.env, "COLUMNS": "40"}.items():
+        monkeypatch.setenv(name, value)
+    store = f"file://{tmp_path}"
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert main(["cluster", "snapshot", "shop", "--store", store]) == 0
+    sim.client("ecs").update_service(
+        cluster="shop", service=LONG, taskDefinition=sim.register(body(LONG, "2"))
+    )
+    out = Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    assert main(["cluster", "restore", "shop", "--store", store, "--snapshot-id", "latest"]) == 0
+    rows = [line for line in out.getvalue().splitlines() if line.startswith(("SERVICE", "chec"))]
+    assert len(rows) == 2, out.getvalue()
+    if tty:
+        assert [len(row) for row in rows] == [40, 40] and rows[1].endswith("…"), rows
+    else:  # piped or logged: a log or a grep needs the whole row
+        assert rows[1].startswith(LONG) and "rollout completed" in rows[1], rows
 
 
 def test_tampered_and_truncated_snapshots_are_refused(shop: Any, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
 from ecsundo_action.result import Verdict
-from tests.conftest import run
+from tests.conftest import connect, run
 
 
 def test_corpus_survives_deregistration_and_deletion(
@@ -28,7 +28,7 @@ def test_corpus_survives_deregistration_and_deletion(
         for name, arn in services.items()
     }
     store = f"file://{tmp_path}"
-    gateway = EcsGateway(ecs)
+    gateway = connect(sim)
     taken = run(gateway, "snapshot", "corpus", store=store)
 
     # The bad deploy: every service moved off, every revision deregistered, then deleted.

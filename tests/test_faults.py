@@ -12,7 +12,7 @@ from botocore.config import Config
 from ecsundo_action.gateway import EcsGateway, make_client
 from ecsundo_action.result import Outcome, Status, Verdict
 from simulator import Rules
-from tests.conftest import run, snapshotted_then_bad_deploy
+from tests.conftest import connect, run, snapshotted_then_bad_deploy
 
 
 def restore(gateway: EcsGateway, store: str, **fields: Any) -> Outcome:
@@ -97,7 +97,7 @@ def test_endpoint_dies_mid_restore_report_is_exact_and_a_rerun_converges(
     few_retries = Config(
         retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=5
     )
-    first = restore(EcsGateway(sim.client("ecs", config=few_retries), quotas=None), store)
+    first = restore(connect(sim, config=few_retries, quotas=None), store)
     assert not first.ok and first.verdict in (Verdict.PARTIAL, Verdict.FAILED)
     rows = {s.name: s for s in first.services}
     assert len(rows) == n  # every service is accounted for
@@ -110,7 +110,7 @@ def test_endpoint_dies_mid_restore_report_is_exact_and_a_rerun_converges(
     for name in updated:  # what the report says was updated, was
         service = ecs.describe_services(cluster="prod", services=[name])["services"][0]
         assert service["taskDefinition"] == rows[name].to
-    second = restore(EcsGateway(sim.client("ecs"), quotas=None), store)
+    second = restore(connect(sim, quotas=None), store)
     assert second.verdict == Verdict.SUCCESS
     assert images(sim, n) == {f"svc{i:03d}:good" for i in range(n)}
     # Re-registrations the first run made are reused: each family holds its two deployed

@@ -12,7 +12,7 @@ from ecsundo_action.errors import NotFoundError, SnapshotRefused
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
 from ecsundo_action.result import Outcome, Status, Verdict
-from tests.conftest import SECRET, family, run, snapshotted_then_bad_deploy
+from tests.conftest import SECRET, connect, family, run, snapshotted_then_bad_deploy
 from tests.conftest import body as plain_body
 
 
@@ -29,7 +29,7 @@ class Cluster:
         self.sim = sim
         self.ecs = sim.client("ecs")
         self.store = f"file://{tmp_path / 'store'}"
-        self.gateway = EcsGateway(self.ecs)
+        self.gateway = connect(sim)
         sim.create_cluster("prod")
         self.good: dict[str, str] = {}
         for name in ["web", "api", "agent"]:
@@ -155,7 +155,10 @@ def test_restore_after_another_bad_deploy_reuses_the_earlier_reregistration(prod
     third = prod.restore()
     web = next(s for s in third.services if s.name == "web")
     assert web.action == "update" and web.to == again and "reusing" in web.message
-    assert not [c for c in prod.sim.calls if c.operation == "RegisterTaskDefinition"]
+    operations = [c.operation for c in prod.sim.calls]
+    assert "RegisterTaskDefinition" not in operations
+    # Found as production finds it: by its tag, in one call, not by scanning the family.
+    assert operations.count("GetResources") == 1 and "ListTaskDefinitions" not in operations
     assert first.verdict == Verdict.SUCCESS
 
 

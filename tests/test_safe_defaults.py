@@ -182,6 +182,25 @@ def test_services_take_arns_and_cluster_slash_name(shop: Any, workspace: Path) -
     assert through_cli.returncode == 0, through_cli.stderr
 
 
+def test_at_most_ten_warning_annotations_and_every_warning_in_the_summary(
+    sim: Any, workspace: Path
+) -> None:
+    sim.create_cluster("shop")
+    names = [f"svc{i:02d}" for i in range(12)]
+    for name in names:
+        sim.create_service("shop", name, sim.register(body(name, "1")))
+    snap = step(sim, workspace, mode="snapshot")
+    ecs = sim.client("ecs")
+    for name in names:  # scaled to 0 since: one warning each
+        ecs.update_service(cluster="shop", service=name, desiredCount=0)
+    restored = step(sim, workspace, mode="restore", snapshot_id=snap.outputs["snapshot-id"])
+    assert restored.returncode == 0
+    warnings = [value for name, value in restored.commands if name == "warning"]
+    assert len(warnings) == 10  # what GitHub shows of one step
+    assert [w.split(" ")[0] for w in warnings] == names[:10]
+    assert all(f"{name} has 0 tasks desired" in restored.summary for name in names)
+
+
 def test_at_most_nine_service_errors_then_the_verdict(sim: Any, workspace: Path) -> None:
     sim.create_cluster("shop")
     names = [f"svc{i:02d}" for i in range(15)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,7 @@ def test_a_restore_into_a_paused_service_says_where_it_waits_and_times_out_sayin
     snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="shop"), shop.env, workspace)
     deployed_over(shop, {"strategy": "BLUE_GREEN", "lifecycleHooks": [PAUSE]})
     shop.rules.deploy_seconds = 0.1
+    began = time.monotonic()
     restored = run_step(
         "entrypoint.py",
         defaults(
@@ -149,14 +151,18 @@ def test_a_restore_into_a_paused_service_says_where_it_waits_and_times_out_sayin
         shop.env,
         workspace,
     )
+    waited = time.monotonic() - began
     assert restored.returncode == 1
+    # How long it waited, not only what it says: 0.1 minute is 6 s. A unit mix-up would end
+    # the wait at once (0.1 s) or after hours (every real restore would time out or hang).
+    assert 6.0 <= waited < 60, waited
     paused = re.compile(
         r"paused at POST_TEST_TRAFFIC_SHIFT: hook hook-\d+ waits for ContinueServiceDeployment"
     )
     waiting = rf"api: rollout IN_PROGRESS, 0/2 running; {paused.pattern}"
     assert re.search(waiting, restored.stdout), restored.stdout
     [api] = json.loads(restored.outputs["services"])
-    assert api["status"] == "failed" and api["message"].startswith("timed out"), api
+    assert api["status"] == "failed" and api["message"].startswith("timed out after 6s"), api
     assert paused.search(api["message"])
     assert paused.search(restored.summary.replace("\\", ""))  # Markdown-escaped there
     assert any(paused.search(e) for e in restored.errors)
@@ -210,12 +216,15 @@ def test_through_the_cli_a_timeout_says_where_the_rollout_waits(shop: Any, tmp_p
     assert taken.returncode == 0, taken.stderr
     deployed_over(shop, {"strategy": "BLUE_GREEN", "lifecycleHooks": [PAUSE]})
     shop.rules.deploy_seconds = 0.1
+    began = time.monotonic()
     restored = ecsundo(
         shop,
         *("cluster", "restore", "shop", "--store", store, "--snapshot-id", "latest"),
         *("--timeout", "0.1", "--poll-interval", "0.2", "--json"),
     )
+    waited = time.monotonic() - began
     assert restored.returncode == 1, restored.stderr
     [api] = json.loads(restored.stdout)["services"]
-    assert api["status"] == "failed" and api["message"].startswith("timed out"), api
+    assert api["status"] == "failed" and api["message"].startswith("timed out after 6s"), api
+    assert 6.0 <= waited < 60, waited  # --timeout 0.1 is 6 s of waiting, as said
     assert "waits for ContinueServiceDeployment" in api["message"], api
