@@ -334,7 +334,11 @@ class Simulator:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        unparsed = list(self.unparsed) if self._recorder is not None else []
         self.stop()
+        if exc is None and unparsed:
+            # A benchmark or demo whose calls went unmetered must not print its figures.
+            raise RuntimeError("the simulator could not read: " + "; ".join(unparsed))
 
     def reset(self) -> None:
         """Wipe every moto backend, clear the call log and restore the default Rules."""

@@ -6,7 +6,10 @@ count applied to)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -230,3 +233,37 @@ def test_s3_routes_pick_the_most_specific_operation() -> None:
     assert named("GET", "/b") == "ListObjects"
     assert named("HEAD", "/b/a/b%20c.json") == "HeadObject"
     assert parse_call("s3", "GET", "/b/a/b%2Bc.json", "", {}, b"")[1]["Key"] == "a/b+c.json"
+
+
+UNMETERED_RUN = """
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from simulator import Simulator
+
+with Simulator() as sim:
+    ecs = sim.client("ecs", config=Config(retries={"total_max_attempts": 1}))
+    ecs.meta.events.register(
+        "before-sign.ecs.ListClusters",
+        lambda request, **_: request.headers.replace_header("X-Amz-Target", "Nope.X"),
+    )
+    try:
+        ecs.list_clusters()
+    except ClientError:
+        pass
+print("figures")
+"""
+
+
+def test_a_simulator_that_saw_an_unreadable_request_refuses_to_end_quietly() -> None:
+    """Benchmarks and the demo run a simulator of their own (moto's state is per process,
+    hence a subprocess here): one whose calls went unmetered ends with an error naming them,
+    rather than printing figures measured without ECS's rules."""
+    ran = subprocess.run(
+        [sys.executable, "-c", UNMETERED_RUN],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 1 and ran.stdout == "", ran
+    assert "RuntimeError: the simulator could not read: ecs POST /: X-Amz-Target" in ran.stderr
