@@ -10,9 +10,10 @@ token from the API's bucket before every call (pacing.py) and leaves retries to 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from botocore.config import Config
 from botocore.exceptions import (
@@ -22,6 +23,7 @@ from botocore.exceptions import (
     NoRegionError,
     ProfileNotFound,
 )
+from botocore.model import StructureShape
 
 from .errors import AwsError, Conflict, NotFoundError
 from .pacing import ECS_QUOTAS, Pacer
@@ -102,12 +104,12 @@ def make_client(service: str, region: str | None = None, *, max_concurrency: int
     core = botocore.session.get_session()
     try:
         config = Config(
-            retries=retries(os.environ, core.get_scoped_config()),
+            retries=cast(Any, retries(os.environ, core.get_scoped_config())),
             # The run's reads, changes and registration lane (work.py) at once.
             max_pool_connections=max(10, 2 * max_concurrency + 4),
             user_agent_extra="ecsundo",
         )
-        session = boto3.session.Session(botocore_session=core)
+        session: Any = boto3.session.Session(botocore_session=core)
         return session.client(service, region_name=region or None, config=config)
     except NoRegionError:
         raise AwsError("no AWS region: set the region input, --region or AWS_REGION") from None
@@ -122,9 +124,9 @@ def registerable_fields(ecs: ECSClient) -> tuple[str, ...]:
     code change (the original tool hand-copied 10 fields and silently dropped the rest).
     """
     model = ecs.meta.service_model
-    request = model.operation_model("RegisterTaskDefinition").input_shape.members
-    described = model.shape_for("TaskDefinition").members
-    return tuple(name for name in request if name in described)
+    request = cast(StructureShape, model.operation_model("RegisterTaskDefinition").input_shape)
+    described = cast(StructureShape, model.shape_for("TaskDefinition"))
+    return tuple(name for name in request.members if name in described.members)
 
 
 class HistoryUnavailable(AwsError):
@@ -164,11 +166,15 @@ class EcsGateway:
         *,
         quotas: Mapping[str, tuple[float, float]] | None = ECS_QUOTAS,
         tagging: Any | None = None,
+        make_tagging: Callable[[], Any] | None = None,
     ) -> None:
         self.ecs = ecs
         # The Resource Groups Tagging API, to find resources by tag in one call (None: not
-        # used; lookups that would use it scan instead).
-        self.tagging = tagging
+        # used; lookups that would use it scan instead). make_tagging makes it on first use:
+        # a snapshot never needs one, and a client costs tens of milliseconds to make.
+        self._tagging = tagging
+        self._make_tagging = make_tagging
+        self._tagging_lock = threading.Lock()
         self.region: str = ecs.meta.region_name
         self.fields = registerable_fields(ecs)
         Pacer(quotas).attach(ecs)
@@ -176,8 +182,16 @@ class EcsGateway:
     @classmethod
     def connect(cls, region: str | None = None, *, max_concurrency: int = 8) -> EcsGateway:
         ecs = make_client("ecs", region, max_concurrency=max_concurrency)
-        tagging = make_client("resourcegroupstaggingapi", ecs.meta.region_name)
-        return cls(ecs, tagging=tagging)
+        region_name = ecs.meta.region_name
+        return cls(ecs, make_tagging=lambda: make_client("resourcegroupstaggingapi", region_name))
+
+    @property
+    def tagging(self) -> Any | None:
+        """The tagging client (None: not used), made on first use."""
+        with self._tagging_lock:
+            if self._tagging is None and self._make_tagging is not None:
+                self._tagging, self._make_tagging = self._make_tagging(), None
+            return self._tagging
 
     def _call(self, doing: str, fn: Callable[..., R], **kwargs: Any) -> R:
         try:
@@ -231,7 +245,7 @@ class EcsGateway:
         """Describe services (names or ARNs) 10 a call, the calls run by map; returns
         (found, missing), a deleted service counting as missing."""
 
-        def batch(names: Sequence[str]) -> dict[str, Any]:
+        def batch(names: Sequence[str]) -> Mapping[str, Any]:
             return self._call(
                 "describe services",
                 self.ecs.describe_services,
@@ -294,7 +308,12 @@ class EcsGateway:
             raise translate(doing, exc) from exc
         return self._to_task_definition(answer["taskDefinition"], answer.get("tags", []))
 
-    def list_task_definitions(self, family: str, status: str, sort: str = "DESC") -> list[str]:
+    def list_task_definitions(
+        self,
+        family: str,
+        status: Literal["ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS"],
+        sort: Literal["ASC", "DESC"] = "DESC",
+    ) -> list[str]:
         def pages() -> list[str]:
             paginator = self.ecs.get_paginator("list_task_definitions")
             arns: list[str] = []
@@ -341,18 +360,22 @@ class EcsGateway:
         return self._to_task_definition(answer["taskDefinition"], answer.get("tags", tags))
 
     def _to_task_definition(
-        self, described: dict[str, Any], tags: list[dict[str, str]]
+        self, described: Mapping[str, Any], tags: Sequence[Mapping[str, Any]]
     ) -> TaskDefinition:
         body = {name: described[name] for name in self.fields if name in described}
         return TaskDefinition(
-            described["taskDefinitionArn"], described.get("status", "ACTIVE"), body, tags
+            described["taskDefinitionArn"],
+            described.get("status", "ACTIVE"),
+            body,
+            [dict(tag) for tag in tags],
         )
 
     # -- service-deployment history (2024 APIs; not everywhere) --------------------------
 
-    def _history_call(self, fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+    def _history_call(self, fn: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
         try:
-            return fn(**kwargs)
+            answer: dict[str, Any] = fn(**kwargs)
+            return answer
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in UNAVAILABLE_CODES:
                 raise HistoryUnavailable(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from .document import ServiceRecord, Snapshot
@@ -11,7 +12,7 @@ from .resources import ContainerImage, short_digest, short_or_dash
 from .result import Outcome, ServiceResult, Status
 
 
-def table(rows: list[tuple[str, ...]], width: int | None = None) -> str:
+def table(rows: Sequence[tuple[str, ...]], width: int | None = None) -> str:
     """Left-aligned columns, two spaces apart; the last column is not padded, and is cut
     with an ellipsis where a line would pass width (a terminal's; None: never cut)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -43,8 +44,13 @@ def image_change(
     changed = [n for n in names if old.get(n) != new.get(n)]
     name = (changed or names or [""])[0]
     was, now = old.get(name), new.get(name)
-    same_tag = was is not None and now is not None and was.label == now.label
-    differ = same_tag and was.digest != now.digest and None not in (was.digest, now.digest)
+    differ = (
+        was is not None
+        and now is not None
+        and was.label == now.label  # the same tag, another build
+        and was.digest != now.digest
+        and None not in (was.digest, now.digest)
+    )
 
     def text(image: ContainerImage | None, count: int) -> str:
         if image is None:

@@ -197,7 +197,8 @@ def running_revision(
     described in revisions (None: unknown)."""
     known = by_age(revisions[arn] for arn in service.current_revisions if arn in revisions)
     same = [r for r in known if r.task_definition == service.task_definition]
-    return (same or known or [None])[-1]
+    chosen = same or known
+    return chosen[-1] if chosen else None
 
 
 def settings_from(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -318,7 +318,11 @@ class _Restoring:
                 pin_images=request.pin_images,
             )
         wanted = self.wants.get(name)
-        if not wanted or not (wanted.pinned or service.task_definition != wanted.target):
+        if (
+            not wanted
+            or service is None
+            or not (wanted.pinned or service.task_definition != wanted.target)
+        ):
             step = plan_service(
                 record,
                 service,

@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache, partial
+from typing import Any
 
 from . import __version__, selection
 from .document import KeptTaskDefinition, ServiceRecord, Snapshot, timestamp
@@ -193,7 +194,7 @@ class _Reading:
         self.read_more()
 
 
-def _later(_: Future[object]) -> None:
+def _later(_: Future[Any]) -> None:
     """Nothing to do yet: the result is taken when the snapshot is built."""
 
 

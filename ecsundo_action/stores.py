@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import document as doc
-from .errors import InputError, NotFoundError, StoreError
+from .errors import InputError, NotFoundError, SnapshotRefused, StoreError
 from .resources import Cluster
 
 LATEST = "latest"  # names the newest snapshot of a cluster in a store, never an id
@@ -92,7 +92,7 @@ class Store(ABC):
         snapshot = doc.loads(data, repr(snapshot_id))
         doc.check_owner(snapshot, cluster, repr(snapshot_id))
         if snapshot.id != snapshot_id:
-            raise doc.SnapshotRefused(
+            raise SnapshotRefused(
                 f"snapshot {snapshot_id!r} carries id {snapshot.id!r} (renamed or copied)"
             )
         return snapshot
@@ -237,7 +237,8 @@ class S3Store(Store):
                 if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                     return None
                 raise
-            return answer["Body"].read()
+            data: bytes = answer["Body"].read()
+            return data
 
     def _ids(self, folder: str) -> list[tuple[float, str]]:
         prefix = self._object(folder) + "/"

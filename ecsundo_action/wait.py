@@ -263,7 +263,7 @@ def wait_for(
                         settle(arn, *verdict)
         plain = [arn for arn in pending if arn not in stopped]
         try:
-            found, missing = (
+            described, missing = (
                 gateway.describe_services(cluster_arn, plain, work.map) if plain else ([], [])
             )
         except EcsundoError as exc:
@@ -271,7 +271,7 @@ def wait_for(
             for arn in list(pending):
                 settle(arn, False, f"updated, but its rollout could not be followed: {exc}")
             return settled
-        for service in found:
+        for service in described:
             last_seen[service.arn] = service
             verdict = judge(
                 service, pending[service.arn], ours.get(service.arn), since(service.arn)
@@ -281,7 +281,7 @@ def wait_for(
         for arn in missing:
             if arn in pending:
                 settle(arn, False, "service was deleted while waiting")
-        follow([s for s in found if s.arn in pending and s.staged])
+        follow([s for s in described if s.arn in pending and s.staged])
         tell()
         if not pending:
             break

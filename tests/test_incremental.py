@@ -90,6 +90,33 @@ def test_an_unreadable_previous_snapshot_means_a_full_one(
 # -- finding an earlier re-registration: bounded, whatever the family's length --------------
 
 
+def test_the_tagging_client_is_made_once_and_only_when_a_lookup_needs_it(
+    sim: Any, tmp_path: Path
+) -> None:
+    made: list[Any] = []
+
+    def make_tagging() -> Any:
+        made.append(sim.client("resourcegroupstaggingapi"))
+        return made[-1]
+
+    gateway = EcsGateway(sim.client("ecs"), quotas=None, make_tagging=make_tagging)
+    shop(sim, n=3)
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    assert made == []  # a snapshot never looks anything up by tag
+    ecs = sim.client("ecs")
+    for i in range(3):  # three lookups of earlier re-registrations
+        ecs.update_service(
+            cluster="shop", service=f"svc{i}", taskDefinition=sim.register(body(f"svc{i}", "2"))
+        )
+        ecs.deregister_task_definition(taskDefinition=f"svc{i}:1")
+    sim.calls.clear()
+    restored = run(gateway, "restore", "shop", store=store, snapshot_id="latest")
+    assert restored.verdict == Verdict.SUCCESS
+    assert len(made) == 1 and gateway.tagging is made[0]
+    assert [c.operation for c in sim.calls].count("GetResources") == 3
+
+
 def test_an_earlier_re_registration_is_found_in_a_bounded_number_of_calls(
     sim: Any, gateway: EcsGateway, tmp_path: Path
 ) -> None:
