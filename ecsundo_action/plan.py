@@ -39,6 +39,17 @@ class Action(StrEnum):
     STOP = "stop"  # StopServiceDeployment(ROLLBACK): ECS rolls the in-flight deploy back
 
 
+class Cause(StrEnum):
+    """Why a service is missing or left alone, as data: what a report says of it is decided
+    from this, never from the reason's words (rewording a reason must not change a summary)."""
+
+    GONE = "gone"  # deleted from the cluster since
+    BEING_DELETED = "being-deleted"  # DRAINING: its tasks are stopping
+    CODE_DEPLOY = "code-deploy"  # CodeDeploy deploys it
+    TASK_SETS = "task-sets"  # EXTERNAL: its task sets deploy it
+    NO_TARGET = "no-target"  # nothing recorded to go back to
+
+
 @dataclass(frozen=True)
 class TargetFacts:
     """What ECS says now about a task definition a service should end on."""
@@ -93,6 +104,8 @@ class Step:
     before: tuple[ContainerImage, ...] = field(default=(), compare=False)
     after: tuple[ContainerImage, ...] = field(default=(), compare=False)
     pinned: bool = field(default=False, compare=False)
+    # MISSING, SKIP and SKIPPED steps: why, as data (the reason says it in words).
+    cause: Cause | None = field(default=None, compare=False)
 
     @property
     def changes(self) -> bool:
@@ -197,8 +210,27 @@ def plan_step(
     )
 
 
-def missing_step(name: str, target: str | None, reason: str = "service no longer exists") -> Step:
-    return Step(name, None, Action.MISSING, None, target, reason=reason)
+def missing_step(name: str, target: str | None, status: str | None = None) -> Step:
+    """A service of the snapshot deleted since (status None), or being deleted (DRAINING)."""
+    if status is None:
+        return Step(
+            name,
+            None,
+            Action.MISSING,
+            None,
+            target,
+            reason="service no longer exists",
+            cause=Cause.GONE,
+        )
+    return Step(
+        name,
+        None,
+        Action.MISSING,
+        None,
+        target,
+        reason=f"service is being deleted ({status})",
+        cause=Cause.BEING_DELETED,
+    )
 
 
 def skip_step(service: Service, target: str | None, reason: str) -> Step:

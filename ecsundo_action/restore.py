@@ -29,6 +29,7 @@ from .gateway import DESCRIBE_SERVICES_BATCH, EcsGateway, chunks
 from .plan import (
     ACTIVE,
     Action,
+    Cause,
     Plan,
     Registration,
     Step,
@@ -57,10 +58,16 @@ from .work import Flow, Work
 
 # How to roll back a service ECS does not deploy itself.
 CONTROLLED_ELSEWHERE = {
-    "CODE_DEPLOY": "skipped: CodeDeploy deploys this service; roll it back there (stop the "
-    "deployment with auto-rollback, or deploy the earlier revision through CodeDeploy)",
-    "EXTERNAL": "skipped: its task sets deploy it (EXTERNAL controller); create a task set "
-    "with the earlier task definition and make it the primary one",
+    "CODE_DEPLOY": (
+        Cause.CODE_DEPLOY,
+        "skipped: CodeDeploy deploys this service; roll it back there (stop the "
+        "deployment with auto-rollback, or deploy the earlier revision through CodeDeploy)",
+    ),
+    "EXTERNAL": (
+        Cause.TASK_SETS,
+        "skipped: its task sets deploy it (EXTERNAL controller); create a task set "
+        "with the earlier task definition and make it the primary one",
+    ),
 }
 
 
@@ -101,16 +108,22 @@ def plan_service(
     if service is None:
         return missing_step(record.name, target), None
     if service.status != "ACTIVE":
-        return missing_step(
-            record.name, target, f"service is being deleted ({service.status})"
-        ), None
+        return missing_step(record.name, target, service.status), None
     controller = record.controller if record.controller != "ECS" else service.controller
     if controller != "ECS" or wanted is None:
-        how = CONTROLLED_ELSEWHERE.get(controller, "skipped: no task definition to restore")
+        cause, how = CONTROLLED_ELSEWHERE.get(
+            controller, (Cause.NO_TARGET, "skipped: no task definition to restore")
+        )
         # Named explicitly, it was asked for and could not be done: that is a failure.
         action = Action.SKIP if named else Action.SKIPPED
         return Step(
-            record.name, service.arn, action, service.task_definition, target, reason=how
+            record.name,
+            service.arn,
+            action,
+            service.task_definition,
+            target,
+            reason=how,
+            cause=cause,
         ), None
     step = plan_step(
         service,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from .plan import Cause
 from .resources import ContainerImage, short_digest, short_or_dash
 
 if TYPE_CHECKING:
@@ -99,12 +100,12 @@ def happened(step: Step, status: Status, to: str | None) -> str:
     an incident: "re-registered api:1 as api:3", "ECS rolled back the in-flight deployment"."""
     action = str(step.action)
     if status == Status.MISSING:
-        return "missing: " + ("being deleted" if "being deleted" in step.reason else "deleted")
-    if "CodeDeploy" in step.reason and action in ("skip", "skipped"):
-        return "skipped: CodeDeploy-controlled"
-    if "task sets" in step.reason and action in ("skip", "skipped"):
-        return "skipped: task-set-controlled (EXTERNAL)"
+        return "missing: " + ("being deleted" if step.cause == Cause.BEING_DELETED else "deleted")
     if action in ("skip", "skipped"):
+        if step.cause == Cause.CODE_DEPLOY:
+            return "skipped: CodeDeploy-controlled"
+        if step.cause == Cause.TASK_SETS:
+            return "skipped: task-set-controlled (EXTERNAL)"
         return "left alone"
     if action == "unchanged":
         return f"already on {short_or_dash(step.current)}"

@@ -11,6 +11,7 @@ from ecsundo_action.plan import (
     ACTIVE,
     PROVENANCE_TAG,
     Action,
+    Cause,
     Plan,
     Registration,
     Step,
@@ -329,8 +330,11 @@ def test_missing_skip_and_unchanged_steps() -> None:
         **expected(Action.MISSING, None, "web:3", "service no longer exists"),
         "service_arn": None,
     }
-    assert missing_step("web", None, "service is being deleted").reason == (
-        "service is being deleted"
+    assert missing_step("web", TD.format("web:3")).cause == Cause.GONE
+    draining = missing_step("web", None, "DRAINING")
+    assert (draining.reason, draining.cause) == (
+        "service is being deleted (DRAINING)",
+        Cause.BEING_DELETED,
     )
     assert fields(skip_step(svc("web:4"), TD.format("web:3"), "could not read it")) == expected(
         Action.SKIP, "web:4", "web:3", "could not read it"

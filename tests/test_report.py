@@ -9,7 +9,7 @@ import pytest
 
 from ecsundo_action import report
 from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
-from ecsundo_action.plan import Action, Plan, Step
+from ecsundo_action.plan import Action, Cause, Plan, Step
 from ecsundo_action.resources import Cluster, ContainerImage
 from ecsundo_action.result import Outcome, ServiceResult, Status, Verdict, happened
 
@@ -378,25 +378,25 @@ def test_a_dry_run_prints_its_plan() -> None:
     ("made", "status", "to", "said"),
     [
         (
-            step(Action.MISSING, None, "t", reason="deleted"),
+            step(Action.MISSING, None, "t", reason="deleted", cause=Cause.GONE),
             Status.MISSING,
             None,
             "missing: deleted",
         ),
         (
-            step(Action.MISSING, None, "t", reason="service is being deleted (DRAINING)"),
+            step(Action.MISSING, None, "t", reason="x", cause=Cause.BEING_DELETED),
             Status.MISSING,
             None,
             "missing: being deleted",
         ),
         (
-            step(Action.SKIPPED, None, "t", reason="skipped: CodeDeploy deploys this service"),
+            step(Action.SKIPPED, None, "t", reason="x", cause=Cause.CODE_DEPLOY),
             Status.SKIPPED,
             None,
             "skipped: CodeDeploy-controlled",
         ),
         (
-            step(Action.SKIP, None, "t", reason="skipped: its task sets deploy it"),
+            step(Action.SKIP, None, "t", reason="x", cause=Cause.TASK_SETS),
             Status.FAILED,
             None,
             "skipped: task-set-controlled (EXTERNAL)",
@@ -408,19 +408,19 @@ def test_a_dry_run_prints_its_plan() -> None:
             "left alone",
         ),
         (
-            step(Action.SKIPPED, None, "t", reason="no task definition"),
+            step(Action.SKIPPED, None, "t", reason="no task definition", cause=Cause.NO_TARGET),
             Status.SKIPPED,
             None,
             "left alone",
         ),
         (
-            step(Action.SKIP, None, "t", reason="skipped: CodeDeploy deploys this service"),
+            step(Action.SKIP, None, "t", reason="x", cause=Cause.CODE_DEPLOY),
             Status.FAILED,
             None,
             "skipped: CodeDeploy-controlled",
         ),
         (
-            step(Action.SKIPPED, None, "t", reason="skipped: its task sets deploy it"),
+            step(Action.SKIPPED, None, "t", reason="x", cause=Cause.TASK_SETS),
             Status.SKIPPED,
             None,
             "skipped: task-set-controlled (EXTERNAL)",
@@ -504,6 +504,17 @@ def test_happened_says_what_was_done_in_words(
     made: Step, status: Status, to: str | None, said: str
 ) -> None:
     assert happened(made, status, to) == said
+
+
+def test_happened_reads_the_cause_never_the_reason_s_words() -> None:
+    """Rewording a reason must not change what the summary says happened."""
+    worded = "skipped: CodeDeploy deploys this; its task sets; being deleted"
+    for action in (Action.SKIP, Action.SKIPPED):
+        assert happened(step(action, None, "t", reason=worded), Status.SKIPPED, None) == (
+            "left alone"
+        )
+    gone = step(Action.MISSING, None, "t", reason="service is being deleted (DRAINING)")
+    assert happened(gone, Status.MISSING, None) == "missing: deleted"
 
 
 def test_happened_names_the_pinned_image_of_a_re_registration() -> None:
