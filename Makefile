@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format lock newest container-test bench coverage mutate clean
+.PHONY: demo test lint format readme lock newest container-test bench coverage mutate clean
 
 # Everything below installs from requirements/dev.txt: hash-locked, complete (--no-deps), so a
 # fresh clone next month gets exactly what passed today. The project itself is installed
@@ -41,6 +41,10 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The README's inputs and outputs tables, from action.yml (a test fails when they are stale).
+readme: $(VENV)/.installed
+	$(BIN)/python -m tests.readme
 
 # The hash-locked files, from their .in files and pyproject.toml: runtime.txt (the image's),
 # dev.txt (everything make installs here, within runtime.txt's versions) and ecs-deploy.txt

@@ -15,7 +15,10 @@ import jsonschema
 import pytest
 import yaml
 
+from tests import readme
+
 ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 WORKFLOWS = sorted([*ROOT.glob("examples/*.yml"), *ROOT.glob(".github/workflows/*.yml")])
 
 # Fixed by the product brief: users' workflows depend on these names.
@@ -78,27 +81,43 @@ def test_every_input_is_read_with_its_hyphenated_name() -> None:
     assert sorted(asked) == sorted(INPUTS)
 
 
-def _readme_table(title: str) -> dict[str, str]:
-    """`| name | default | description |` rows under a README heading: name -> default."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split(f"### {title}\n", 1)[1].split("\n#", 1)[0]
-    rows = {}
-    for line in section.splitlines():
-        match = re.match(r"^\| `([a-z-]+)` \| (.*?) \|", line)
-        if match:
-            rows[match[1]] = match[2].strip()
-    return rows
+def test_readme_tables_are_generated_from_action_yml() -> None:
+    text = README.read_text()
+    assert text.count("<!-- /inputs -->") == 1 and text.count("<!-- /outputs -->") == 1
+    assert text == readme.render(text, action()), "stale tables: run make readme"
+    rows = {m[1]: m[2] for m in re.finditer(r"^\| `([a-z-]+)` \| ([^|]+) \|", text, re.M)}
+    assert list(rows)[: len(INPUTS)] == INPUTS
+    assert rows["timeout-minutes"] == "`15`" and rows["mode"] == "required"
 
 
-def test_readme_tables_match_action_yml() -> None:
-    meta = action()
-    inputs = _readme_table("Inputs")
-    assert list(inputs) == list(meta["inputs"])
-    for name, spec in meta["inputs"].items():
-        default = spec.get("default", "")
-        shown = inputs[name].strip("`")
-        assert shown == (default if default else ("required" if spec["required"] else "-")), name
-    assert list(_readme_table("Outputs")) == list(meta["outputs"])
+def test_a_newcomer_finishes_the_readme_and_its_quick_start_is_a_working_workflow(
+    tmp_path: Path,
+) -> None:
+    text = README.read_text()
+    assert len(text.splitlines()) <= 200
+    first_screen = "\n".join(text.splitlines()[:40])
+    assert "make demo" in first_screen and "make test" in first_screen
+    assert "uses: org/ecsundo-action@v1" in first_screen
+    quick_start = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    workflow = tmp_path / ".github" / "workflows" / "quick-start.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(quick_start)
+    meta = yaml.safe_load(quick_start)
+    steps = meta["jobs"]["deploy"]["steps"]
+    assert [s.get("with", {}).get("mode") for s in steps if "ecsundo" in s.get("uses", "")] == [
+        "snapshot",
+        "restore",
+    ]
+    proc = subprocess.run(
+        [_actionlint(), "-no-color", str(workflow)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for link in re.findall(r"\]\(([^)#]+)\)", text):  # every linked file exists
+        assert (ROOT / link).exists(), link
 
 
 def _actionlint() -> str:
