@@ -25,7 +25,7 @@ from botocore.exceptions import (
 )
 from botocore.model import StructureShape
 
-from .errors import AwsError, Conflict, NotFoundError
+from .errors import AwsError, Conflict, EcsundoError, NotFoundError
 from .pacing import ECS_QUOTAS, Pacer
 from .resources import (
     Cluster,
@@ -332,11 +332,15 @@ class EcsGateway:
         """ARNs of the task definitions tagged key=value (ACTIVE or not: describe to tell),
         from the Resource Groups Tagging API; None where it cannot be asked (not set up,
         refused, or unknown to the endpoint): the caller scans instead."""
-        if self.tagging is None:
+        try:
+            tagging = self.tagging  # made now, on first use
+        except EcsundoError:
+            return None
+        if tagging is None:
             return None
         try:
             arns: list[str] = []
-            pages = self.tagging.get_paginator("get_resources").paginate(
+            pages = tagging.get_paginator("get_resources").paginate(
                 ResourceTypeFilters=["ecs:task-definition"],
                 TagFilters=[{"Key": key, "Values": [value]}],
             )

@@ -213,12 +213,14 @@ class _Recorder:
         arrived = time.time()
         try:
             call = _parse_call(service, environ, body)
-        except UnparsedCall as error:
+        except Exception as error:  # UnparsedCall, or a bug in reading it: the same to a test
             # Never an un-metered call: the request fails, and the fixture fails its test.
-            line = f"{service} {environ.get('REQUEST_METHOD')} {_raw_path(environ)}: {error}"
+            # 501, not 500: botocore retries a 500 up to ten times before giving up.
+            why = error if isinstance(error, UnparsedCall) else repr(error)
+            line = f"{service} {environ.get('REQUEST_METHOD')} {_raw_path(environ)}: {why}"
             self.unparsed.append(line)
             answer = {"__type": "UnparsedCall", "message": f"the simulator cannot read {line}"}
-            return _answer(start_response, "500 Internal Server Error", json.dumps(answer).encode())
+            return _answer(start_response, "501 Not Implemented", json.dumps(answer).encode())
         call = call._replace(at=arrived, user_agent=environ.get("HTTP_USER_AGENT", ""))
         self.calls.append(call)
         rules = self.rules()
@@ -420,7 +422,7 @@ class Simulator:
 
     @property
     def unparsed(self) -> list[str]:
-        """Signed requests the recorder could not name or read (each was answered with a 500),
+        """Signed requests the recorder could not name or read (each was answered with a 501),
         one line each: service, method, path and why. The `sim` fixture fails a test that
         leaves any."""
         if self._recorder is None:

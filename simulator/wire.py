@@ -2,14 +2,15 @@
 
 The recorder must see every call it meters, so this owes nothing to moto's private parsers (a
 moto release once changed one and the recorder silently lost sight of every call). What it
-cannot name or read raises `UnparsedCall`; the recorder answers that request with a 500 and the
+cannot name or read raises `UnparsedCall`; the recorder answers that request with a 501 and the
 test fixture fails the test that sent it.
 
     operation, params = parse_call("ecs", "POST", "/", "", headers, body)
 
 Parameters keep botocore's member names (S3 PutObject: Bucket, Key, ServerSideEncryption, Body).
 Scalars in a URI, query string or header are converted by their shape's type; bodies of the
-JSON protocols are taken as sent; an XML payload is read as nested dicts of strings.
+JSON protocols are taken as sent; an XML body is read as nested dicts of strings (a repeated
+element: a list).
 """
 
 from __future__ import annotations
@@ -114,9 +115,13 @@ class _Route:
         )
 
     @property
-    def weight(self) -> int:
-        """How much of the request the route pins down: the most specific match wins."""
-        return len(self.query) + len(self.headers) + len(self.params)
+    def rank(self) -> tuple[int, bool, bool]:
+        """The most specific match wins (how much of the request the route pins down); of
+        two alike, the current operation over a deprecated one, and the general one over one
+        for S3 Express directory buckets (ListBuckets over ListDirectoryBuckets)."""
+        specific = len(self.query) + len(self.headers) + len(self.params)
+        operation = self.operation
+        return specific, not operation.deprecated, not operation.static_context_parameters
 
 
 @cache
@@ -170,8 +175,8 @@ def _parse_rest(
     ]
     if not found:
         raise UnparsedCall(f"{method} {path} matches no {model.service_name} operation")
-    found.sort(key=lambda route: route.weight, reverse=True)
-    if len(found) > 1 and found[0].weight == found[1].weight:
+    found.sort(key=lambda route: route.rank, reverse=True)
+    if len(found) > 1 and found[0].rank == found[1].rank:
         names = ", ".join(route.operation.name for route in found[:2])
         raise UnparsedCall(f"{method} {path} matches more than one operation ({names})")
     route = found[0]
@@ -229,16 +234,25 @@ def _document(protocol: str, body: bytes) -> dict[str, Any]:
             if not isinstance(parsed, dict):
                 raise UnparsedCall("the body is not a JSON object")
             return parsed
-        return {_local(root.tag): _xml(root) for root in [ElementTree.fromstring(body)]}
+        content = _xml(ElementTree.fromstring(body))  # the root names the payload member
+        return content if isinstance(content, dict) else {}
     except (ValueError, ElementTree.ParseError) as error:
         raise UnparsedCall(f"the body cannot be read as {protocol} ({error})") from error
 
 
 def _xml(element: ElementTree.Element) -> Any:
+    """An element's text, or its children by name (a name repeated: a list, in order)."""
     children = list(element)
     if not children:
         return element.text or ""
-    return {_local(child.tag): _xml(child) for child in children}
+    names = [_local(child.tag) for child in children]
+    found: dict[str, Any] = {}
+    for name, child in zip(names, children, strict=True):
+        if names.count(name) > 1:
+            found.setdefault(name, []).append(_xml(child))
+        else:
+            found[name] = _xml(child)
+    return found
 
 
 def _local(tag: str) -> str:
@@ -247,7 +261,10 @@ def _local(tag: str) -> str:
 
 def _scalar(shape: Shape, text: str) -> Any:
     if shape.type_name in ("integer", "long"):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError as error:
+            raise UnparsedCall(f"{text!r} is not the integer {shape.name} holds") from error
     if shape.type_name == "boolean":
         return text.lower() == "true"
     return text

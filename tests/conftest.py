@@ -201,13 +201,17 @@ _iam_problems: list[str] = []
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     global _iam_wanted
+    if session.config.option.collectonly:
+        return  # nothing ran: nothing to check
     selected = any(item.path.name == _IAM_FILE for item in session.items)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: hand over, the controller decides
         workeroutput["iam_used"] = sorted(iam.USED)
         workeroutput["iam_wanted"] = selected
         return
-    if selected or _iam_wanted:
+    # Only a run that was otherwise green: an interrupted or failing run keeps its own
+    # status (and would list as unused the actions of the tests it never reached).
+    if (selected or _iam_wanted) and session.exitstatus == pytest.ExitCode.OK:
         _iam_problems[:] = iam.problems(iam.USED, iam.allowed())
         if _iam_problems:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ecsundo_action.errors import AwsError
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.result import Status, Verdict
 from tests.conftest import body, run
@@ -115,6 +116,28 @@ def test_the_tagging_client_is_made_once_and_only_when_a_lookup_needs_it(
     assert restored.verdict == Verdict.SUCCESS
     assert len(made) == 1 and gateway.tagging is made[0]
     assert [c.operation for c in sim.calls].count("GetResources") == 3
+
+
+def test_a_tagging_client_that_cannot_be_made_means_a_scan_not_a_failed_restore(
+    sim: Any, tmp_path: Path
+) -> None:
+    def make_tagging() -> Any:
+        raise AwsError("no AWS region: set the region input, --region or AWS_REGION")
+
+    gateway = EcsGateway(sim.client("ecs"), quotas=None, make_tagging=make_tagging)
+    shop(sim, n=1)
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    ecs = sim.client("ecs")
+    ecs.update_service(
+        cluster="shop", service="svc0", taskDefinition=sim.register(body("svc0", "2"))
+    )
+    ecs.deregister_task_definition(taskDefinition="svc0:1")
+    sim.calls.clear()
+    assert run(gateway, "restore", "shop", store=store, snapshot_id="latest").verdict == (
+        Verdict.SUCCESS
+    )
+    assert "ListTaskDefinitions" in [c.operation for c in sim.calls]  # it scanned instead
 
 
 def test_an_earlier_re_registration_is_found_in_a_bounded_number_of_calls(

@@ -183,7 +183,7 @@ def test_a_request_the_recorder_cannot_name_fails_loudly_and_is_reported(
     sim.calls.clear()
     with pytest.raises(ClientError) as raised:
         ecs.list_clusters()
-    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert raised.value.response["Error"]["Code"] == "UnparsedCall"
     assert "NoSuchOperation" in raised.value.response["Error"]["Message"]
     assert sim.calls == []  # never an un-named entry in the log
@@ -267,3 +267,23 @@ def test_a_simulator_that_saw_an_unreadable_request_refuses_to_end_quietly() -> 
     )
     assert ran.returncode == 1 and ran.stdout == "", ran
     assert "RuntimeError: the simulator could not read: ecs POST /: X-Amz-Target" in ran.stderr
+
+
+def test_s3_operations_sharing_a_route_resolve_to_the_current_general_one() -> None:
+    def named(method: str, path: str, query: str = "") -> str:
+        return parse_call("s3", method, path, query, {}, b"")[0]
+
+    assert named("GET", "/") == "ListBuckets"  # not ListDirectoryBuckets (S3 Express)
+    assert named("GET", "/b", "lifecycle") == "GetBucketLifecycleConfiguration"  # not deprecated
+    assert named("PUT", "/b", "notification") == "PutBucketNotificationConfiguration"
+
+
+def test_xml_bodies_keep_repeated_elements_and_are_not_nested_twice() -> None:
+    body = b"<Delete><Object><Key>a</Key></Object><Object><Key>b</Key></Object></Delete>"
+    _, params = parse_call("s3", "POST", "/b", "delete", {"Content-MD5": "x"}, body)
+    assert params["Delete"] == {"Object": [{"Key": "a"}, {"Key": "b"}]}
+
+
+def test_a_malformed_scalar_is_an_unparsed_call_not_a_crash() -> None:
+    with pytest.raises(UnparsedCall, match="'abc' is not the integer"):
+        parse_call("s3", "GET", "/b", "list-type=2&max-keys=abc", {}, b"")
