@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from typing import Any
 
 from .errors import AwsError, Conflict, EcsundoError
 from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step
 from .progress import QUIET, Progress
 from .report import plural
-from .resources import Service, by_age, short_name
+from .resources import Service, ServiceDeployment, by_age, short_name
 from .result import ServiceResult, Status
 from .wait import Settled, wait_for
 from .work import Work
@@ -283,10 +281,10 @@ class Applier:
             )
         except EcsundoError:
             return settled  # the rollout's own words stand
-        reasons = {d.get("serviceDeploymentArn"): failure_reason(d) for d in found}
+        reasons = {d.arn: failure_reason(d) for d in found}
         explained = dict(settled)
         for arn, outcome in failed.items():
-            why = reasons.get(outcome.deployment)
+            why = reasons.get(outcome.deployment or "")
             if why:
                 explained[arn] = replace(outcome, message=f"{outcome.message} ({why})")
         return explained
@@ -332,23 +330,18 @@ def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def failure_reason(deployment: Mapping[str, Any]) -> str:
+def failure_reason(deployment: ServiceDeployment) -> str:
     """Why ECS stopped a service deployment, in a few words (empty when it did not say)."""
     parts = []
-    alarms = deployment.get("alarms") or {}
-    if alarms.get("status") == "TRIGGERED" and alarms.get("triggeredAlarmNames"):
-        parts.append(f"alarms went off: {', '.join(alarms['triggeredAlarmNames'])}")
-    breaker = deployment.get("deploymentCircuitBreaker") or {}
-    if breaker.get("status") == "TRIGGERED":
-        parts.append(
-            f"circuit breaker: {breaker.get('failureCount', '?')} failed tasks, threshold "
-            f"{breaker.get('threshold', '?')}"
-        )
-    for hook in deployment.get("lifecycleHookDetails") or []:
-        if hook.get("status") in ("FAILED", "TIMED_OUT"):
-            status = str(hook["status"]).lower().replace("_", " ")
-            parts.append(f"lifecycle hook {hook.get('hookId', '?')} {status}")
-    rollback = (deployment.get("rollback") or {}).get("reason")
-    if rollback:
-        parts.append(f"rolled back: {rollback}")
+    if deployment.alarms:
+        parts.append(f"alarms went off: {', '.join(deployment.alarms)}")
+    if deployment.breaker is not None:
+        failures, threshold = deployment.breaker
+        parts.append(f"circuit breaker: {failures} failed tasks, threshold {threshold}")
+    for hook in deployment.hooks:
+        if hook.status in ("FAILED", "TIMED_OUT"):
+            status = hook.status.lower().replace("_", " ")
+            parts.append(f"lifecycle hook {hook.id or '?'} {status}")
+    if deployment.rollback_reason:
+        parts.append(f"rolled back: {deployment.rollback_reason}")
     return "; ".join(" ".join(str(p).split()) for p in parts)

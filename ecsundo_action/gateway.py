@@ -30,6 +30,7 @@ from .pacing import ECS_QUOTAS, Pacer
 from .resources import (
     Cluster,
     Service,
+    ServiceDeployment,
     ServiceRevision,
     TaskDefinition,
     family_and_revision,
@@ -389,8 +390,8 @@ class EcsGateway:
         except BotoCoreError as exc:
             raise translate("read service-deployment history", exc) from exc
 
-    def list_service_deployments(self, cluster_arn: str, service_arn: str) -> list[dict[str, Any]]:
-        """Deployments of a service, newest first."""
+    def list_service_deployments(self, cluster_arn: str, service_arn: str) -> list[str]:
+        """The ARNs of a service's deployments, newest first."""
         briefs: list[dict[str, Any]] = []
         token: str | None = None
         while True:
@@ -404,19 +405,22 @@ class EcsGateway:
                 break
         # An undated one sorts last; 0 would not compare with the others' datetimes.
         undated = datetime.min.replace(tzinfo=UTC)
-        return sorted(
+        newest = sorted(
             briefs,
             key=lambda b: b.get("createdAt") or b.get("startedAt") or undated,
             reverse=True,
         )
+        return [b["serviceDeploymentArn"] for b in newest if b.get("serviceDeploymentArn")]
 
-    def describe_service_deployments(self, arns: Sequence[str]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
+    def describe_service_deployments(self, arns: Sequence[str]) -> list[ServiceDeployment]:
+        found: list[ServiceDeployment] = []
         for chunk in chunks(list(arns), HISTORY_BATCH):
             answer = self._history_call(
                 self.ecs.describe_service_deployments, serviceDeploymentArns=list(chunk)
             )
-            found.extend(answer.get("serviceDeployments", []))
+            found.extend(
+                ServiceDeployment.from_api(raw) for raw in answer.get("serviceDeployments", [])
+            )
         return found
 
     def stop_service_deployment(self, arn: str) -> None:

@@ -7,6 +7,7 @@ can use it before anything heavy loads.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -207,9 +208,23 @@ def settings_from(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {name: raw.get(name) or None for name in SERVICE_SETTINGS}
 
 
+def _number(value: Any) -> float:
+    """A finite number ECS gave, else 0."""
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A lifecycle hook of a service deployment, as ECS reports it."""
+
+    id: str  # as ECS gave it (empty when it gave none)
+    status: str  # IN_PROGRESS, AWAITING_ACTION, SUCCEEDED, FAILED, TIMED_OUT, ...
+
+
 @dataclass(frozen=True)
 class ServiceDeployment:
-    """One of ECS's service deployments: from which revisions to which, and how it stands."""
+    """One of ECS's service deployments: from which revisions to which, how it stands, where
+    a staged rollout is, and why ECS stopped it."""
 
     arn: str
     service_arn: str
@@ -217,10 +232,27 @@ class ServiceDeployment:
     sources: tuple[str, ...]  # service revision ARNs it replaces
     target: str | None  # the service revision ARN it deploys
     created_at: datetime | None = None
+    status_reason: str = ""  # whitespace folded
+    # A staged rollout (BLUE_GREEN, LINEAR, CANARY, lifecycle hooks): its stage, strategy,
+    # bake time, linear step, the production traffic its target asks for, and its hooks.
+    stage: str | None = None
+    strategy: str | None = None
+    bake_minutes: float = 0.0
+    step_percent: float = 0.0  # 0: not given (ECS's default applies)
+    production_weight: float = 0.0
+    hooks: tuple[Hook, ...] = ()
+    # Why ECS stopped it: the alarms that went off, the circuit breaker (failure count and
+    # threshold, as ECS gave them), the rollback's reason.
+    alarms: tuple[str, ...] = ()
+    breaker: tuple[str, str] | None = None
+    rollback_reason: str | None = None
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ServiceDeployment:
         created = raw.get("createdAt") or raw.get("startedAt")
+        configuration = raw.get("deploymentConfiguration") or {}
+        alarms = raw.get("alarms") or {}
+        breaker = raw.get("deploymentCircuitBreaker") or {}
         return cls(
             arn=raw.get("serviceDeploymentArn", ""),
             service_arn=raw.get("serviceArn", ""),
@@ -228,6 +260,29 @@ class ServiceDeployment:
             sources=tuple(s["arn"] for s in raw.get("sourceServiceRevisions", []) if s.get("arn")),
             target=(raw.get("targetServiceRevision") or {}).get("arn"),
             created_at=created if isinstance(created, datetime) else None,
+            status_reason=" ".join(str(raw.get("statusReason", "")).split()),
+            stage=raw.get("lifecycleStage"),
+            strategy=configuration.get("strategy"),
+            bake_minutes=_number(configuration.get("bakeTimeInMinutes")),
+            step_percent=_number(
+                (configuration.get("linearConfiguration") or {}).get("stepPercent")
+            ),
+            production_weight=_number(
+                (raw.get("targetServiceRevision") or {}).get("requestedProductionTrafficWeight")
+            ),
+            hooks=tuple(
+                Hook(str(h.get("hookId", "")), str(h.get("status", "")))
+                for h in raw.get("lifecycleHookDetails") or []
+            ),
+            alarms=tuple(alarms.get("triggeredAlarmNames") or ())
+            if alarms.get("status") == "TRIGGERED"
+            else (),
+            breaker=(
+                (str(breaker.get("failureCount", "?")), str(breaker.get("threshold", "?")))
+                if breaker.get("status") == "TRIGGERED"
+                else None
+            ),
+            rollback_reason=(raw.get("rollback") or {}).get("reason"),
         )
 
     @property

@@ -216,8 +216,7 @@ def _see(
     ]
     if flying and DEPLOYMENTS in ask:
         try:
-            for raw in gateway.describe_service_deployments(flying):
-                deployment = ServiceDeployment.from_api(raw)
+            for deployment in gateway.describe_service_deployments(flying):
                 seen.in_flight[short_name(deployment.service_arn)] = deployment
         except EcsundoError as exc:
             seen.refused[DEPLOYMENTS] = reason(exc)

@@ -116,16 +116,11 @@ def previous_from_history(
         their_family, their_revision = family_and_revision(arn)
         return arn not in same and (their_family != family or their_revision < revision)
 
-    briefs = gateway.list_service_deployments(cluster_arn, service.arn)
-    if not briefs:
+    arns = gateway.list_service_deployments(cluster_arn, service.arn)
+    if not arns:
         return None
     deployments = sorted(
-        (
-            ServiceDeployment.from_api(raw)
-            for raw in gateway.describe_service_deployments(
-                [b["serviceDeploymentArn"] for b in briefs[:HISTORY_BATCH]]
-            )
-        ),
+        gateway.describe_service_deployments(arns[:HISTORY_BATCH]),
         key=lambda d: d.created_at or datetime.min.replace(tzinfo=UTC),
         reverse=True,
     )

@@ -14,12 +14,11 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from .errors import EcsundoError
 from .gateway import EcsGateway
 from .progress import QUIET, Progress
-from .resources import Service, short_name
+from .resources import Service, ServiceDeployment, short_name
 from .work import Work
 
 
@@ -75,14 +74,13 @@ def judge(
     return None
 
 
-def rollback_verdict(deployment: Mapping[str, Any] | None) -> tuple[bool, str] | None:
+def rollback_verdict(deployment: ServiceDeployment | None) -> tuple[bool, str] | None:
     """(ok, message) once ECS's own rollback of a stopped deployment has ended; None while
     it runs. Read from the service deployment, not from the service (whose deployments
     show the stopped one FAILED while ECS rolls back)."""
     if deployment is None:
         return False, "the stopped deployment is no longer known to ECS"
-    status = deployment.get("status")
-    reason = " ".join(str(deployment.get("statusReason", "")).split())
+    status, reason = deployment.status, deployment.status_reason
     if status == "ROLLBACK_SUCCESSFUL":
         return True, "ECS rolled the deployment back"
     if status == "ROLLBACK_FAILED":
@@ -111,47 +109,36 @@ _HOOK_ID = re.compile(r"[\w.:/-]{1,128}")
 LINEAR_STEP_PERCENT = 10.0  # ECS's default stepPercent
 
 
-def where(deployment: Mapping[str, Any], seconds_in_stage: float = 0.0) -> str | None:
+def where(deployment: ServiceDeployment, seconds_in_stage: float = 0.0) -> str | None:
     """Where a staged rollout (BLUE_GREEN, LINEAR, CANARY, lifecycle hooks) is, in words,
     from its service deployment; None when ECS says nothing worth repeating.
 
     seconds_in_stage: how long the rollout has been seen in its current stage (bake time
     left is counted from it, so it is an upper bound).
     """
-    if deployment.get("status") in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"):
+    if deployment.status in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"):
         return "ECS is rolling it back"
-    stage = deployment.get("lifecycleStage")
+    stage = deployment.stage
     if stage not in STAGES:
         return None
-    configuration = deployment.get("deploymentConfiguration") or {}
-    for hook in deployment.get("lifecycleHookDetails") or []:
-        hook_id = str(hook.get("hookId", ""))
-        hook_id = hook_id if _HOOK_ID.fullmatch(hook_id) else "?"
-        if hook.get("status") == "AWAITING_ACTION":
+    for hook in deployment.hooks:
+        hook_id = hook.id if _HOOK_ID.fullmatch(hook.id) else "?"
+        if hook.status == "AWAITING_ACTION":
             return f"paused at {stage}: hook {hook_id} waits for ContinueServiceDeployment"
-        if hook.get("status") == "IN_PROGRESS":
+        if hook.status == "IN_PROGRESS":
             return f"at {stage}: hook {hook_id} running"
     if stage == "BAKE_TIME":
-        minutes = _number(configuration.get("bakeTimeInMinutes"))
-        left = max(0, math.ceil(minutes - seconds_in_stage / 60))
+        left = max(0, math.ceil(deployment.bake_minutes - seconds_in_stage / 60))
         return f"bake time, {left} min left"
-    weight = _number(
-        (deployment.get("targetServiceRevision") or {}).get("requestedProductionTrafficWeight")
-    )
-    strategy = configuration.get("strategy")
+    weight, strategy = deployment.production_weight, deployment.strategy
     if stage == "PRODUCTION_TRAFFIC_SHIFT" and strategy == "LINEAR":
-        linear = configuration.get("linearConfiguration") or {}
-        step = _number(linear.get("stepPercent")) or LINEAR_STEP_PERCENT
+        step = deployment.step_percent or LINEAR_STEP_PERCENT
         steps = math.ceil(round(100 / step, 6))
         done = min(steps, max(1, math.ceil(round(weight / step, 6))))
         return f"linear step {done} of {steps} ({weight:g}% of production traffic)"
     if stage == "PRODUCTION_TRAFFIC_SHIFT" and strategy == "CANARY" and weight < 100:
         return f"canary: {weight:g}% of production traffic"
     return f"at {stage}"
-
-
-def _number(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
 
 
 def wait_for(
@@ -199,14 +186,14 @@ def wait_for(
             answers = gateway.describe_service_deployments(list(deployments.values()))
         except EcsundoError:
             return
-        by_arn = {d.get("serviceDeploymentArn"): d for d in answers}
+        by_arn = {d.arn: d for d in answers}
         for arn, deployment in deployments.items():
             found = by_arn.get(deployment)
             if found is None:
                 continue
             stage, since_then, _ = stages.get(arn, (None, clock(), ""))
-            if found.get("lifecycleStage") != stage:
-                stage, since_then = found.get("lifecycleStage"), clock()
+            if found.stage != stage:
+                stage, since_then = found.stage, clock()
             stages[arn] = (stage, since_then, where(found, clock() - since_then) or "")
 
     def state(arn: str) -> str:
@@ -254,10 +241,10 @@ def wait_for(
                 for arn in rolling:
                     settle(arn, False, f"stopped, but ECS's rollback could not be followed: {exc}")
             else:
-                by_arn = {d.get("serviceDeploymentArn"): d for d in answers}
+                by_arn = {d.arn: d for d in answers}
                 for arn, deployment in rolling.items():
                     found = by_arn.get(deployment)
-                    rollbacks[arn] = str((found or {}).get("status", "unknown"))
+                    rollbacks[arn] = found.status if found and found.status else "unknown"
                     verdict = rollback_verdict(found)
                     if verdict is not None:
                         settle(arn, *verdict)

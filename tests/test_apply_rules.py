@@ -22,7 +22,7 @@ from ecsundo_action.apply import (
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import Action, Plan, Registration, Step
 from ecsundo_action.progress import Progress
-from ecsundo_action.resources import Deployment, Service
+from ecsundo_action.resources import Deployment, Service, ServiceDeployment
 from ecsundo_action.result import ServiceResult, Status
 from ecsundo_action.work import Work
 from tests.conftest import body, until
@@ -140,7 +140,7 @@ def test_join_leaves_out_empty_parts() -> None:
 def test_failure_reason_says_why_ecs_stopped_a_deployment_in_a_few_words(
     deployment: dict[str, Any], said: str
 ) -> None:
-    assert failure_reason(deployment) == said
+    assert failure_reason(ServiceDeployment.from_api(deployment)) == said
 
 
 # -- a deploy racing this run --------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 
 from ecsundo_action import guard
 from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.resources import Deployment, Service
+from ecsundo_action.resources import Deployment, Service, ServiceDeployment
 from ecsundo_action.result import Status
 from ecsundo_action.wait import STALE_READ_GRACE, judge, rollback_verdict
 from tests.conftest import body, ecsundo, run
@@ -75,7 +75,8 @@ def test_without_rollout_state_a_lone_deployment_running_its_count_has_settled()
 def test_ecs_s_own_rollback_is_judged_from_its_service_deployment(
     deployment: dict[str, Any] | None, verdict: tuple[bool, str] | None
 ) -> None:
-    assert rollback_verdict(deployment) == verdict
+    found = None if deployment is None else ServiceDeployment.from_api(deployment)
+    assert rollback_verdict(found) == verdict
 
 
 # -- ECS's history refusing ---------------------------------------------------------------------

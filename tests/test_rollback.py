@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
-from ecsundo_action.resources import Service, ServiceRevision
+from ecsundo_action.resources import Service, ServiceDeployment, ServiceRevision
 from ecsundo_action.result import Outcome, Status, Verdict
 from tests import iam
 from tests.conftest import body, run
@@ -278,16 +278,12 @@ def test_history_names_what_ran_before_the_current_deployment() -> None:
 class History:
     """Just the history calls, as ECS answers them after a rollback from web:9 to web:5."""
 
-    def list_service_deployments(self, cluster: str, service: str) -> list[dict[str, Any]]:
-        return [
-            {"serviceDeploymentArn": "d/rollback"},
-            {"serviceDeploymentArn": "d/bad"},
-            {"serviceDeploymentArn": "d/good"},
-        ]
+    def list_service_deployments(self, cluster: str, service: str) -> list[str]:
+        return ["d/rollback", "d/bad", "d/good"]
 
-    def describe_service_deployments(self, arns: list[str]) -> list[dict[str, Any]]:
+    def describe_service_deployments(self, arns: list[str]) -> list[ServiceDeployment]:
         now = datetime.now(UTC)
-        return [
+        raw = [
             {
                 "createdAt": now,
                 "targetServiceRevision": {"arn": "r/5b"},
@@ -304,6 +300,7 @@ class History:
                 "sourceServiceRevisions": [{"arn": "r/2"}],
             },  # the good deploy: 2 -> 5 (3 and 4 were registered, never deployed)
         ]
+        return [ServiceDeployment.from_api(d) for d in raw]
 
     def describe_service_revisions(self, arns: list[str]) -> dict[str, ServiceRevision]:
         runs = {"r/5b": "web:5", "r/9": "web:9", "r/5": "web:5", "r/2": "web:2"}

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.resources import ServiceDeployment
 from ecsundo_action.result import Status
 from ecsundo_action.wait import where
 from simulator import Rules
@@ -115,7 +116,7 @@ def deployment(stage: str, strategy: str = "BLUE_GREEN", **extra: Any) -> dict[s
 def test_where_a_staged_rollout_is_in_words(
     found: dict[str, Any], seconds: float, said: str | None
 ) -> None:
-    assert where(found, seconds) == said
+    assert where(ServiceDeployment.from_api(found), seconds) == said
 
 
 @pytest.fixture

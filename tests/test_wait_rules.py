@@ -12,11 +12,10 @@ import pytest
 
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.progress import Progress
-from ecsundo_action.resources import Deployment, Service
+from ecsundo_action.resources import Deployment, Service, ServiceDeployment, _number
 from ecsundo_action.wait import (
     STALE_READ_GRACE,
     Settled,
-    _number,
     judge,
     rollback_verdict,
     wait_for,
@@ -104,7 +103,7 @@ def test_the_stale_read_grace_ends_exactly_at_its_length() -> None:
 def test_rollback_verdict_for_the_remaining_statuses(
     deployment: dict[str, Any], verdict: tuple[bool, str] | None
 ) -> None:
-    assert rollback_verdict(deployment) == verdict
+    assert rollback_verdict(ServiceDeployment.from_api(deployment)) == verdict
 
 
 # -- where (the edges test_strategies leaves out) ------------------------------------------------
@@ -190,7 +189,7 @@ def canary(stage: str, weight: float) -> dict[str, Any]:
     ],
 )
 def test_where_at_the_edges_of_its_rules(found: dict[str, Any], seconds: float, said: str) -> None:
-    assert where(found, seconds) == said
+    assert where(ServiceDeployment.from_api(found), seconds) == said
 
 
 @pytest.mark.parametrize(
