@@ -22,7 +22,7 @@ from threading import Event
 
 from . import selection
 from .apply import Applier, ApplyOptions, dry_run_results
-from .document import ServiceRecord, Snapshot
+from .document import ServiceRecord, Snapshot, prepare
 from .errors import EcsundoError, reason
 from .facts import facts_for
 from .gateway import DESCRIBE_SERVICES_BATCH, EcsGateway, chunks
@@ -399,6 +399,7 @@ def restore(
 ) -> Outcome:
     """Restore request.snapshot_id (an id or LATEST) of request.cluster."""
     progress, began = apply.progress, time.monotonic()
+    prepare()  # the snapshot is checked once read: its checker is built while ECS answers
     cluster, patterns, dry_run = request.cluster, request.services, request.dry_run
     where = gateway.describe_cluster(cluster)
     # Services the selection takes that the snapshot never saw are left as they are, and

@@ -18,7 +18,7 @@ from functools import cache, partial
 from typing import Any
 
 from . import __version__, selection
-from .document import KeptTaskDefinition, ServiceRecord, Snapshot, timestamp
+from .document import KeptTaskDefinition, ServiceRecord, Snapshot, prepare, timestamp
 from .errors import AwsError, EcsundoError, NotFoundError, reason
 from .gateway import EcsGateway, HistoryUnavailable
 from .progress import Progress
@@ -283,6 +283,7 @@ def snapshot(
     progress: Progress,
 ) -> Outcome:
     """Capture the cluster's services and keep the snapshot in the store (unless dry run)."""
+    prepare()  # the document is checked at the end: its checker is built meanwhile
     cluster, dry_run = request.cluster, request.dry_run
     where = gateway.describe_cluster(cluster)
     dry = " (dry run: nothing stored)" if dry_run else ""
