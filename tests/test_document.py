@@ -385,7 +385,7 @@ def test_an_unknown_schema_version_is_refused(version: Any, shown: str) -> None:
         del document["schemaVersion"]
     else:
         document["schemaVersion"] = version
-    doc._validator.cache_clear()  # a fresh process: no validator for 1 already made
+    doc._build_validator.cache_clear()  # a fresh process: no validator for 1 already made
     assert refusal(resealed(document)) == (
         f"snapshot 'pre' has schema version {shown}; this ecsundo reads versions 1 and 2"
     )
