@@ -49,7 +49,7 @@ def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping
     from .report import text
     from .result import Status
 
-    if outcome.mode in ("restore", "rollback"):
+    if outcome.mode in (Mode.RESTORE, Mode.ROLLBACK):
         runner.end_phase()  # the result table stands outside the groups, seen at a glance
     runner.verbatim(text(outcome))
     runner.end_phase()

@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 
 from .gateway import EcsGateway
 from .progress import Progress
-from .request import Request
+from .request import Mode, Request
 from .result import Outcome
 from .work import Work
 
@@ -38,4 +38,4 @@ def discover(
     where = ", ".join(sorted({p["region"] for p in found})) or "no Region"
     progress.phase(f"Discover clusters matching {request.cluster}")
     progress.note(f"{len(found)} found in {where}")
-    return Outcome("discover", request.cluster, clusters=found)
+    return Outcome(Mode.DISCOVER, request.cluster, clusters=found)

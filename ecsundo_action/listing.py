@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .gateway import EcsGateway
 from .progress import Progress
-from .request import Request
+from .request import Mode, Request
 from .result import Outcome
 from .stores import Store
 
@@ -16,4 +16,4 @@ def list_snapshots(
     progress.phase(f"Snapshots of cluster {where.name}")
     ids = store.list(where)
     uri = store.location(store.key(where, ids[-1])) if ids else None
-    return Outcome("list", where.name, snapshot_uri=uri, store=store.uri, snapshots=ids)
+    return Outcome(Mode.LIST, where.name, snapshot_uri=uri, store=store.uri, snapshots=ids)

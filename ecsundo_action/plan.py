@@ -37,6 +37,22 @@ class Action(StrEnum):
     SKIP = "skip"  # nothing to go to, or it could not be decided (the reason says which)
     SKIPPED = "skipped"  # not ECS's to deploy (CodeDeploy, task sets): how to, in the reason
     STOP = "stop"  # StopServiceDeployment(ROLLBACK): ECS rolls the in-flight deploy back
+    SNAPSHOT = "snapshot"  # a snapshot's row: recorded, nothing changed
+
+
+class Scope(StrEnum):
+    """What a restore or rollback puts back besides the task definition."""
+
+    SERVICE = "service"  # the service settings a deploy changed, too
+    TASK_DEFINITION = "task-definition"  # the task definition only
+
+
+class PinImages(StrEnum):
+    """When a target's images are pinned to the digests that ran."""
+
+    AUTO = "auto"  # where the evidence shows the tag moved
+    ALWAYS = "always"
+    NEVER = "never"
 
 
 class Cause(StrEnum):
@@ -257,7 +273,7 @@ def unchanged_step(service: Service, reason: str) -> Step:
 def pins_for(
     recorded: tuple[ContainerImage, ...] | None,
     running: ServiceRevision | None,
-    mode: str,
+    mode: PinImages,
 ) -> tuple[list[ContainerImage], list[str]]:
     """The containers to pin to the digest the snapshot saw, and why, in words.
 
@@ -266,7 +282,7 @@ def pins_for(
     tag moved (the service runs the same image reference with another digest now); `always`
     pins every tagged image; `never` keeps tags.
     """
-    if mode == "never" or not recorded:
+    if mode == PinImages.NEVER or not recorded:
         return [], []
     now = {(i.container, i.image): i.digest for i in running.images} if running else {}
     pins, notes = [], []
@@ -278,7 +294,7 @@ def pins_for(
         held = (image.container, image.pinned) in now
         if held:
             pins.append(image)
-        elif mode == "always" or (moved and moved != image.digest):
+        elif mode == PinImages.ALWAYS or (moved and moved != image.digest):
             pins.append(image)
             were = f"{image.image} now points at {short_digest(moved)}; " if moved else ""
             notes.append(f"{were}pinning to {short_digest(image.digest)} as in the snapshot")
@@ -365,14 +381,14 @@ def want_of(
     settings: Mapping[str, Any] | None,
     running: ServiceRevision | None,
     *,
-    scope: str,
-    pin_images: str,
+    scope: Scope,
+    pin_images: PinImages,
 ) -> Want:
     """Pure: the Want for a target whose images and settings were recorded (None: unknown),
     given the revision the service runs now (None: unknown)."""
     pins, notes = pins_for(images, running, pin_images)
     send: dict[str, Any] = {}
-    if scope == "service":
+    if scope == Scope.SERVICE:
         send, changed = setting_changes(settings, dict(running.settings) if running else None)
         notes += changed
     kept = pinned_body(body, pins) if pins else dict(body)

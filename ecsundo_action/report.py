@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .document import ServiceRecord, Snapshot
-from .plan import Plan
+from .plan import Action, Plan
+from .request import Mode
 from .resources import ContainerImage, short_digest, short_or_dash
 from .result import Outcome, ServiceResult, Status
 
@@ -135,7 +136,7 @@ def plan_title(plan: Plan, dry_run: bool) -> str:
     """The plan's phase: how many services change and how many task definitions come back."""
     changing = plan.changing
     title = f"Plan: {plural(len(changing), 'service')} to change of {len(plan.steps)}"
-    registering = {s.target for s in changing if s.action == "re-register"}
+    registering = {s.target for s in changing if s.action == Action.REREGISTER}
     if registering:
         title += f", {plural(len(registering), 'task definition')} to register again"
     return title + (" (dry run: nothing changes)" if dry_run else "")
@@ -223,11 +224,11 @@ def result_text(outcome: Outcome, width: int | None = None) -> str:
 
 def text(outcome: Outcome, width: int | None = None) -> str:
     """What a person reads after any mode (width: a terminal's, to cut long lines at)."""
-    if outcome.mode in ("snapshot", "guard"):
+    if outcome.mode in (Mode.SNAPSHOT, Mode.GUARD):
         return snapshot_text(outcome)
-    if outcome.mode == "list":
+    if outcome.mode == Mode.LIST:
         return list_text(outcome)
-    if outcome.mode == "discover":
+    if outcome.mode == Mode.DISCOVER:
         return discover_text(outcome)
     if outcome.dry_run and outcome.plan is not None:
         return (

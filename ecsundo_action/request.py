@@ -13,12 +13,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from . import selection
 from .errors import InputError
+from .plan import PinImages, Scope
 from .resources import check_cluster
 from .stores import LATEST, check_snapshot_id, default_store_uri, open_store
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class Mode(StrEnum):
@@ -83,12 +86,15 @@ def _text(text: str, label: str) -> str:
     return text
 
 
-def _choice(*choices: str) -> Callable[[str, str], str]:
-    def parse(text: str, label: str) -> str:
+def _choice(kind: type[E]) -> Callable[[str, str], E]:
+    """One of an enum's values, trimmed and case-insensitive."""
+    choices = [member.value for member in kind]
+
+    def parse(text: str, label: str) -> E:
         value = text.strip().lower()
         if value not in choices:
             raise InputError(f"{label}: expected {' or '.join(choices)}, got {text[:40]!r}")
-        return value
+        return kind(value)
 
     return parse
 
@@ -151,7 +157,7 @@ OPTIONS: tuple[Option, ...] = (
         "scope",
         "--scope",
         "service",
-        _choice("service", "task-definition"),
+        _choice(Scope),
         "restore the service settings too (service) or only the task definition",
     ),
     Option(
@@ -159,7 +165,7 @@ OPTIONS: tuple[Option, ...] = (
         "pin-images",
         "--pin-images",
         "auto",
-        _choice("auto", "always", "never"),
+        _choice(PinImages),
         "pin images to the snapshot's digests: when their tag moved (auto), always, never",
     ),
     Option(
@@ -209,8 +215,8 @@ class Request:
     # Rollback without named services: only those deployed in the last this-many minutes
     # (the ones the bad deploy touched); 0: every service. Named services are always taken.
     since_minutes: float = _default("since_minutes")
-    scope: str = _default("scope")  # service: settings too; task-definition: only that
-    pin_images: str = _default("pin_images")  # auto, always or never
+    scope: Scope = _default("scope")  # service: settings too; task-definition: only that
+    pin_images: PinImages = _default("pin_images")
     poll_interval: float = _default("poll_interval")  # seconds between looks at rollouts
     regions: tuple[str, ...] | None = _default("regions")  # discover; None: the current one
     # snapshot: describe every task definition, not only those the previous one lacks

@@ -30,8 +30,10 @@ from .plan import (
     ACTIVE,
     Action,
     Cause,
+    PinImages,
     Plan,
     Registration,
+    Scope,
     Step,
     TargetFacts,
     Want,
@@ -43,7 +45,7 @@ from .plan import (
 )
 from .progress import Progress
 from .report import plan_text, plan_title, plural, provenance
-from .request import Request
+from .request import Mode, Request
 from .resources import (
     Service,
     ServiceDeployment,
@@ -76,8 +78,8 @@ def want(
     record: ServiceRecord,
     running: ServiceRevision | None,
     *,
-    scope: str,
-    pin_images: str,
+    scope: Scope,
+    pin_images: PinImages,
 ) -> Want:
     """Pure: what one snapshot service needs, given the revision it runs now (None: unknown)."""
     assert record.task_definition is not None
@@ -220,7 +222,9 @@ def _see(
                 seen.in_flight[short_name(deployment.service_arn)] = deployment
         except EcsundoError as exc:
             seen.refused[DEPLOYMENTS] = reason(exc)
-    wanted = request.pin_images != "never" or request.scope == "service" or seen.in_flight
+    wanted = (
+        request.pin_images != PinImages.NEVER or request.scope == Scope.SERVICE or seen.in_flight
+    )
     if wanted and REVISIONS in ask:
         arns = [arn for s in found for arn in s.current_revisions]
         arns += [arn for d in seen.in_flight.values() for arn in d.sources]
@@ -380,7 +384,7 @@ class _Restoring:
         running = running_revision(service, self.revisions) if service else None
         if flight and wanted:
             sources = [self.revisions[arn] for arn in flight.sources if arn in self.revisions]
-            recorded = record.settings if self.request.scope == "service" else None
+            recorded = record.settings if self.request.scope == Scope.SERVICE else None
             step = stop_step(step, flight, sources, wanted, recorded, running) or step
         # For the report: what runs now, and what the snapshot saw run.
         after = record.images
@@ -432,7 +436,7 @@ def restore(
     results = dry_run_results(plan) if dry_run else applier.finish()
 
     return Outcome(
-        "restore",
+        Mode.RESTORE,
         where.name,
         results,
         dry_run=dry_run,

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .plan import Cause
+from .plan import Action, Cause
+from .request import Mode
 from .resources import ContainerImage, short_digest, short_or_dash
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class Verdict(StrEnum):
 @dataclass(frozen=True)
 class ServiceResult:
     name: str
-    action: str
+    action: Action
     from_: str | None
     to: str | None
     status: Status
@@ -68,7 +69,7 @@ class ServiceResult:
         to = step.target if to is None else to
         return cls(
             step.service,
-            str(step.action),
+            step.action,
             step.current,
             to,
             status,
@@ -83,7 +84,7 @@ class ServiceResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "action": self.action,
+            "action": str(self.action),
             "from": self.from_,
             "to": self.to,
             "status": str(self.status),
@@ -98,24 +99,24 @@ class ServiceResult:
 def happened(step: Step, status: Status, to: str | None) -> str:
     """What was done, would be done (dry run) or was tried, in words a person reads during
     an incident: "re-registered api:1 as api:3", "ECS rolled back the in-flight deployment"."""
-    action = str(step.action)
+    action = step.action
     if status == Status.MISSING:
         return "missing: " + ("being deleted" if step.cause == Cause.BEING_DELETED else "deleted")
-    if action in ("skip", "skipped"):
+    if action in (Action.SKIP, Action.SKIPPED):
         if step.cause == Cause.CODE_DEPLOY:
             return "skipped: CodeDeploy-controlled"
         if step.cause == Cause.TASK_SETS:
             return "skipped: task-set-controlled (EXTERNAL)"
         return "left alone"
-    if action == "unchanged":
+    if action == Action.UNCHANGED:
         return f"already on {short_or_dash(step.current)}"
     target, landed = short_or_dash(step.target), short_or_dash(to)
-    if action == "stop":
+    if action == Action.STOP:
         plan, done = (
             f"stop the in-flight deployment (ECS rolls back to {target})",
             f"ECS rolled back the in-flight deployment to {target}",
         )
-    elif action == "re-register":
+    elif action == Action.REREGISTER:
         plan, done = f"re-register {target}", f"re-registered {target} as {landed}"
         pin = next((i for i in step.after if i.digest), None) if step.pinned else None
         if pin is not None:
@@ -136,7 +137,7 @@ def happened(step: Step, status: Status, to: str | None) -> str:
 class Outcome:
     """The result of one run of any mode."""
 
-    mode: str
+    mode: Mode
     cluster: str
     services: list[ServiceResult] = field(default_factory=list)
     dry_run: bool = False
@@ -168,7 +169,7 @@ class Outcome:
             return Verdict.DRY_RUN
         bad = [s for s in self.services if s.status not in OK]
         if not bad:
-            reads = self.mode in ("snapshot", "guard", "list", "discover")
+            reads = self.mode in (Mode.SNAPSHOT, Mode.GUARD, Mode.LIST, Mode.DISCOVER)
             moved = any(s.status in MOVED for s in self.services)
             return Verdict.SUCCESS if reads or moved else Verdict.UNCHANGED
         return Verdict.PARTIAL if len(bad) < len(self.services) else Verdict.FAILED
@@ -190,7 +191,7 @@ class Outcome:
             "services": [s.to_dict() for s in self.services],
         }
         # A dry-run snapshot stored nothing: no id a later step could try to restore.
-        stored = self.mode not in ("snapshot", "guard") or self.snapshot_uri is not None
+        stored = self.mode not in (Mode.SNAPSHOT, Mode.GUARD) or self.snapshot_uri is not None
         if self.snapshot_id and stored:
             values["snapshot-id"] = self.snapshot_id
         if self.snapshot_uri:
@@ -202,7 +203,7 @@ class Outcome:
     def to_dict(self) -> dict[str, Any]:
         """The CLI's --json: the same facts as the outputs."""
         data: dict[str, Any] = {
-            "mode": self.mode,
+            "mode": str(self.mode),
             "cluster": self.cluster,
             "result": str(self.verdict),
             "snapshotId": self.snapshot_id,

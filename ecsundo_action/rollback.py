@@ -23,8 +23,10 @@ from .gateway import HISTORY_BATCH, EcsGateway, HistoryUnavailable
 from .plan import (
     PROVENANCE_TAG,
     Action,
+    PinImages,
     Plan,
     Registration,
+    Scope,
     Step,
     TargetFacts,
     Want,
@@ -35,7 +37,7 @@ from .plan import (
     want_of,
 )
 from .report import plan_text, plan_title, plural
-from .request import Request
+from .request import Mode, Request
 from .resources import (
     ContainerImage,
     Service,
@@ -208,7 +210,7 @@ def find_previous(
     return Previous(arn, source, described if arn else None, before, now)
 
 
-def want(previous: Previous, *, scope: str, pin_images: str) -> Want | None:
+def want(previous: Previous, *, scope: Scope, pin_images: PinImages) -> Want | None:
     """Pure: what a service needs to go back to what it ran before: with ECS's history,
     also the digests and settings of that revision (None: nothing to go to)."""
     if previous.arn is None or previous.described is None:
@@ -325,7 +327,7 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
             if history_before and history_before.deployment and wanted:
                 # Still rolling out: ECS can go back to the revision it replaces by itself.
                 revision = history_before.revision
-                recorded = revision.settings if request.scope == "service" else None
+                recorded = revision.settings if request.scope == Scope.SERVICE else None
                 stop = stop_step(
                     step,
                     history_before.deployment,
@@ -353,7 +355,7 @@ def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOpti
     results = dry_run_results(plan) if dry_run else applier.finish()
 
     return Outcome(
-        "rollback",
+        Mode.ROLLBACK,
         where.name,
         results,
         dry_run=dry_run,

@@ -21,6 +21,7 @@ from . import __version__, selection
 from .document import KeptTaskDefinition, ServiceRecord, Snapshot, prepare, timestamp
 from .errors import AwsError, EcsundoError, NotFoundError, reason
 from .gateway import EcsGateway, HistoryUnavailable
+from .plan import Action
 from .progress import Progress
 from .report import plural
 from .request import Request
@@ -311,11 +312,11 @@ def snapshot(
     uri = None if dry_run else store.put(where, taken)
     status = Status.PLANNED if dry_run else Status.SUCCESS
     rows = [
-        ServiceResult(s.name, "snapshot", s.task_definition, s.task_definition, status)
+        ServiceResult(s.name, Action.SNAPSHOT, s.task_definition, s.task_definition, status)
         for s in taken.services
     ]
     return Outcome(
-        str(request.mode),
+        request.mode,
         where.name,
         rows,
         dry_run=dry_run,

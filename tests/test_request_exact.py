@@ -8,10 +8,12 @@ a check of _number or _choice themselves needs a parser made in the test."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 
 import pytest
 
 from ecsundo_action.errors import InputError
+from ecsundo_action.plan import PinImages, Scope
 from ecsundo_action.request import (
     OPTIONS,
     Mode,
@@ -56,8 +58,8 @@ DEFAULTS: dict[str, object] = {
     "restore_desired_count": False,
     "max_concurrency": 8,
     "since_minutes": 60.0,
-    "scope": "service",
-    "pin_images": "auto",
+    "scope": Scope.SERVICE,
+    "pin_images": PinImages.AUTO,
     "poll_interval": 6.0,
     "regions": None,
     "full": False,
@@ -139,10 +141,10 @@ VALUES: list[tuple[str, str, object]] = [
     ("since_minutes", "525600", 525600.0),
     ("poll_interval", "0.01", 0.01),
     ("poll_interval", "300", 300.0),
-    ("scope", " Task-Definition ", "task-definition"),
-    ("scope", "SERVICE", "service"),
-    ("pin_images", "ALWAYS", "always"),
-    ("pin_images", "never", "never"),
+    ("scope", " Task-Definition ", Scope.TASK_DEFINITION),
+    ("scope", "SERVICE", Scope.SERVICE),
+    ("pin_images", "ALWAYS", PinImages.ALWAYS),
+    ("pin_images", "never", PinImages.NEVER),
     ("regions", "eu-west-1, us-east-1\neu-west-1,,", ("eu-west-1", "us-east-1")),
 ]
 
@@ -232,9 +234,15 @@ def test_a_range_error_quotes_the_whole_text() -> None:
     assert str(caught.value) == f"L: expected a number from 0 to 10, got {text!r}"
 
 
+class Colour(StrEnum):
+    RED = "red"
+    GREEN = "green"
+    BLUE = "blue"
+
+
 def test_a_choice_is_trimmed_and_lowered_and_names_every_choice() -> None:
-    parse = _choice("red", "green", "blue")
-    assert parse("  Green\n", "L") == "green" and parse("blue", "L") == "blue"
+    parse = _choice(Colour)
+    assert parse("  Green\n", "L") is Colour.GREEN and parse("blue", "L") is Colour.BLUE
     with pytest.raises(InputError) as caught:
         parse("  " + "P" * 50, "L")
     assert str(caught.value) == f"L: expected red or green or blue, got {('  ' + 'P' * 38)!r}"
