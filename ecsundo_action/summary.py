@@ -14,6 +14,7 @@ from typing import Any
 
 from .document import Snapshot
 from .report import QUIET, image_change, images_text, ordered, plural, provenance, run_url, took
+from .request import Mode
 from .resources import short_or_dash
 from .result import Outcome, ServiceResult, Status
 
@@ -91,11 +92,11 @@ def _seconds(value: float) -> str:
 
 def of(outcome: Outcome, server_url: str | None = None) -> str:
     """The summary of any mode's outcome; server_url (GITHUB_SERVER_URL) makes run links."""
-    if outcome.mode in ("snapshot", "guard"):
+    if outcome.mode in (Mode.SNAPSHOT, Mode.GUARD):
         return snapshot_summary(outcome)
-    if outcome.mode == "list":
+    if outcome.mode == Mode.LIST:
         return list_summary(outcome)
-    if outcome.mode == "discover":
+    if outcome.mode == Mode.DISCOVER:
         return discover_summary(outcome)
     return run_summary(outcome, server_url)
 
