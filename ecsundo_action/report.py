@@ -30,7 +30,7 @@ def table(rows: Sequence[tuple[str, ...]], width: int | None = None) -> str:
     return "\n".join(lines)
 
 
-QUIET = (Status.UNCHANGED, Status.SKIPPED)  # rows that did nothing and went as expected
+UNEVENTFUL = (Status.UNCHANGED, Status.SKIPPED)  # rows that did nothing, as expected
 
 
 def image_change(
@@ -69,7 +69,7 @@ def ordered(services: list[ServiceResult]) -> list[ServiceResult]:
     def rank(s: ServiceResult) -> int:
         if s.status in (Status.FAILED, Status.MISSING):
             return 0
-        return 2 if s.status in QUIET else 1
+        return 2 if s.status in UNEVENTFUL else 1
 
     return sorted(services, key=rank)
 
@@ -151,7 +151,7 @@ def plan_text(plan: Plan) -> str:
     return table(rows)
 
 
-def _warnings(outcome: Outcome) -> str:
+def _warnings_text(outcome: Outcome) -> str:
     """The outcome's warnings, a line each, to follow a table."""
     return "".join(f"\nwarning: {w}" for w in outcome.warnings)
 
@@ -186,7 +186,7 @@ def snapshot_text(outcome: Outcome) -> str:
     )
     return (
         f"snapshot {taken.id} of cluster {outcome.cluster}: "
-        f"{plural(len(taken.services), 'service')}\n{listing}{_warnings(outcome)}\n{where}"
+        f"{plural(len(taken.services), 'service')}\n{listing}{_warnings_text(outcome)}\n{where}"
     )
 
 
@@ -216,7 +216,7 @@ def result_text(outcome: Outcome, width: int | None = None) -> str:
         head += f" from snapshot {outcome.snapshot.id}"
     spent = took(outcome.timings)
     return (
-        f"{head}\n{table(rows, width)}{_warnings(outcome)}\n"
+        f"{head}\n{table(rows, width)}{_warnings_text(outcome)}\n"
         + (f"{spent}\n" if spent else "")
         + f"result: {outcome.verdict}"
     )
@@ -233,6 +233,6 @@ def text(outcome: Outcome, width: int | None = None) -> str:
     if outcome.dry_run and outcome.plan is not None:
         return (
             f"plan for {outcome.mode} of cluster {outcome.cluster} (dry run: nothing changed)\n"
-            f"{plan_text(outcome.plan)}{_warnings(outcome)}\nresult: {outcome.verdict}"
+            f"{plan_text(outcome.plan)}{_warnings_text(outcome)}\nresult: {outcome.verdict}"
         )
     return result_text(outcome, width)

@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .document import Snapshot
-from .report import QUIET, image_change, images_text, ordered, plural, provenance, run_url, took
+from .report import (
+    UNEVENTFUL,
+    image_change,
+    images_text,
+    ordered,
+    plural,
+    provenance,
+    run_url,
+    took,
+)
 from .request import Mode
 from .resources import short_or_dash
 from .result import Outcome, ServiceResult, Status
@@ -140,7 +149,7 @@ def run_summary(result: Outcome, server_url: str | None = None) -> str:
     if spent:
         head += f"{escape(spent[0].upper() + spent[1:])}\n\n"
     services = ordered(result.services)
-    quiet = [s for s in services if s.status in QUIET]
+    quiet = [s for s in services if s.status in UNEVENTFUL]
     folded = quiet if len(quiet) > FOLD_OVER else []
     shown = services[: len(services) - len(folded)]  # ordered() puts the quiet ones last
     failures = [s for s in result.services if s.status in (Status.FAILED, Status.MISSING)]
