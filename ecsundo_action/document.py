@@ -10,6 +10,7 @@ one-line reason.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -183,7 +184,13 @@ def prepare() -> None:
     """Build the schema checker now, on a thread of its own: jsonschema's import and the
     checker cost about 0.15 s of CPU, which a run spends free while its reads wait on ECS,
     rather than after them."""
-    threading.Thread(target=_validator, name="schema", daemon=True).start()
+    threading.Thread(target=_prepared, name="schema", daemon=True).start()
+
+
+def _prepared() -> None:
+    # A failure here is said once, where the checker is needed: never a thread's traceback.
+    with contextlib.suppress(Exception):
+        _validator()
 
 
 def _validator(version: int = SCHEMA_VERSION) -> Any:

@@ -487,3 +487,18 @@ def test_the_region_refusal_in_full() -> None:
     with pytest.raises(SnapshotRefused) as excinfo:
         doc.check_owner(snapshot(), Cluster("prod", PROD.arn, ACCOUNT, "eu-west-1"), "x")
     assert str(excinfo.value) == "snapshot x belongs to region 'us-east-1', not 'eu-west-1'"
+
+
+def test_building_the_checker_early_never_raises_on_its_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """prepare()'s thread keeps quiet (no thread traceback on stderr); the checker's failure
+    is raised where it is needed, once, as the run's one-line error."""
+
+    def broken(version: int) -> Any:
+        raise ImportError("No module named 'jsonschema'")
+
+    monkeypatch.setattr(doc, "_build_validator", broken)
+    doc._prepared()  # no exception
+    with pytest.raises(ImportError):
+        doc._validator()
