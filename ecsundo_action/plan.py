@@ -229,24 +229,10 @@ def plan_step(
 def missing_step(name: str, target: str | None, status: str | None = None) -> Step:
     """A service of the snapshot deleted since (status None), or being deleted (DRAINING)."""
     if status is None:
-        return Step(
-            name,
-            None,
-            Action.MISSING,
-            None,
-            target,
-            reason="service no longer exists",
-            cause=Cause.GONE,
-        )
-    return Step(
-        name,
-        None,
-        Action.MISSING,
-        None,
-        target,
-        reason=f"service is being deleted ({status})",
-        cause=Cause.BEING_DELETED,
-    )
+        reason, cause = "service no longer exists", Cause.GONE
+    else:
+        reason, cause = f"service is being deleted ({status})", Cause.BEING_DELETED
+    return Step(name, None, Action.MISSING, None, target, reason=reason, cause=cause)
 
 
 def skip_step(service: Service, target: str | None, reason: str) -> Step:

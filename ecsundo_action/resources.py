@@ -250,6 +250,7 @@ class ServiceDeployment:
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ServiceDeployment:
         created = raw.get("createdAt") or raw.get("startedAt")
+        target = raw.get("targetServiceRevision") or {}
         configuration = raw.get("deploymentConfiguration") or {}
         alarms = raw.get("alarms") or {}
         breaker = raw.get("deploymentCircuitBreaker") or {}
@@ -258,7 +259,7 @@ class ServiceDeployment:
             service_arn=raw.get("serviceArn", ""),
             status=raw.get("status", ""),
             sources=tuple(s["arn"] for s in raw.get("sourceServiceRevisions", []) if s.get("arn")),
-            target=(raw.get("targetServiceRevision") or {}).get("arn"),
+            target=target.get("arn"),
             created_at=created if isinstance(created, datetime) else None,
             status_reason=" ".join(str(raw.get("statusReason", "")).split()),
             stage=raw.get("lifecycleStage"),
@@ -267,9 +268,7 @@ class ServiceDeployment:
             step_percent=_number(
                 (configuration.get("linearConfiguration") or {}).get("stepPercent")
             ),
-            production_weight=_number(
-                (raw.get("targetServiceRevision") or {}).get("requestedProductionTrafficWeight")
-            ),
+            production_weight=_number(target.get("requestedProductionTrafficWeight")),
             hooks=tuple(
                 Hook(str(h.get("hookId", "")), str(h.get("status", "")))
                 for h in raw.get("lifecycleHookDetails") or []
