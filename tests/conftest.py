@@ -4,6 +4,7 @@ Request through the engine against the simulator."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -65,6 +66,13 @@ def body(
     if env:
         container["environment"] = [{"name": k, "value": v} for k, v in env.items()]
     return {"family": family, "containerDefinitions": [container], **extra}
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal: what ecsundo writes there is drawn for a screen."""
+
+    def isatty(self) -> bool:
+        return True
 
 
 def until(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:

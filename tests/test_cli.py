@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ecsundo_action.cli import main
-from tests.conftest import ecsundo
+from tests.conftest import Terminal, ecsundo
 
 BUCKET = "snapshots"
 
@@ -188,13 +188,6 @@ def test_a_blank_operand_at_any_verb_is_refused_before_any_call(
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and reason in err, err
     assert sim.calls == []  # not even a read
-
-
-class Terminal(io.StringIO):
-    """stdout as a terminal: what `ecsundo` prints there is cut to the width."""
-
-    def isatty(self) -> bool:
-        return True
 
 
 LONG = "checkout-" + "x" * 90  # a 99-character service name

@@ -108,13 +108,7 @@ def test_a_newcomer_finishes_the_readme_and_its_quick_start_is_a_working_workflo
         "snapshot",
         "restore",
     ]
-    proc = subprocess.run(
-        [_actionlint(), "-no-color", str(workflow)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    proc = _lint(workflow, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for link in re.findall(r"\]\(([^)#]+)\)", text):  # every linked file exists
         assert (ROOT / link).exists(), link
@@ -127,15 +121,19 @@ def _actionlint() -> str:
     return found
 
 
-@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_workflow_passes_actionlint(workflow: Path) -> None:
-    proc = subprocess.run(
+def _lint(workflow: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [_actionlint(), "-no-color", str(workflow)],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_workflow_passes_actionlint(workflow: Path) -> None:
+    proc = _lint(workflow)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

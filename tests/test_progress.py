@@ -4,7 +4,6 @@ is not a terminal and keeps one live line per service on a terminal."""
 
 from __future__ import annotations
 
-import io
 import itertools
 import re
 from pathlib import Path
@@ -14,7 +13,7 @@ from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.progress import Live, Progress
 from ecsundo_action.wait import REPEAT_SECONDS, wait_for
 from ecsundo_action.work import Work
-from tests.conftest import body, ecsundo
+from tests.conftest import Terminal, body, ecsundo
 from tests.runner import defaults, log_groups, run_step
 
 
@@ -102,11 +101,6 @@ def test_the_cli_without_a_terminal_writes_timestamped_lines(sim: Any, tmp_path:
     assert re.fullmatch(r"\d\d:\d\d:\d\d web: rollout IN_PROGRESS, 0/1 running", lines[0]), lines
     assert re.fullmatch(r"\d\d:\d\d:\d\d web: rollout completed \(\ds\)", lines[-1]), lines
     assert "result: success" in restored.stdout  # the table still goes to stdout
-
-
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
 
 
 def test_on_a_terminal_each_service_keeps_one_line_updated_in_place() -> None:

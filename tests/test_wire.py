@@ -28,6 +28,14 @@ DEPLOYMENT = "arn:aws:ecs:us-east-1:123456789012:service-deployment/prod/web/abc
 REVISION = "arn:aws:ecs:us-east-1:123456789012:service-revision/prod/web/123"
 CONTAINERS = [{"name": "web", "image": "shop/web:1", "memory": 64}]
 DIGEST = "sha256:" + "0" * 64
+PUT = {  # a key with a space and a plus, encryption by KMS, never over an existing object
+    "Bucket": BUCKET,
+    "Key": "prod/2026 12/a+b.json",
+    "Body": b"{}",
+    "ServerSideEncryption": "aws:kms",
+    "SSEKMSKeyId": "alias/ecsundo",
+    "IfNoneMatch": "*",
+}
 
 # One real call per operation ecsundo makes (and the ECR reads the digest check will make):
 # (service, operation) -> (client method, its arguments, parameters the recorder must read).
@@ -91,25 +99,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         {"resourceArn": TD, "tags": [{"key": "ecsundo:source", "value": "x"}]},
         {"resourceArn": TD},
     ),
-    ("s3", "PutObject"): (
-        "put_object",
-        {
-            "Bucket": BUCKET,
-            "Key": "prod/2026 12/a+b.json",
-            "Body": b"{}",
-            "ServerSideEncryption": "aws:kms",
-            "SSEKMSKeyId": "alias/ecsundo",
-            "IfNoneMatch": "*",
-        },
-        {
-            "Bucket": BUCKET,
-            "Key": "prod/2026 12/a+b.json",
-            "Body": b"{}",
-            "ServerSideEncryption": "aws:kms",
-            "SSEKMSKeyId": "alias/ecsundo",
-            "IfNoneMatch": "*",
-        },
-    ),
+    ("s3", "PutObject"): ("put_object", PUT, PUT),  # every argument read back as sent
     ("s3", "GetObject"): ("get_object", {"Bucket": BUCKET, "Key": "prod/a.json"}, {}),
     ("s3", "HeadObject"): ("head_object", {"Bucket": BUCKET, "Key": "prod/a.json"}, {}),
     ("s3", "ListObjectsV2"): (
