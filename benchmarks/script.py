@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench import CLUSTER, write_report
+from benchmarks.bench import CLUSTER, seed, write_report
 from simulator import Rules, Simulator
 
 # The baseline: what a team writes when it has no tool. Sequential, as such scripts are.
@@ -47,19 +47,6 @@ with open(out, "w") as file:
 """
 
 ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
-
-
-def seed(sim: Simulator, n: int) -> None:
-    sim.rules = Rules()
-    sim.reset()
-    sim.create_cluster(CLUSTER)
-    for i in range(n):
-        family = f"svc{i:03d}"
-        body = {
-            "family": family,
-            "containerDefinitions": [{"name": "app", "image": f"shop/{family}:1", "memory": 256}],
-        }
-        sim.create_service(CLUSTER, family, sim.register(body), desired_count=1)
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
