@@ -14,11 +14,14 @@ from .gateway import EcsGateway
 from .progress import Progress
 from .request import Mode, Request
 from .result import Outcome
-from .work import Work
+from .threads import Threads
 
 
 def discover(
-    connect: Callable[[str | None], EcsGateway], work: Work, request: Request, progress: Progress
+    connect: Callable[[str | None], EcsGateway],
+    threads: Threads,
+    request: Request,
+    progress: Progress,
 ) -> Outcome:
     """The clusters matching request.cluster (a glob) in request.regions (default: the
     Region the run is in), sorted by Region then name."""
@@ -33,7 +36,7 @@ def discover(
             if fnmatchcase(name, request.cluster)
         ]
 
-    found = [pair for pairs in work.map(clusters_in, regions) for pair in pairs]
+    found = [pair for pairs in threads.map(clusters_in, regions) for pair in pairs]
     found.sort(key=lambda p: (p["region"], p["cluster"]))
     where = ", ".join(sorted({p["region"] for p in found})) or "no Region"
     progress.phase(f"Discover clusters matching {request.cluster}")

@@ -30,34 +30,37 @@ def execute(
 ) -> Outcome:
     """Run one request. Raises an EcsundoError (one line) when the run cannot start or its
     snapshot cannot be read; once services are being changed, each one's fate is a row."""
-    from .apply import ApplyOptions
+    from .converge import Options
     from .discover import discover
     from .gateway import EcsGateway
     from .listing import list_snapshots
     from .restore import restore
     from .rollback import rollback
     from .snapshot import github_context, snapshot
-    from .work import Work
+    from .threads import Threads
 
     environ = os.environ if environ is None else environ
     store = open_store(request.store, "store")
     gateway = gateway or EcsGateway.connect(request.region, max_concurrency=request.max_concurrency)
-    apply = ApplyOptions(
+    options = Options(
+        dry_run=request.dry_run,
         wait=request.wait,
         timeout=request.timeout_seconds,
         poll_interval=request.poll_interval,
         progress=progress,
     )
     began = time.monotonic()
-    with Work(request.max_concurrency) as work:
+    with Threads(request.max_concurrency) as threads:
         match request.mode:
             case Mode.SNAPSHOT | Mode.GUARD:
                 github = github_context(environ)
-                outcome = snapshot(gateway, work, store, request, github=github, progress=progress)
+                outcome = snapshot(
+                    gateway, threads, store, request, github=github, progress=progress
+                )
             case Mode.RESTORE:
-                outcome = restore(gateway, work, store, request, apply)
+                outcome = restore(gateway, threads, store, request, options)
             case Mode.ROLLBACK:
-                outcome = rollback(gateway, work, request, apply)
+                outcome = rollback(gateway, threads, request, options)
             case Mode.LIST:
                 outcome = list_snapshots(gateway, store, request, progress)
             case Mode.DISCOVER:
@@ -68,6 +71,6 @@ def execute(
                         return given
                     return EcsGateway.connect(region, max_concurrency=request.max_concurrency)
 
-                outcome = discover(connect, work, request, progress)
+                outcome = discover(connect, threads, request, progress)
     outcome.timings["total"] = time.monotonic() - began
     return outcome

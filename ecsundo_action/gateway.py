@@ -106,7 +106,7 @@ def make_client(service: str, region: str | None = None, *, max_concurrency: int
     try:
         config = Config(
             retries=cast(Any, retries(os.environ, core.get_scoped_config())),
-            # The run's reads, changes and registration lane (work.py) at once.
+            # The run's reads, changes and registrations (threads.py) at once.
             max_pool_connections=max(10, 2 * max_concurrency + 4),
             user_agent_extra="ecsundo",
         )

@@ -1,37 +1,34 @@
 """Restore: put every selected service back on the task definition its snapshot names.
 
-Read the snapshot; then read its services 10 at a time and, in one loop in one thread, as
-each batch and each target's facts arrive (its status, an earlier re-registration to
-reuse), decide the steps of the services that need it with the pure `plan_service` and
-start them at once, so the first change begins while other services are still being read.
-A dry run goes through the same loop and starts nothing. A service already on its snapshot
-task definition is not touched; one deleted since is reported missing while the others
-still restore.
+Restore only chooses: it reads the snapshot, then reads its services 10 at a time and says,
+for each, the Target it should reach (what the snapshot saw it run, with the pure
+`plan_service` to decide its step once the target's facts are known). converge.py carries
+the targets out, starting the first change while other services are still being read. A
+dry run goes the same way and starts nothing. A service already on its snapshot task
+definition is not touched; one deleted since is reported missing while the others still
+restore.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from threading import Event
 
 from . import selection
-from .apply import Applier, ApplyOptions, dry_run_results
+from .converge import Found, InFlight, Options, Read, Target, converge
 from .document import ServiceRecord, Snapshot, prepare
 from .errors import EcsundoError, reason
-from .facts import facts_for
 from .gateway import DESCRIBE_SERVICES_BATCH, EcsGateway, chunks
 from .plan import (
     ACTIVE,
     Action,
     Cause,
     PinImages,
-    Plan,
     Registration,
     Scope,
     Step,
@@ -40,13 +37,12 @@ from .plan import (
     missing_step,
     plan_step,
     skip_step,
-    stop_step,
     want_of,
 )
-from .progress import Progress
-from .report import plan_text, plan_title, plural, provenance
+from .report import plural, provenance
 from .request import Mode, Request
 from .resources import (
+    ContainerImage,
     Service,
     ServiceDeployment,
     ServiceRevision,
@@ -56,7 +52,7 @@ from .resources import (
 )
 from .result import Outcome
 from .stores import LATEST, Store
-from .work import Flow, Work
+from .threads import Threads
 
 # How to roll back a service ECS does not deploy itself.
 CONTROLLED_ELSEWHERE = {
@@ -246,79 +242,59 @@ def _listing(gateway: EcsGateway, cluster_arn: str, stopped: Event) -> list[str]
     return arns
 
 
-class _Restoring:
-    """The steps of one restore, decided on one thread as the reads come in: each batch of
-    10 services as soon as it is read, each target's facts (shared by the services that want
-    the same body) as soon as they arrive; each step that changes something starts at once,
-    while later batches are still being read."""
+class _Targets:
+    """The reads of one restore: 10 snapshot services at a time, each said as a Target."""
 
     def __init__(
-        self,
-        gateway: EcsGateway,
-        work: Work,
-        request: Request,
-        snapshot: Snapshot,
-        chosen: list[str],
-        listing: Future[list[str]],
-        applier: Applier,
-        plan: Plan,
-        progress: Progress,
+        self, gateway: EcsGateway, cluster_arn: str, request: Request, snapshot: Snapshot
     ) -> None:
-        self.gateway, self.work, self.request, self.snapshot = gateway, work, request, snapshot
-        self.listing, self.applier, self.plan, self.progress = listing, applier, plan, progress
+        self.gateway, self.cluster_arn, self.request = gateway, cluster_arn, request
+        self.snapshot = snapshot
         self.records = {s.name: s for s in snapshot.services}
         self.named = {p for p in request.services or () if not selection.is_pattern(p)}
-        self.batches = chunks(chosen, DESCRIBE_SERVICES_BATCH)
-        self.flow = Flow(work)
-        self.current: dict[str, Service] = {}
-        self.in_flight: dict[str, ServiceDeployment] = {}
-        self.revisions: dict[str, ServiceRevision] = {}
         self.ask = {DEPLOYMENTS, REVISIONS}  # once refused, not asked again
-        self.wants: dict[str, Want] = {}
-        self.facts: dict[tuple[str, str], Future[TargetFacts]] = {}
-        self.waiting: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.changing = False  # a change has been started
+        self.lock = threading.Lock()  # reads run on several threads
 
-    def run(self) -> None:
-        for _ in range(self.work.concurrency):
-            self.read_next()
-        self.flow.run()
+    def reads(self, chosen: Sequence[str]) -> Iterator[Read]:
+        for names in chunks(chosen, DESCRIBE_SERVICES_BATCH):
+            yield Read(partial(self.read, names), partial(self.unreadable, names), fatal=True)
 
-    def read_next(self) -> None:
-        names = next(self.batches, None)
-        if names is not None:
-            cluster_arn, ask = self.plan.cluster_arn, set(self.ask)
-            read = partial(_see, self.gateway, cluster_arn, names, self.request, ask)
-            self.flow.start(partial(self.on_read, names), read)
+    def read(self, names: Sequence[str]) -> Found:
+        with self.lock:
+            ask = set(self.ask)
+        seen = _see(self.gateway, self.cluster_arn, names, self.request, ask)
+        notes = []
+        with self.lock:
+            for kind, why in seen.refused.items():
+                if kind in self.ask:  # told once
+                    self.ask.discard(kind)
+                    notes.append(_CANNOT[kind].format(why))
+        return Found([self.target(name, seen) for name in names], notes)
 
-    def on_read(self, names: Sequence[str], done: Future[_Seen]) -> None:
-        try:
-            seen = done.result()
-        except EcsundoError as exc:
-            if not self.changing:
-                raise  # nothing changed yet: a refused read ends the run, as it always has
-            # Changes are under way and each must end as a row: these services are not
-            # restored, and say why; the others go on.
-            for name in names:
-                why = f"not restored: it could not be read ({reason(exc)})"
-                target = self.records[name].task_definition
-                self.take(Step(name, None, Action.SKIP, None, target, reason=why), None)
-            self.read_next()
-            return
-        self.current.update(seen.services)
-        self.in_flight.update(seen.in_flight)
-        self.revisions.update(seen.revisions)
-        for kind, why in seen.refused.items():
-            if kind in self.ask:
-                self.ask.discard(kind)
-                self.progress.note(_CANNOT[kind].format(why))
-        for name in names:
-            self.decide(name)
-        self.read_next()  # after this batch's lookups, so that they do not queue behind it
+    def unreadable(self, names: Sequence[str], why: str) -> list[Step]:
+        return [
+            Step(
+                name,
+                None,
+                Action.SKIP,
+                None,
+                self.records[name].task_definition,
+                reason=f"not restored: it could not be read ({why})",
+                after=self.images(self.records[name]),
+            )
+            for name in names
+        ]
 
-    def decide(self, name: str) -> None:
-        record, service = self.records[name], self.current.get(name)
-        request = self.request
+    def images(self, record: ServiceRecord) -> tuple[ContainerImage, ...]:
+        """What the snapshot saw the service run (its task definition's, without digests)."""
+        if record.images is None and record.task_definition:
+            return images_of(self.snapshot.kept(record.task_definition).body)
+        return record.images or ()
+
+    def target(self, name: str, seen: _Seen) -> Target:
+        record, service, request = self.records[name], seen.services.get(name), self.request
+        running = running_revision(service, seen.revisions) if service else None
+        wanted = None
         if (
             service is not None
             and service.status == "ACTIVE"
@@ -326,125 +302,92 @@ class _Restoring:
             and record.controller == "ECS"
             and record.task_definition is not None
         ):
-            self.wants[name] = want(
+            wanted = want(
                 self.snapshot,
                 record,
-                running_revision(service, self.revisions),
+                running,
                 scope=request.scope,
                 pin_images=request.pin_images,
             )
-        wanted = self.wants.get(name)
+        flight = seen.in_flight.get(name)
+        in_flight = None
+        if flight is not None and wanted is not None:
+            in_flight = InFlight(
+                flight,
+                [seen.revisions[arn] for arn in flight.sources if arn in seen.revisions],
+                record.settings if request.scope == Scope.SERVICE else None,
+                running,
+            )
+        target = Target(
+            name,
+            want=wanted,
+            in_flight=in_flight,
+            service=service,
+            before=running.images if running else (),
+            after=self.images(record),
+        )
+        decide = partial(
+            plan_service,
+            record,
+            service,
+            wanted=wanted,
+            restore_desired_count=request.restore_desired_count,
+            named=name in self.named,
+        )
+        # Facts are needed only where a service is not already on what it should run.
         if (
-            not wanted
+            wanted is None
             or service is None
             or not (wanted.pinned or service.task_definition != wanted.target)
         ):
-            step = plan_service(
-                record,
-                service,
-                ACTIVE,
-                wanted,
-                restore_desired_count=request.restore_desired_count,
-                named=name in self.named,
-            )
-            self.take(*step)
-            return
-        # Facts are needed only where a service is not already on what it should run.
-        key = wanted.key
-        self.waiting[key].append(name)
-        if key not in self.facts:
-            lookup = partial(facts_for, self.gateway, wanted.target, wanted.body)
-            self.facts[key] = self.flow.start(
-                partial(self.on_facts, key), partial(lookup, copy_only=wanted.pinned)
-            )
-        elif not self.flow.pending(self.facts[key]):  # already looked up
-            self.on_facts(key, self.facts[key])
-
-    def on_facts(self, key: tuple[str, str], done: Future[TargetFacts]) -> None:
-        for name in self.waiting.pop(key, []):
-            try:
-                step, registration = plan_service(
-                    self.records[name],
-                    self.current[name],
-                    done.result(),
-                    self.wants[name],
-                    restore_desired_count=self.request.restore_desired_count,
-                )
-            except Exception as exc:  # this service is left alone; the others go on
-                target = self.records[name].task_definition
-                step = skip_step(self.current[name], target, f"not restored: {reason(exc)}")
-                registration = None
-            self.take(step, registration)
-
-    def take(self, step: Step, registration: Registration | None) -> None:
-        """Add the step to the plan, with what the report shows, and start it if it changes
-        something (not in a dry run, and not before the cluster is known readable)."""
-        flight, wanted = self.in_flight.get(step.service), self.wants.get(step.service)
-        service, record = self.current.get(step.service), self.records[step.service]
-        running = running_revision(service, self.revisions) if service else None
-        if flight and wanted:
-            sources = [self.revisions[arn] for arn in flight.sources if arn in self.revisions]
-            recorded = record.settings if self.request.scope == Scope.SERVICE else None
-            step = stop_step(step, flight, sources, wanted, recorded, running) or step
-        # For the report: what runs now, and what the snapshot saw run.
-        after = record.images
-        if after is None and record.task_definition:
-            after = images_of(self.snapshot.kept(record.task_definition).body)
-        step = replace(step, before=running.images if running else (), after=after or ())
-        self.plan.add(step, registration)
-        if step.changes and not self.request.dry_run:
-            self.listing.result()  # a refused listing ends the run before any change
-            self.changing = True
-            self.applier.start(step)
+            step, _ = decide(facts=ACTIVE)  # ACTIVE: nothing to register
+            return replace(target, step=step)
+        return replace(
+            target,
+            decide=lambda facts: decide(facts=facts),
+            unable=lambda why: skip_step(service, record.task_definition, f"not restored: {why}"),
+        )
 
 
 def restore(
-    gateway: EcsGateway, work: Work, store: Store, request: Request, apply: ApplyOptions
+    gateway: EcsGateway, threads: Threads, store: Store, request: Request, options: Options
 ) -> Outcome:
     """Restore request.snapshot_id (an id or LATEST) of request.cluster."""
-    progress, began = apply.progress, time.monotonic()
+    progress, began = options.progress, time.monotonic()
     prepare()  # the snapshot is checked once read: its checker is built while ECS answers
-    cluster, patterns, dry_run = request.cluster, request.services, request.dry_run
+    cluster, patterns = request.cluster, request.services
     where = gateway.describe_cluster(cluster)
     # Services the selection takes that the snapshot never saw are left as they are, and
     # said so. Listed while the snapshot is read and its services described.
-    listing = work.submit(_listing, gateway, where.arn, work.stopped)
+    listing = threads.submit(_listing, gateway, where.arn, threads.stopped)
     snapshot = store.load(where, request.snapshot_id or LATEST)
     progress.phase(f"Read snapshot {snapshot.id} of cluster {where.name}")
     progress.note(provenance(snapshot, datetime.now(UTC)))
     records = {s.name: s for s in snapshot.services}
     chosen = selection.select(list(records), patterns, f"snapshot {snapshot.id}")
+    uncovered: list[str] = []
 
-    plan = Plan(where.arn)
-    applier = Applier(gateway, work, plan, apply)
-    restoring = _Restoring(
-        gateway, work, request, snapshot, chosen, listing, applier, plan, progress
+    def warnings(targets: dict[str, Target]) -> list[str]:
+        in_cluster = sorted(short_name(arn) for arn in listing.result())
+        uncovered.extend(n for n in selection.pick(in_cluster, patterns) if n not in records)
+        current = {n: t.service for n in chosen if (t := targets.get(n)) and t.service}
+        restore_desired_count = request.restore_desired_count
+        return _warnings(where.name, snapshot, uncovered, current, records, restore_desired_count)
+
+    reads = _Targets(gateway, where.arn, request, snapshot).reads(chosen)
+    done = converge(
+        gateway, threads, where.arn, reads, options, order=chosen, warnings=warnings, gate=listing
     )
-    restoring.run()
-
-    in_cluster = sorted(short_name(arn) for arn in listing.result())
-    uncovered = [n for n in selection.pick(in_cluster, patterns) if n not in records]
-    current = {name: restoring.current[name] for name in chosen if name in restoring.current}
-    restore_desired_count = request.restore_desired_count
-    warnings = _warnings(where.name, snapshot, uncovered, current, records, restore_desired_count)
-    for line in warnings:
-        progress.note(f"warning: {line}")
-    plan.order(chosen)
-    progress.phase(plan_title(plan, dry_run))
-    progress.note(plan_text(plan))
-    read = time.monotonic() - began
-    results = dry_run_results(plan) if dry_run else applier.finish()
-
     return Outcome(
         Mode.RESTORE,
         where.name,
-        results,
-        dry_run=dry_run,
-        timings={"read": read, **applier.durations()},
+        done.rows,
+        dry_run=request.dry_run,
+        timings={"read": done.decided_at - began, **done.durations},
         snapshot=snapshot,
         snapshot_uri=store.location(store.key(where, snapshot.id)),
-        plan=plan,
+        plan=done.plan,
         store=store.uri,
         uncovered=uncovered,
-        warnings=warnings,
+        warnings=done.warnings,
     )

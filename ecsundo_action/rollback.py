@@ -11,20 +11,18 @@ further back instead of returning to the bad revision, as the original tool did)
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from . import selection
-from .apply import Applier, ApplyOptions, dry_run_results
-from .errors import reason
+from .converge import Found, InFlight, Options, Read, Target, converge
 from .facts import facts_of
 from .gateway import HISTORY_BATCH, EcsGateway, HistoryUnavailable
 from .plan import (
     PROVENANCE_TAG,
     Action,
     PinImages,
-    Plan,
     Registration,
     Scope,
     Step,
@@ -32,11 +30,10 @@ from .plan import (
     Want,
     plan_step,
     skip_step,
-    stop_step,
     unchanged_step,
     want_of,
 )
-from .report import plan_text, plan_title, plural
+from .report import plural
 from .request import Mode, Request
 from .resources import (
     ContainerImage,
@@ -50,7 +47,7 @@ from .resources import (
     short_name,
 )
 from .result import Outcome
-from .work import Work
+from .threads import Threads
 
 
 @dataclass(frozen=True)
@@ -256,110 +253,110 @@ def _recent(service: Service, minutes: float, now: datetime) -> bool:
     return created is not None and created >= now - timedelta(minutes=minutes)
 
 
-def rollback(gateway: EcsGateway, work: Work, request: Request, apply: ApplyOptions) -> Outcome:
+def look_back(
+    gateway: EcsGateway, cluster_arn: str, service: Service, history: _History, request: Request
+) -> Found:
+    """Read-only, one worker's whole chain for one service: what it ran before, and the
+    Target of going back there."""
+    previous = find_previous(gateway, cluster_arn, service, history)
+    wanted = want(previous, scope=request.scope, pin_images=request.pin_images)
+    before = short_name(previous.arn) if previous.arn else "nothing earlier"
+    in_flight = None
+    history_before = previous.history
+    if history_before and history_before.deployment and wanted:
+        # Still rolling out: ECS can go back to the revision it replaces by itself.
+        revision = history_before.revision
+        in_flight = InFlight(
+            history_before.deployment,
+            [revision],
+            revision.settings if request.scope == Scope.SERVICE else None,
+            history_before.running,
+        )
+    target = Target(
+        service.name,
+        want=wanted,
+        described=previous.described,
+        in_flight=in_flight,
+        service=service,
+        before=previous.now,
+        after=previous.then,
+        notes=(f"{service.name}: {before} (per {previous.source})",),
+    )
+    if wanted is None:  # nothing to go back to, or it cannot be registered again
+        facts = facts_of(gateway, previous.arn, None) if previous.arn else None
+        step, _ = plan_service(service, previous, facts, None)
+        return Found([replace(target, step=step)])
+    return Found(
+        [
+            replace(
+                target,
+                decide=partial(plan_service, service, previous, wanted=wanted),
+                unable=partial(_not_rolled_back, service),
+            )
+        ]
+    )
+
+
+def _not_rolled_back(service: Service, why: str) -> Step:
+    return skip_step(service, None, f"not rolled back: {why}")
+
+
+def _not_rolled_back_list(service: Service, why: str) -> list[Step]:
+    return [_not_rolled_back(service, why)]
+
+
+def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: Options) -> Outcome:
     """Roll each selected service back to what it ran before.
 
     Without named services, only services whose current deployment began in the last
     request.since_minutes (0: every one): the ones the bad deploy touched. Named services
     are always rolled back.
     """
-    progress, began = apply.progress, time.monotonic()
-    cluster, patterns, dry_run = request.cluster, request.services, request.dry_run
-    since_minutes = request.since_minutes
+    progress, began = options.progress, time.monotonic()
+    cluster, patterns, since_minutes = request.cluster, request.services, request.since_minutes
     where = gateway.describe_cluster(cluster)
     names = sorted(short_name(a) for a in gateway.list_service_arns(where.arn))
     chosen = selection.select(names, patterns, f"cluster {where.name!r}")
-    services, _gone = gateway.describe_services(where.arn, chosen, work.map)
+    services, _gone = gateway.describe_services(where.arn, chosen, threads.map)
     services.sort(key=lambda s: s.name)
 
     window = since_minutes if patterns is None and since_minutes > 0 else None
     progress.phase(
         f"Find what {plural(len(services), 'service')} of cluster {where.name} ran before"
     )
-    now = datetime.now(UTC)
-    plan = Plan(where.arn)
-    history = _History()
-    applier = Applier(gateway, work, plan, apply)
-
-    def take(step: Step, registration: Registration | None = None) -> None:
-        plan.add(step, registration)
-        if step.changes and not dry_run:
-            applier.start(step)  # at once: the next service's lookups go on meanwhile
-
-    def decide(service: Service) -> tuple[Previous, Want | None, TargetFacts | None]:
-        """Read-only, one worker's whole chain for one service: what it ran before, what
-        going back needs, and the facts of that target."""
-        previous = find_previous(gateway, where.arn, service, history)
-        wanted = want(previous, scope=request.scope, pin_images=request.pin_images)
-        facts = (
-            facts_of(
-                gateway,
-                previous.arn,
-                previous.described,
-                wanted.body if wanted else None,
-                copy_only=bool(wanted and wanted.pinned),
-            )
-            if previous.arn
-            else None
-        )
-        return previous, wanted, facts
-
-    lookups: dict[Future[tuple[Previous, Want | None, TargetFacts | None]], Service] = {}
+    now, history = datetime.now(UTC), _History()
+    at_once: list[Target] = []  # decided without reading anything more
+    reads: list[Read] = []
     for service in services:
         if window is not None and not _recent(service, window, now):
-            take(unchanged_step(service, f"not deployed in the last {window:g} minutes"))
+            step = unchanged_step(service, f"not deployed in the last {window:g} minutes")
+            at_once.append(Target(service.name, step=step, service=service))
         elif service.task_definition is None:
-            take(skip_step(service, None, "it has no task definition to roll back"))
+            step = skip_step(service, None, "it has no task definition to roll back")
+            at_once.append(Target(service.name, step=step, service=service))
         else:
-            lookups[work.submit(decide, service)] = service
-    for done in as_completed(lookups):
-        service = lookups[done]
-        try:
-            previous, wanted, facts = done.result()
-        except Exception as exc:  # this service is left alone; the others go on
-            take(skip_step(service, None, f"not rolled back: {reason(exc)}"))
-            continue
-        before = short_name(previous.arn) if previous.arn else "nothing earlier"
-        progress.note(f"{service.name}: {before} (per {previous.source})")
-        try:
-            step, registration = plan_service(service, previous, facts, wanted)
-            history_before = previous.history
-            if history_before and history_before.deployment and wanted:
-                # Still rolling out: ECS can go back to the revision it replaces by itself.
-                revision = history_before.revision
-                recorded = revision.settings if request.scope == Scope.SERVICE else None
-                stop = stop_step(
-                    step,
-                    history_before.deployment,
-                    [revision],
-                    wanted,
-                    recorded,
-                    history_before.running,
-                )
-                step = stop or step
-        except Exception as exc:
-            step, registration = skip_step(service, None, f"not rolled back: {reason(exc)}"), None
-        take(replace(step, before=previous.now, after=previous.then), registration)
-    plan.order(s.name for s in services)
-    warnings = []
-    old = [s for s in plan.steps if s.action == Action.UNCHANGED and window is not None]
-    if old:
-        warnings.append(
+            look = partial(look_back, gateway, where.arn, service, history, request)
+            reads.append(Read(look, partial(_not_rolled_back_list, service)))
+    if at_once:
+        reads.insert(0, Read(partial(Found, at_once), lambda why: []))
+
+    def warnings(_: dict[str, Target]) -> list[str]:
+        old = [t for t in at_once if t.step and t.step.action == Action.UNCHANGED]
+        if not old:
+            return []
+        return [
             f"{plural(len(old), 'service')} not deployed in the last {window:g} minutes, left "
             "alone: name them in services (--services), or set since to 0 (--since 0) for all"
-        )
-        progress.note(f"warning: {warnings[-1]}")
-    progress.phase(plan_title(plan, dry_run))
-    progress.note(plan_text(plan))
-    read = time.monotonic() - began
-    results = dry_run_results(plan) if dry_run else applier.finish()
+        ]
 
+    order = [s.name for s in services]
+    done = converge(gateway, threads, where.arn, reads, options, order=order, warnings=warnings)
     return Outcome(
         Mode.ROLLBACK,
         where.name,
-        results,
-        dry_run=dry_run,
-        timings={"read": read, **applier.durations()},
-        plan=plan,
-        warnings=warnings,
+        done.rows,
+        dry_run=request.dry_run,
+        timings={"read": done.decided_at - began, **done.durations},
+        plan=done.plan,
+        warnings=done.warnings,
     )

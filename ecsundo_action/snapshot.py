@@ -28,7 +28,7 @@ from .request import Request
 from .resources import Cluster, Service, ServiceRevision, TaskDefinition, by_age, short_name
 from .result import Outcome, ServiceResult, Status
 from .stores import Store, new_snapshot_id
-from .work import Flow, Work
+from .threads import Loop, Threads
 
 # GitHub's environment variables -> the document's github fields.
 GITHUB_CONTEXT = {
@@ -131,14 +131,14 @@ class _Reading:
     def __init__(
         self,
         gateway: EcsGateway,
-        work: Work,
+        threads: Threads,
         cluster: Cluster,
         patterns: tuple[str, ...] | None,
         known: Callable[[], Mapping[str, KeptTaskDefinition]],
     ) -> None:
-        self.gateway, self.work, self.cluster, self.patterns = gateway, work, cluster, patterns
-        self.known = known
-        self.flow = Flow(work)
+        self.gateway, self.threads, self.cluster = gateway, threads, cluster
+        self.patterns, self.known = patterns, known
+        self.loop = Loop(threads)
         self.pages = gateway.service_arn_pages(cluster.arn)
         self.listed: list[str] = []
         self.listing_ended = False
@@ -150,8 +150,8 @@ class _Reading:
         self.described: dict[str, Future[TaskDefinition | None]] = {}
 
     def run(self) -> None:
-        self.flow.start(self.on_page, next, self.pages, None)
-        self.flow.run()
+        self.loop.start(self.on_page, next, self.pages, None)
+        self.loop.run()
 
     def on_page(self, done: Future[list[str] | None]) -> None:
         page = done.result()
@@ -163,17 +163,17 @@ class _Reading:
             self.listed += page
             picked = set(selection.pick([short_name(arn) for arn in page], self.patterns))
             self.waiting += [arn for arn in page if short_name(arn) in picked]
-            self.flow.start(self.on_page, next, self.pages, None)
+            self.loop.start(self.on_page, next, self.pages, None)
         self.read_more()
 
     def read_more(self) -> None:
-        while self.reading < self.work.concurrency and (
+        while self.reading < self.threads.concurrency and (
             len(self.waiting) >= READ_TOGETHER or (self.listing_ended and self.waiting)
         ):
             size = min(READ_TOGETHER, len(self.waiting))
             group = [self.waiting.popleft() for _ in range(size)]
             ask = not self.revisions_unreadable  # once unavailable, not asked again
-            self.flow.start(self.on_read, _read, self.gateway, self.cluster.arn, group, ask)
+            self.loop.start(self.on_read, _read, self.gateway, self.cluster.arn, group, ask)
             self.reading += 1
 
     def on_read(self, done: Future[Read]) -> None:
@@ -191,7 +191,7 @@ class _Reading:
             arn = record.task_definition
             if arn and arn not in held and arn not in self.described:
                 describe = self.gateway.describe_task_definition
-                self.described[arn] = self.flow.start(_later, describe, arn)
+                self.described[arn] = self.loop.start(_later, describe, arn)
         self.read_more()
 
 
@@ -201,7 +201,7 @@ def _later(_: Future[Any]) -> None:
 
 def capture(
     gateway: EcsGateway,
-    work: Work,
+    threads: Threads,
     cluster: Cluster,
     patterns: tuple[str, ...] | None,
     *,
@@ -213,7 +213,7 @@ def capture(
     """Read the cluster and build its snapshot (nothing is written); and its warnings.
     known(): the task definitions already held (asked for once services are read)."""
     now = now or datetime.now(UTC)
-    reading = _Reading(gateway, work, cluster, patterns, known)
+    reading = _Reading(gateway, threads, cluster, patterns, known)
     reading.run()
     warnings: list[str] = []
     if reading.draining:
@@ -276,7 +276,7 @@ def _previous(
 
 def snapshot(
     gateway: EcsGateway,
-    work: Work,
+    threads: Threads,
     store: Store,
     request: Request,
     *,
@@ -290,11 +290,11 @@ def snapshot(
     dry = " (dry run: nothing stored)" if dry_run else ""
     progress.phase(f"Snapshot of cluster {where.name}{dry}")
     # The newest snapshot of this cluster is read (and checked) while the cluster is.
-    loading = None if request.full else work.submit(store.latest, where)
+    loading = None if request.full else threads.submit(store.latest, where)
     known = cache(partial(_previous, loading, progress))
     taken, warnings = capture(
         gateway,
-        work,
+        threads,
         where,
         request.services,
         snapshot_id=request.snapshot_id,

@@ -19,7 +19,7 @@ from .errors import EcsundoError
 from .gateway import EcsGateway
 from .progress import QUIET, Progress
 from .resources import Service, ServiceDeployment, short_name
-from .work import Work
+from .threads import Threads
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def where(deployment: ServiceDeployment, seconds_in_stage: float = 0.0) -> str |
 
 def wait_for(
     gateway: EcsGateway,
-    work: Work,
+    threads: Threads,
     cluster_arn: str,
     targets: Mapping[str, str],
     *,
@@ -251,7 +251,7 @@ def wait_for(
         plain = [arn for arn in pending if arn not in stopped]
         try:
             described, missing = (
-                gateway.describe_services(cluster_arn, plain, work.map) if plain else ([], [])
+                gateway.describe_services(cluster_arn, plain, threads.map) if plain else ([], [])
             )
         except EcsundoError as exc:
             # ECS took the updates but cannot be read now: say so per service, do not crash.

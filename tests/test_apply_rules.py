@@ -1,5 +1,5 @@
-"""apply.py's rules word for word: the rows of steps never carried out, why ECS stopped a
-deployment, a racing deploy; and the Applier against the stand-in, one plan at a time: each
+"""converge.py's rules word for word: the rows of steps never carried out, why ECS stopped a
+deployment, a racing deploy; and the Changes against the stand-in, one plan at a time: each
 row's status, target and whole message, the phases it tells and times, a stop and both of its
 fallbacks, the check of what runs after a rollout, and the reasons read from ECS's history."""
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action.apply import (
-    Applier,
-    ApplyOptions,
+from ecsundo_action.converge import (
+    Changes,
+    Options,
     _join,
     _racing_deployment,
     failure_reason,
@@ -24,7 +24,7 @@ from ecsundo_action.plan import Action, Plan, Registration, Step
 from ecsundo_action.progress import Progress
 from ecsundo_action.resources import Deployment, Service, ServiceDeployment
 from ecsundo_action.result import ServiceResult, Status
-from ecsundo_action.work import Work
+from ecsundo_action.threads import Threads
 from tests.conftest import body, until
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
@@ -175,7 +175,7 @@ def test_a_deployment_that_appeared_since_the_read_and_is_not_ours_is_a_race(
     assert _racing_deployment(step(Action.UPDATE, seen=seen), service) == racing
 
 
-# -- the Applier against the stand-in ------------------------------------------------------------
+# -- the Changes against the stand-in ------------------------------------------------------------
 
 
 class Said(Progress):
@@ -201,17 +201,17 @@ def shop(sim: Any) -> Any:
 
 def apply(
     gateway: EcsGateway, plan: Plan, *, stopped: bool = False, **options: Any
-) -> tuple[list[ServiceResult], Applier, Said]:
-    """Start every changing step of plan, then finish: the rows, the applier, what it said."""
+) -> tuple[list[ServiceResult], Changes, Said]:
+    """Start every changing step of plan, then finish: the rows, the changes, what it said."""
     said = Said()
     options = {"timeout": 5.0, "poll_interval": 0.02, "progress": said, **options}
-    with Work(2) as work:
+    with Threads(2) as threads:
         if stopped:
-            work.stopped.set()
-        applier = Applier(gateway, work, plan, ApplyOptions(**options))
+            threads.stopped.set()
+        changes = Changes(gateway, threads, plan, Options(**options))
         for changing in plan.changing:
-            applier.start(changing)
-        return applier.finish(), applier, said
+            changes.start(changing)
+        return changes.finish(), changes, said
 
 
 def update(name: str, to: str, reason: str = "", **fields: Any) -> Step:
@@ -225,12 +225,12 @@ def test_an_update_waited_for_succeeds_leading_with_what_was_done(
     to = shop.register(body("web", "2"))
     plan = Plan(CLUSTER, [update("web", to, "update to web:2")])
     shop.calls.clear()
-    [row], applier, said = apply(gateway, plan)
+    [row], changes, said = apply(gateway, plan)
     assert (row.status, row.to, row.changed) == (Status.SUCCESS, to, True)
     assert row.message == "update to web:2; rollout completed"
     assert said.phases == ["Wait for 1 rollout"]
     assert said.told[-1][0] == "web" and said.told[-1][1].startswith("rollout completed (")
-    assert sorted(applier.durations()) == ["update", "wait"]
+    assert sorted(changes.durations()) == ["update", "wait"]
     # Nothing expected of its images and nothing failed: ECS's history is not asked.
     assert [c.operation for c in shop.calls] == ["UpdateService", "DescribeServices"]
 
@@ -262,24 +262,24 @@ def test_a_step_the_run_never_started_is_failed_as_not_started(
 ) -> None:
     later = update("api", shop.register(body("api", "2")), "update to api:2")
     plan = Plan(CLUSTER, [later])
-    with Work(2) as work:
-        applier = Applier(gateway, work, plan, ApplyOptions())
-        [row] = applier.finish()  # the run stopped before starting it
+    with Threads(2) as threads:
+        changes = Changes(gateway, threads, plan, Options())
+        [row] = changes.finish()  # the run stopped before starting it
     assert (row.status, row.message, row.changed) == (
         Status.FAILED,
         "not started; update to api:2",
         False,
     )
-    assert applier.durations() == {}
+    assert changes.durations() == {}
 
 
 def test_seconds_count_from_the_update_not_from_the_wait(shop: Any, gateway: EcsGateway) -> None:
     plan = Plan(CLUSTER, [update("web", shop.register(body("web", "2")))])
-    with Work(2) as work:
-        applier = Applier(gateway, work, plan, ApplyOptions(poll_interval=0.02))
-        applier.start(plan.steps[0])
+    with Threads(2) as threads:
+        changes = Changes(gateway, threads, plan, Options(poll_interval=0.02))
+        changes.start(plan.steps[0])
         time.sleep(0.15)  # the run reads other services before it waits
-        [row] = applier.finish()
+        [row] = changes.finish()
     assert row.status == Status.SUCCESS and row.seconds >= 0.15
 
 
@@ -293,12 +293,12 @@ def test_not_waiting_leaves_each_row_updated_to_where_it_went_and_says_so(
         Step("api", SVC.format("api"), Action.REREGISTER, original, original, reason="re-register"),
         Registration(original, body("api", "1"), []),
     )
-    rows, applier, said = apply(gateway, plan, wait=False)
+    rows, changes, said = apply(gateway, plan, wait=False)
     assert [(r.name, r.status, r.to, r.changed, r.seconds, r.message) for r in rows] == [
         ("web", Status.UPDATED, to, True, 0.0, "update to web:2; not waited for"),
         ("api", Status.UPDATED, TD.format("api:2"), True, 0.0, "re-register; not waited for"),
     ]
-    assert said.phases == [] and sorted(applier.durations()) == ["register", "update"]
+    assert said.phases == [] and sorted(changes.durations()) == ["register", "update"]
 
 
 def test_a_failed_rollout_leads_with_what_went_wrong_then_why_from_ecs(
@@ -463,13 +463,13 @@ def test_settings_alone_on_the_same_task_definition_do_not_name_it(
 
 
 def test_a_phase_s_span_widens_to_cover_every_part_of_it(gateway: EcsGateway) -> None:
-    with Work(1) as work:
-        applier = Applier(gateway, work, Plan(CLUSTER), ApplyOptions())
+    with Threads(1) as threads:
+        changes = Changes(gateway, threads, Plan(CLUSTER), Options())
         now = time.monotonic()
-        applier._span("update", now - 10)
-        applier._span("update", now - 1)  # a later, shorter part: the span stays wide
-        applier._span("wait", now - 2)
-    spans = applier.durations()
+        changes._span("update", now - 10)
+        changes._span("update", now - 1)  # a later, shorter part: the span stays wide
+        changes._span("wait", now - 2)
+    spans = changes.durations()
     assert sorted(spans) == ["update", "wait"]
     assert 10 <= spans["update"] < 11 and 2 <= spans["wait"] < 3
 
@@ -489,11 +489,11 @@ def test_one_registration_serves_every_service_that_needs_it(
             registration,
         )
     shop.calls.clear()
-    rows, applier, _ = apply(gateway, plan)
+    rows, changes, _ = apply(gateway, plan)
     registered = [c for c in shop.calls if c.operation == "RegisterTaskDefinition"]
     assert len(registered) == 1
     assert [(r.status, r.to) for r in rows] == [(Status.SUCCESS, TD.format("web:2"))] * 2
-    assert sorted(applier.durations()) == ["register", "update", "wait"]
+    assert sorted(changes.durations()) == ["register", "update", "wait"]
 
 
 def test_a_service_started_after_its_registration_ended_is_updated_to_it_at_once(
@@ -508,16 +508,16 @@ def test_a_service_started_after_its_registration_ended_is_updated_to_it_at_once
             registration,
         )
     shop.calls.clear()
-    with Work(2) as work:
-        applier = Applier(gateway, work, plan, ApplyOptions(poll_interval=0.02))
-        applier.start(plan.steps[0])
+    with Threads(2) as threads:
+        changes = Changes(gateway, threads, plan, Options(poll_interval=0.02))
+        changes.start(plan.steps[0])
         # web's update follows its registration: once it is sent, the registration is done.
         until(
             lambda: any(c.operation == "UpdateService" for c in list(shop.calls)),
             "web's UpdateService after its registration",
         )
-        applier.start(plan.steps[1])
-        rows = applier.finish()
+        changes.start(plan.steps[1])
+        rows = changes.finish()
     assert [(r.name, r.status, r.to) for r in rows] == [
         ("web", Status.SUCCESS, TD.format("web:2")),
         ("api", Status.SUCCESS, TD.format("web:2")),
@@ -554,11 +554,11 @@ def test_a_registration_that_fails_fails_each_update_behind_it(
         Registration(original, body("web", "1"), []),
     )
     shop.rules.refusals[("RegisterTaskDefinition", "*")] = "AccessDeniedException"
-    [row], applier, _ = apply(gateway, plan)
+    [row], changes, _ = apply(gateway, plan)
     assert row.status == Status.FAILED and row.message.startswith(
         "not updated: register task definition web: AccessDeniedException: "
     ), row.message
-    assert sorted(applier.durations()) == ["register"]
+    assert sorted(changes.durations()) == ["register"]
 
 
 # -- a stop, and its fallbacks -------------------------------------------------------------------
@@ -600,7 +600,7 @@ def test_a_stop_is_followed_through_ecs_s_own_rollback(shop: Any, gateway: EcsGa
     shop.rules.before_request = second_look_finds_it_done
     normal = update("web", TD.format("web:1"), "update to web:1", current=TD.format("web:2"))
     shop.calls.clear()
-    [row], applier, said = apply(gateway, Plan(CLUSTER, [stop(deployment, normal)]))
+    [row], changes, said = apply(gateway, Plan(CLUSTER, [stop(deployment, normal)]))
     assert (row.action, row.status, row.to, row.changed) == (
         "stop",
         Status.SUCCESS,
@@ -612,7 +612,7 @@ def test_a_stop_is_followed_through_ecs_s_own_rollback(shop: Any, gateway: EcsGa
     )
     assert said.told[0] == ("web", "ECS is rolling it back (ROLLBACK_IN_PROGRESS)")
     assert [c.operation for c in shop.mutating_calls()] == ["StopServiceDeployment"]
-    assert sorted(applier.durations()) == ["update", "wait"]
+    assert sorted(changes.durations()) == ["update", "wait"]
 
 
 def test_a_refused_stop_takes_the_normal_step_and_the_row_says_so(
@@ -622,7 +622,7 @@ def test_a_refused_stop_takes_the_normal_step_and_the_row_says_so(
     shop.rules.deploy_seconds = 0
     shop.rules.refusals[("StopServiceDeployment", "*")] = "AccessDeniedException"
     normal = update("web", TD.format("web:1"), "update to web:1", current=TD.format("web:2"))
-    [row], applier, _ = apply(gateway, Plan(CLUSTER, [stop(deployment, normal)]))
+    [row], changes, _ = apply(gateway, Plan(CLUSTER, [stop(deployment, normal)]))
     assert (row.action, row.status, row.to) == ("update", Status.SUCCESS, TD.format("web:1"))
     assert row.what == "updated to web:1"
     prefix = (
@@ -631,7 +631,7 @@ def test_a_refused_stop_takes_the_normal_step_and_the_row_says_so(
     )
     assert row.message.startswith(prefix), row.message
     assert row.message.endswith("): updated instead; rollout completed"), row.message
-    assert sorted(applier.durations()) == ["update", "wait"]
+    assert sorted(changes.durations()) == ["update", "wait"]
 
 
 def test_a_deploy_that_finished_first_is_re_registered_instead(

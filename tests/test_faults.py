@@ -38,7 +38,7 @@ def images(sim: Any, n: int) -> set[str]:
 def test_snapshot_and_restore_of_200_services_under_faults(sim: Any, tmp_path: Path) -> None:
     n = 200
     # A quarter of the snapshot's revisions deregistered: 50 re-registrations, which queue on
-    # the registration lane, each retried call sleeping its backoff there.
+    # the registrations, each retried call sleeping its backoff there.
     store = snapshotted_then_bad_deploy(sim, n, tmp_path, deregister_every=4)
     # One call in seven faulted (twice the next test's rate): botocore's legacy retries here.
     # Standard mode (production's) stops retrying once its retry quota is spent: under faults

@@ -11,8 +11,8 @@ from typing import Any
 
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.progress import Live, Progress
+from ecsundo_action.threads import Threads
 from ecsundo_action.wait import REPEAT_SECONDS, wait_for
-from ecsundo_action.work import Work
 from tests.conftest import Terminal, body, ecsundo
 from tests.runner import defaults, log_groups, run_step
 
@@ -38,10 +38,10 @@ def test_a_slow_rollout_is_told_again_every_15_seconds(sim: Any, gateway: EcsGat
     def sleep(seconds: float) -> None:
         now[0] += seconds
 
-    with Work(2) as work:
+    with Threads(2) as threads:
         settled = wait_for(
             gateway,
-            work,
+            threads,
             "arn:aws:ecs:us-east-1:123456789012:cluster/shop",
             {arn: target},
             timeout=50,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from moto.ecs.models import ecs_backends
 
+from ecsundo_action import converge as converge_module
 from ecsundo_action import rollback as rollback_module
 from ecsundo_action.engine import execute
 from ecsundo_action.errors import EcsundoError
@@ -715,14 +716,14 @@ def test_a_service_whose_plan_cannot_be_made_is_left_alone_and_the_others_go_on(
     web_1_then_2(sim)
     sim.create_service("prod", "api", sim.register(body("api", "1")))
     deploy(sim, "api", "2")
-    stop_step = rollback_module.stop_step
+    stop_step = converge_module.stop_step
 
     def failing_for_web(normal: Step, *args: Any) -> Step | None:
         if normal.service == "web":
             raise RuntimeError("no plan")  # a bug in planning costs this one row
         return stop_step(normal, *args)
 
-    monkeypatch.setattr(rollback_module, "stop_step", failing_for_web)
+    monkeypatch.setattr(converge_module, "stop_step", failing_for_web)
 
     result = rollback(gateway, dry_run=True)
 

@@ -13,6 +13,7 @@ import pytest
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.progress import Progress
 from ecsundo_action.resources import Deployment, Service, ServiceDeployment, _number
+from ecsundo_action.threads import Threads
 from ecsundo_action.wait import (
     STALE_READ_GRACE,
     Settled,
@@ -21,7 +22,6 @@ from ecsundo_action.wait import (
     wait_for,
     where,
 )
-from ecsundo_action.work import Work
 from tests.conftest import body
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
@@ -241,9 +241,9 @@ def waited(
     **options: Any,
 ) -> dict[str, Settled]:
     """wait_for on a pool of two, on the test's clock (which its sleeps advance)."""
-    with Work(2) as work:
+    with Threads(2) as threads:
         return wait_for(
-            gateway, work, CLUSTER, targets, clock=clock, sleep=sleep or clock.sleep, **options
+            gateway, threads, CLUSTER, targets, clock=clock, sleep=sleep or clock.sleep, **options
         )
 
 

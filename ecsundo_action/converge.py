@@ -1,47 +1,267 @@
-"""Carry out a Plan: re-register what must be, update services, wait, report.
+"""Converge: carry out what a mode chose, from the services as read to one row each.
 
-Shared by restore and rollback. Each original is re-registered once, however many services
-need it, and a service whose re-registration failed is not updated. Every step of the plan
-ends with exactly one ServiceResult, whatever failed around it.
+A mode (restore, rollback) only chooses: it gives reads, each of which reads a few services
+and says, for each, the Target it should reach. Everything after that happens here, on one
+loop thread, as the reads come in:
+
+1. a target that needs nothing looked up is a step at once (unchanged, missing, skipped);
+2. the others need the facts of their task definition (its status, an earlier
+   re-registration to reuse), looked up once for every service that wants the same body;
+3. with the facts, the mode's pure plan function gives the step; an in-flight deployment
+   that ECS can roll back itself turns it into a stop;
+4. a step that changes something starts at once (not in a dry run), while later services
+   are still being read: UpdateService on the changes' threads, a registration in the
+   registrations' queue, the update that needs it right behind it;
+5. once everything is read, the plan is told and every rollout is waited for in one loop
+   (wait.py); each step ends as exactly one row, whatever failed around it.
+
+Nothing here decides where a service should go, and nothing in a mode schedules anything.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
 
-from .errors import AwsError, Conflict, EcsundoError
+from .errors import AwsError, Conflict, EcsundoError, reason
+from .facts import facts_for, facts_of
 from .gateway import EcsGateway
-from .plan import Action, Plan, Registration, Step
+from .plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
 from .progress import QUIET, Progress
-from .report import plural
-from .resources import Service, ServiceDeployment, by_age, short_name
+from .report import plan_text, plan_title, plural
+from .resources import (
+    ContainerImage,
+    Service,
+    ServiceDeployment,
+    ServiceRevision,
+    TaskDefinition,
+    by_age,
+    short_name,
+)
 from .result import ServiceResult, Status
+from .threads import Loop, Threads
 from .wait import Settled, wait_for
-from .work import Work
 
 
 @dataclass(frozen=True)
-class ApplyOptions:
+class Options:
+    dry_run: bool = False
     wait: bool = True
     timeout: float = 900.0
     poll_interval: float = 6.0
     progress: Progress = QUIET
 
 
-@dataclass(frozen=True)
-class Updated:
-    """What an accepted UpdateService left behind."""
+# -- what a mode gives -------------------------------------------------------------------------
 
-    to: str
-    deployment: str | None  # the id of the deployment it started
-    at: float  # when it was sent (monotonic seconds)
-    racing: str | None  # the task definition of a deploy that began after we read the service
-    rolling_back: bool = False  # ECS rolls back a stopped deployment itself
-    note: str = ""
-    instead: Step | None = None  # the step taken because a stop could not be made
+
+@dataclass(frozen=True)
+class InFlight:
+    """A deployment still rolling out, which ECS can roll back itself (see stop_step)."""
+
+    deployment: ServiceDeployment
+    sources: list[ServiceRevision]  # the revisions it replaces
+    recorded: Mapping[str, Any] | None  # the settings to keep (None: those running now)
+    running: ServiceRevision | None
+
+
+Decide = Callable[[TargetFacts], tuple[Step, Registration | None]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one service should go, as its mode chose it: a step decided already, or what it
+    wants and the pure function that decides its step once the want's facts are known."""
+
+    name: str
+    step: Step | None = None
+    want: Want | None = None
+    decide: Decide | None = None
+    unable: Callable[[str], Step] | None = None  # the step when deciding fails: why -> step
+    described: TaskDefinition | None = None  # the want's task definition, if already read
+    in_flight: InFlight | None = None
+    service: Service | None = None  # as read now (None: not found)
+    # For the report: the images it runs now, and those it should end on.
+    before: tuple[ContainerImage, ...] = ()
+    after: tuple[ContainerImage, ...] = ()
+    notes: tuple[str, ...] = ()  # told when the target arrives
+
+
+@dataclass(frozen=True)
+class Found:
+    """What one read found: its targets, and what the run should be told of."""
+
+    targets: list[Target]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Read:
+    """Reads a few services (on the pool) and says where each should go."""
+
+    run: Callable[[], Found]
+    # The steps of its services when the read fails (the reason's words -> steps), or None:
+    # a failed read ends the run while nothing has changed yet.
+    unreadable: Callable[[str], list[Step]]
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class Converged:
+    plan: Plan
+    rows: list[ServiceResult]
+    warnings: list[str]
+    targets: dict[str, Target]
+    decided_at: float  # monotonic: when everything was read and decided
+    durations: dict[str, float]  # register, update, wait: first start to last end
+
+
+def converge(
+    gateway: EcsGateway,
+    threads: Threads,
+    cluster_arn: str,
+    reads: Iterable[Read],
+    options: Options,
+    *,
+    order: Sequence[str],
+    warnings: Callable[[dict[str, Target]], list[str]] = lambda _: [],
+    gate: Future[Any] | None = None,
+) -> Converged:
+    """Carry out every target the reads give; rows in the order of the names in `order`.
+
+    warnings(targets): what a person should know, told before the plan. gate: a read whose
+    failure must end the run before anything changes (restore's listing)."""
+    plan = Plan(cluster_arn)
+    changes = Changes(gateway, threads, plan, options)
+    deciding = _Deciding(gateway, threads, plan, changes, iter(reads), options, gate)
+    deciding.run()
+    targets = deciding.targets
+    plan.order(order)
+    told = warnings(targets)
+    progress = options.progress
+    for line in told:
+        progress.note(f"warning: {line}")
+    progress.phase(plan_title(plan, options.dry_run))
+    progress.note(plan_text(plan))
+    decided_at = time.monotonic()
+    rows = dry_run_results(plan) if options.dry_run else changes.finish()
+    return Converged(plan, rows, told, targets, decided_at, changes.durations())
+
+
+class _Deciding:
+    """Reads as they come, on the loop's thread: at most `concurrency` reads at a time; each
+    target decided as soon as its facts are known; each change started at once."""
+
+    def __init__(
+        self,
+        gateway: EcsGateway,
+        threads: Threads,
+        plan: Plan,
+        changes: Changes,
+        reads: Iterator[Read],
+        options: Options,
+        gate: Future[Any] | None,
+    ) -> None:
+        self.gateway, self.threads, self.plan, self.changes = gateway, threads, plan, changes
+        self.reads, self.options, self.gate = reads, options, gate
+        self.loop = Loop(threads)
+        self.targets: dict[str, Target] = {}
+        self.facts: dict[tuple[str, str], Future[TargetFacts]] = {}
+        self.waiting: dict[tuple[str, str], list[Target]] = defaultdict(list)
+        self.changing = False  # a change has been started
+
+    def run(self) -> None:
+        for _ in range(self.threads.concurrency):
+            self.read_next()
+        self.loop.run()
+
+    def read_next(self) -> None:
+        read = next(self.reads, None)
+        if read is not None:
+            self.loop.start(partial(self.on_read, read), read.run)
+
+    def on_read(self, read: Read, done: Future[Found]) -> None:
+        try:
+            found = done.result()
+        except Exception as exc:
+            if read.fatal and (not self.changing or not isinstance(exc, EcsundoError)):
+                raise  # nothing changed yet: a refused read ends the run
+            # Changes are under way, or the read is one service's own: these services are
+            # not changed and say why; the others go on.
+            for step in read.unreadable(reason(exc)):
+                self.take(step)
+            self.read_next()
+            return
+        for note in found.notes:
+            self.options.progress.note(note)
+        for target in found.targets:
+            self.decide(target)
+        self.read_next()  # after this read's lookups, so that they do not queue behind it
+
+    def decide(self, target: Target) -> None:
+        self.targets[target.name] = target
+        for note in target.notes:
+            self.options.progress.note(note)
+        if target.step is not None:
+            self.take(_stopping(target, target.step), None, target)
+            return
+        assert target.want is not None
+        want, key = target.want, target.want.key
+        self.waiting[key].append(target)
+        if key not in self.facts:
+            self.facts[key] = self.loop.start(
+                partial(self.on_facts, key), self.look_up, want, target.described
+            )
+        elif not self.loop.pending(self.facts[key]):  # already looked up
+            self.on_facts(key, self.facts[key])
+
+    def look_up(self, want: Want, described: TaskDefinition | None) -> TargetFacts:
+        """The facts of a want's task definition (read-only, on the pool)."""
+        if described is not None:
+            return facts_of(self.gateway, want.target, described, want.body, copy_only=want.pinned)
+        return facts_for(self.gateway, want.target, want.body, copy_only=want.pinned)
+
+    def on_facts(self, key: tuple[str, str], done: Future[TargetFacts]) -> None:
+        for target in self.waiting.pop(key, []):
+            assert target.decide is not None and target.unable is not None
+            try:
+                step, registration = target.decide(done.result())
+                step = _stopping(target, step)
+            except Exception as exc:  # this service is left alone; the others go on
+                step, registration = target.unable(reason(exc)), None
+            self.take(step, registration, target)
+
+    def take(
+        self, step: Step, registration: Registration | None = None, target: Target | None = None
+    ) -> None:
+        """Add the step to the plan and start it if it changes something (not in a dry run,
+        and not before the gate says the run may change things)."""
+        if target is not None:
+            step = replace(step, before=target.before, after=target.after)
+        self.plan.add(step, registration)
+        if step.changes and not self.options.dry_run:
+            if self.gate is not None:
+                self.gate.result()  # a refused gate read ends the run before any change
+            self.changing = True
+            self.changes.start(step)
+
+
+def _stopping(target: Target, step: Step) -> Step:
+    """The step, or a stop of the target's in-flight deployment where ECS can roll it back
+    to exactly what the target wants."""
+    flight = target.in_flight
+    if flight is None or target.want is None:
+        return step
+    stop = stop_step(
+        step, flight.deployment, flight.sources, target.want, flight.recorded, flight.running
+    )
+    return stop or step
 
 
 def planned(step: Step, dry_run: bool) -> ServiceResult:
@@ -63,18 +283,35 @@ def dry_run_results(plan: Plan) -> list[ServiceResult]:
     return [planned(step, dry_run=True) for step in plan.steps]
 
 
-class Applier:
-    """Carries out the steps of one plan as they are started, then reports them all.
+# -- the changes: register, update, stop, wait ------------------------------------------------
 
-    start(step) begins a changing step at once: UpdateService on the pool, or, when its
-    target must be registered again, the registration (once per original) and then the
-    update, both on the registration lane. finish() waits for every rollout and returns
-    one result per step of the plan, in the plan's order. Both are called from the run's
-    own thread; only the work they hand out runs elsewhere.
+
+@dataclass(frozen=True)
+class Updated:
+    """What an accepted UpdateService left behind."""
+
+    to: str
+    deployment: str | None  # the id of the deployment it started
+    at: float  # when it was sent (monotonic seconds)
+    racing: str | None  # the task definition of a deploy that began after we read the service
+    rolling_back: bool = False  # ECS rolls back a stopped deployment itself
+    note: str = ""
+    instead: Step | None = None  # the step taken because a stop could not be made
+
+
+class Changes:
+    """The changes of one plan: started one by one as they are decided, then waited for and
+    told as one row per step.
+
+    start(step) begins a changing step at once: UpdateService on the changes' threads, or,
+    when its target must be registered again, the registration (once per original) and then
+    the update, both in the registrations' queue. finish() waits for every rollout and
+    returns one result per step of the plan, in the plan's order. Both are called from the
+    loop's thread; only the work they hand out runs elsewhere.
     """
 
-    def __init__(self, gateway: EcsGateway, work: Work, plan: Plan, options: ApplyOptions) -> None:
-        self.gateway, self.work, self.plan, self.options = gateway, work, plan, options
+    def __init__(self, gateway: EcsGateway, threads: Threads, plan: Plan, options: Options) -> None:
+        self.gateway, self.threads, self.plan, self.options = gateway, threads, plan, options
         self._started: list[tuple[Step, Future[Updated]]] = []
         self._registered: dict[str, Future[str]] = {}  # original ARN -> the new ARN
         self._began: dict[str, float] = {}  # original ARN -> when its registration began
@@ -95,27 +332,27 @@ class Applier:
     def start(self, step: Step) -> None:
         assert step.changes and step.target is not None
         if step.action == Action.STOP:
-            future = self.work.change(self._stop, step)
+            future = self.threads.change(self._stop, step)
         elif step.action != Action.REREGISTER:
-            future = self.work.change(self._update, step, step.target)
+            future = self.threads.change(self._update, step, step.target)
         else:
             registered = self._registration(self.plan.registrations[step.target])
             if registered.done():
-                future = self.work.change(self._update_after, step, registered)
-            else:  # queued behind its registration, which has already been queued
-                future = self.work.on_lane(self._update_after, step, registered)
+                future = self.threads.change(self._update_after, step, registered)
+            else:  # queued behind its registration, which is queued already
+                future = self.threads.register(self._update_after, step, registered)
         self._started.append((step, future))
 
     def _registration(self, registration: Registration) -> Future[str]:
-        with self._lock:  # the run's thread, and a stop's fallback on the pool
+        with self._lock:  # the loop's thread, and a stop's fallback on the changes' threads
             future = self._registered.get(registration.original)
             if future is None:
-                future = self.work.on_lane(self._register, registration)
+                future = self.threads.register(self._register, registration)
                 self._registered[registration.original] = future
             return future
 
     def _stop_if_stopping(self) -> None:
-        if self.work.stopped.is_set():
+        if self.threads.stopped.is_set():
             raise AwsError("not changed: the run was interrupted")
 
     def _register(self, registration: Registration) -> str:
@@ -246,7 +483,7 @@ class Applier:
             return settled
         try:
             known = self.gateway.describe_service_revisions(
-                [r for outcome in checking.values() for r in outcome.revisions], self.work.map
+                [r for outcome in checking.values() for r in outcome.revisions], self.threads.map
             )
         except EcsundoError:
             return settled  # what runs cannot be read: the rollout's word stands
@@ -300,7 +537,7 @@ class Applier:
     def _wait_for(self, updated: dict[str, tuple[Step, Updated]]) -> dict[str, Settled]:
         return wait_for(
             self.gateway,
-            self.work,
+            self.threads,
             self.plan.cluster_arn,
             {arn: done.to for arn, (_, done) in updated.items()},
             timeout=self.options.timeout,

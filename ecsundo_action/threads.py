@@ -1,5 +1,5 @@
-"""The threads of one run: a bounded pool for reads, one for changes, and a lane for
-registrations.
+"""The threads of one run: a bounded pool for reads, one for changes, and a queue of
+registrations; and the loop that handles reads' results on one thread as they finish.
 
 The run owns them; the gateway owns none. Work given to the pool reads (the gateway, the
 store) and never waits on the pool, so a full pool never waits on itself.
@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-LANE_THREADS = 2
+REGISTERING_THREADS = 2
 
 
-class Work:
+class Threads:
     def __init__(self, concurrency: int = 8) -> None:
         self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ecs")
@@ -26,10 +26,12 @@ class Work:
         # or rollback starts its first change while the other services are still being read.
         self.changes = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="change")
         # RegisterTaskDefinition's quota (1/s) is the slowest by far: registrations, and the
-        # updates that wait for them, queue on a lane of their own so that they never hold
-        # the threads every other call needs. The lane is first in, first out, so an update
+        # updates that wait for them, queue on threads of their own so that they never hold
+        # the threads every other call needs. The queue is first in, first out, so an update
         # queued behind its registration only ever waits for one that has already started.
-        self.lane = ThreadPoolExecutor(max_workers=LANE_THREADS, thread_name_prefix="register")
+        self.registrations = ThreadPoolExecutor(
+            max_workers=REGISTERING_THREADS, thread_name_prefix="register"
+        )
         # Set when the run ends on an error or Ctrl-C: work already running checks it before
         # it changes anything, so no change starts once the run is stopping.
         self.stopped = threading.Event()
@@ -48,17 +50,17 @@ class Work:
         """Run fn(*args), a change to ECS, on the changes' own pool."""
         return self.changes.submit(fn, *args)
 
-    def on_lane(self, fn: Callable[..., R], *args: Any) -> Future[R]:
-        """Run fn(*args) on the registration lane, after everything queued there before."""
-        return self.lane.submit(fn, *args)
+    def register(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """Run fn(*args) with the registrations, after everything queued there before."""
+        return self.registrations.submit(fn, *args)
 
     def close(self, *, cancel: bool = False) -> None:
         if cancel:
             self.stopped.set()
-        for executor in (self.lane, self.changes, self.pool):
+        for executor in (self.registrations, self.changes, self.pool):
             executor.shutdown(wait=True, cancel_futures=cancel)
 
-    def __enter__(self) -> Work:
+    def __enter__(self) -> Threads:
         return self
 
     def __exit__(self, exc_type: object, *_: object) -> None:
@@ -66,21 +68,21 @@ class Work:
         self.close(cancel=exc_type is not None)
 
 
-class Flow:
+class Loop:
     """Reads on the run's pool whose results are handled one at a time, as they finish (those
-    that finish together in no set order), on the thread that runs the flow: a handler may
+    that finish together in no set order), on the thread that runs the loop: a handler may
     start more reads and needs no lock, and what a batch needs next starts as soon as that
     batch is read."""
 
-    def __init__(self, work: Work) -> None:
-        self._work = work
+    def __init__(self, threads: Threads) -> None:
+        self._threads = threads
         self._pending: dict[Future[Any], Callable[[Future[Any]], None]] = {}
 
     def start(
         self, then: Callable[[Future[R]], None], fn: Callable[..., R], *args: Any
     ) -> Future[R]:
-        """Run fn(*args) on the pool; then(its future) runs on the flow's thread."""
-        future = self._work.submit(fn, *args)
+        """Run fn(*args) on the pool; then(its future) runs on the loop's thread."""
+        future = self._threads.submit(fn, *args)
         self._pending[future] = then
         return future
 
