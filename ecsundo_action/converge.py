@@ -34,6 +34,7 @@ from .facts import facts_for, facts_of
 from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
 from .progress import QUIET, Progress
+from .reasons import Reason, Why, because
 from .report import plan_text, plan_title, plural
 from .resources import (
     ContainerImage,
@@ -276,7 +277,7 @@ def planned(step: Step, dry_run: bool) -> ServiceResult:
         return ServiceResult.of(step, Status.FAILED)
     if dry_run:
         return ServiceResult.of(step, Status.PLANNED)
-    return ServiceResult.of(step, Status.FAILED, message=_join("not started", step.reason))
+    return ServiceResult.of(step, Status.FAILED, why=(because(Why.NOT_STARTED), *step.why))
 
 
 def dry_run_results(plan: Plan) -> list[ServiceResult]:
@@ -284,6 +285,14 @@ def dry_run_results(plan: Plan) -> list[ServiceResult]:
 
 
 # -- the changes: register, update, stop, wait ------------------------------------------------
+
+
+class NotChanged(AwsError):
+    """A change this run did not make, and why."""
+
+    def __init__(self, why: Reason) -> None:
+        super().__init__(str(why))
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -295,7 +304,7 @@ class Updated:
     at: float  # when it was sent (monotonic seconds)
     racing: str | None  # the task definition of a deploy that began after we read the service
     rolling_back: bool = False  # ECS rolls back a stopped deployment itself
-    note: str = ""
+    note: Reason | None = None  # why a stop became an update
     instead: Step | None = None  # the step taken because a stop could not be made
 
 
@@ -353,7 +362,7 @@ class Changes:
 
     def _stop_if_stopping(self) -> None:
         if self.threads.stopped.is_set():
-            raise AwsError("not changed: the run was interrupted")
+            raise NotChanged(because(Why.INTERRUPTED))
 
     def _register(self, registration: Registration) -> str:
         self._stop_if_stopping()
@@ -369,7 +378,7 @@ class Changes:
         try:
             to = registered.result()
         except EcsundoError as exc:
-            raise AwsError(f"not updated: {exc}") from exc
+            raise NotChanged(because(Why.NOT_UPDATED, error=str(exc))) from exc
         done = self._update(step, to)
         # The service's change began with its registration.
         return replace(done, at=self._began.get(step.target or "", done.at))
@@ -391,8 +400,10 @@ class Changes:
             if fallback.action == Action.REREGISTER:
                 to = self._registration(self.plan.registrations[to]).result()
             done = self._update(fallback, to)
-            why = "it finished first" if isinstance(exc, Conflict) else f"the stop failed: {exc}"
-            note = f"in-flight deployment not stopped ({why}): updated instead"
+            if isinstance(exc, Conflict):
+                note = because(Why.STOP_TOO_LATE)
+            else:
+                note = because(Why.STOP_FAILED, error=str(exc))
             return replace(done, note=note, instead=fallback)
         return Updated(step.target, None, at, None, rolling_back=True)
 
@@ -424,11 +435,18 @@ class Changes:
             try:
                 done = future.result()
             except EcsundoError as exc:
-                rows[step.service] = ServiceResult.of(step, Status.FAILED, message=str(exc))
+                why = (
+                    exc.why
+                    if isinstance(exc, NotChanged)
+                    else because(Why.CALL_FAILED, error=str(exc))
+                )
+                rows[step.service] = ServiceResult.of(step, Status.FAILED, why=(why,))
                 continue
             except Exception as exc:  # a bug must cost one row, never the whole report
                 rows[step.service] = ServiceResult.of(
-                    step, Status.FAILED, message=f"internal error: {type(exc).__name__}: {exc}"
+                    step,
+                    Status.FAILED,
+                    why=(because(Why.INTERNAL, kind=type(exc).__name__, error=str(exc)),),
                 )
                 continue
             step = done.instead or step  # the row says what was really done
@@ -438,9 +456,7 @@ class Changes:
                     Status.FAILED,
                     to=done.to,
                     changed=True,
-                    message=f"another deploy (to {short_name(done.racing)}) started after "
-                    "ecsundo read this service; ecsundo's update went over it: check the "
-                    "service, then rerun",
+                    why=(because(Why.RACING, other=short_name(done.racing)),),
                 )
             else:
                 updated[step.service_arn or ""] = (step, done)
@@ -454,18 +470,18 @@ class Changes:
                     Status.UPDATED,
                     to=done.to,
                     changed=True,
-                    message=_join(step.reason, "not waited for"),
+                    why=(*step.why, because(Why.NOT_WAITED)),
                 )
                 continue
             # A failure leads with what went wrong; a success with what was done.
-            parts = (_join(step.reason, done.note), outcome.message)
+            done_why = (*step.why, *((done.note,) if done.note else ()))
             rows[step.service] = ServiceResult.of(
                 step,
                 Status.SUCCESS if outcome.ok else Status.FAILED,
                 to=done.to,
                 seconds=outcome.seconds,
                 changed=True,
-                message=_join(*(parts if outcome.ok else parts[::-1])),
+                why=(*done_why, *outcome.why) if outcome.ok else (*outcome.why, *done_why),
             )
         return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
 
@@ -500,8 +516,7 @@ class Changes:
                 checked[arn] = Settled(
                     False,
                     outcome.seconds,
-                    f"rollout completed, but {', '.join(wrong)} runs another build than the "
-                    "snapshot saw (its tag has moved): restore again with pin-images: always",
+                    (because(Why.TAG_MOVED, containers=", ".join(wrong)),),
                     outcome.revisions,
                 )
         return checked
@@ -518,12 +533,12 @@ class Changes:
             )
         except EcsundoError:
             return settled  # the rollout's own words stand
-        reasons = {d.arn: failure_reason(d) for d in found}
+        reasons = {d.arn: ecs_says(d) for d in found}
         explained = dict(settled)
         for arn, outcome in failed.items():
             why = reasons.get(outcome.deployment or "")
             if why:
-                explained[arn] = replace(outcome, message=f"{outcome.message} ({why})")
+                explained[arn] = replace(outcome, why=(*outcome.why, why))
         return explained
 
     def _wait(self, updated: dict[str, tuple[Step, Updated]]) -> dict[str, Settled]:
@@ -563,22 +578,24 @@ def _racing_deployment(step: Step, service: Service) -> str | None:
     return None
 
 
-def _join(*parts: str) -> str:
-    return "; ".join(p for p in parts if p)
-
-
-def failure_reason(deployment: ServiceDeployment) -> str:
-    """Why ECS stopped a service deployment, in a few words (empty when it did not say)."""
+def ecs_says(deployment: ServiceDeployment) -> Reason | None:
+    """Why ECS stopped a service deployment (None when it did not say): the alarms that went
+    off, the circuit breaker's count, failed lifecycle hooks, the rollback's reason."""
     parts = []
     if deployment.alarms:
-        parts.append(f"alarms went off: {', '.join(deployment.alarms)}")
+        parts.append(because(Why.ALARMS, names=_flat(", ".join(deployment.alarms))))
     if deployment.breaker is not None:
         failures, threshold = deployment.breaker
-        parts.append(f"circuit breaker: {failures} failed tasks, threshold {threshold}")
+        parts.append(because(Why.BREAKER, failures=failures, threshold=threshold))
     for hook in deployment.hooks:
         if hook.status in ("FAILED", "TIMED_OUT"):
             status = hook.status.lower().replace("_", " ")
-            parts.append(f"lifecycle hook {hook.id or '?'} {status}")
+            parts.append(because(Why.HOOK, hook=_flat(hook.id or "?"), status=status))
     if deployment.rollback_reason:
-        parts.append(f"rolled back: {deployment.rollback_reason}")
-    return "; ".join(" ".join(str(p).split()) for p in parts)
+        parts.append(because(Why.ECS_ROLLBACK_REASON, reason=_flat(deployment.rollback_reason)))
+    return because(Why.ECS_SAYS, details=tuple(parts)) if parts else None
+
+
+def _flat(text: str) -> str:
+    """AWS's words on one line."""
+    return " ".join(text.split())

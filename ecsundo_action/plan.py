@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+from .reasons import Reason, Why, because, say
 from .resources import (
     SERVICE_SETTINGS,
     ContainerImage,
@@ -55,17 +56,6 @@ class PinImages(StrEnum):
     NEVER = "never"
 
 
-class Cause(StrEnum):
-    """Why a service is missing or left alone, as data: what a report says of it is decided
-    from this, never from the reason's words (rewording a reason must not change a summary)."""
-
-    GONE = "gone"  # deleted from the cluster since
-    BEING_DELETED = "being-deleted"  # DRAINING: its tasks are stopping
-    CODE_DEPLOY = "code-deploy"  # CodeDeploy deploys it
-    TASK_SETS = "task-sets"  # EXTERNAL: its task sets deploy it
-    NO_TARGET = "no-target"  # nothing recorded to go back to
-
-
 @dataclass(frozen=True)
 class TargetFacts:
     """What ECS says now about a task definition a service should end on."""
@@ -103,7 +93,7 @@ class Step:
     current: str | None  # the task definition it runs now ("from")
     target: str | None  # where it should end ("to"); for re-register, the original ARN
     desired_count: int | None = None  # sent only when restoring counts, never for DAEMON
-    reason: str = ""
+    why: tuple[Reason, ...] = ()  # codes; `reason` says them in words
     # Ids of the service's deployments when it was read: one that appears later and is not
     # ours is a deploy racing this run.
     seen: tuple[str, ...] = field(default=(), compare=False)
@@ -120,8 +110,13 @@ class Step:
     before: tuple[ContainerImage, ...] = field(default=(), compare=False)
     after: tuple[ContainerImage, ...] = field(default=(), compare=False)
     pinned: bool = field(default=False, compare=False)
-    # MISSING, SKIP and SKIPPED steps: why, as data (the reason says it in words).
-    cause: Cause | None = field(default=None, compare=False)
+
+    @property
+    def reason(self) -> str:
+        return say(self.why)
+
+    def has(self, why: Why) -> bool:
+        return any(r.why == why for r in self.why)
 
     @property
     def changes(self) -> bool:
@@ -157,7 +152,7 @@ def plan_step(
     *,
     can_register: bool,
     desired_count: int | None = None,
-    why: str = "",
+    why: tuple[Reason, ...] = (),
     pinned: bool = False,
     settings: Mapping[str, Any] | None = None,
     expect: frozenset[tuple[str, str]] = frozenset(),
@@ -175,7 +170,7 @@ def plan_step(
     seen = tuple(d.id for d in service.deployments if d.id)
     sent = dict(settings or {})
 
-    def step(action: Action, to: str | None, count: int | None, reason: str) -> Step:
+    def step(action: Action, to: str | None, count: int | None, *said: Reason) -> Step:
         changing = action in (Action.UPDATE, Action.REREGISTER)
         return Step(
             name,
@@ -184,7 +179,7 @@ def plan_step(
             current,
             to,
             count,
-            reason,
+            (*why, *said),
             seen,
             sent if changing else {},
             expect if changing else frozenset(),
@@ -193,63 +188,54 @@ def plan_step(
 
     if service.daemon or desired_count == service.desired_count:
         desired_count = None
-    prefix = f"{why}; " if why else ""
     usable = facts.status == "ACTIVE" and not pinned
     landing = target if usable else facts.reuse
     if current in ((landing,) if pinned else (target, landing)):
         if desired_count is None and not sent:
-            note = (
-                ""
-                if current == target
-                else f"already on its re-registration of {short_name(target)}"
+            if current == target:
+                return step(Action.UNCHANGED, current, None)
+            return step(
+                Action.UNCHANGED, current, None, because(Why.ON_COPY, target=short_name(target))
             )
-            return step(Action.UNCHANGED, current, None, prefix + note if note else why)
-        count = f"desired count {service.desired_count} -> {desired_count}"
-        said = prefix + count if desired_count is not None else why
-        return step(Action.UPDATE, current, desired_count, said)
+        if desired_count is None:
+            return step(Action.UPDATE, current, None)
+        count = because(Why.DESIRED_COUNT, now=service.desired_count, to=desired_count)
+        return step(Action.UPDATE, current, desired_count, count)
     if usable:
-        return step(Action.UPDATE, target, desired_count, why)
+        return step(Action.UPDATE, target, desired_count)
     state = facts.status or "deleted"
     # Why the original itself will not do: it is gone, or its images must be pinned.
-    why_not = f"{short_name(target)} pinned" if pinned else f"{short_name(target)} is {state}"
+    if pinned:
+        why_not = because(Why.TARGET_PINNED, target=short_name(target))
+    else:
+        why_not = because(Why.TARGET_GONE, target=short_name(target), state=state)
     if facts.reuse:
-        return step(
-            Action.UPDATE,
-            facts.reuse,
-            desired_count,
-            f"{prefix}{why_not}; reusing its re-registration {short_name(facts.reuse)}",
-        )
+        reuse = because(Why.REUSING, copy=short_name(facts.reuse))
+        return step(Action.UPDATE, facts.reuse, desired_count, why_not, reuse)
     if not can_register:
-        return step(Action.SKIP, target, None, f"{prefix}{why_not} and no snapshot holds its body")
-    return step(
-        Action.REREGISTER, target, desired_count, f"{prefix}{why_not}; registering it again"
-    )
+        return step(Action.SKIP, target, None, because(Why.NO_BODY, original=why_not))
+    return step(Action.REREGISTER, target, desired_count, why_not, because(Why.REGISTERING))
 
 
 def missing_step(name: str, target: str | None, status: str | None = None) -> Step:
     """A service of the snapshot deleted since (status None), or being deleted (DRAINING)."""
-    if status is None:
-        reason, cause = "service no longer exists", Cause.GONE
-    else:
-        reason, cause = f"service is being deleted ({status})", Cause.BEING_DELETED
-    return Step(name, None, Action.MISSING, None, target, reason=reason, cause=cause)
+    why = because(Why.GONE) if status is None else because(Why.BEING_DELETED, status=status)
+    return Step(name, None, Action.MISSING, None, target, why=(why,))
 
 
-def skip_step(service: Service, target: str | None, reason: str) -> Step:
+def skip_step(service: Service, target: str | None, why: Reason) -> Step:
     """A service left as it is, with the reason (its target could not be read, ...)."""
-    return Step(
-        service.name, service.arn, Action.SKIP, service.task_definition, target, reason=reason
-    )
+    return Step(service.name, service.arn, Action.SKIP, service.task_definition, target, why=(why,))
 
 
-def unchanged_step(service: Service, reason: str) -> Step:
+def unchanged_step(service: Service, why: Reason) -> Step:
     return Step(
         service.name,
         service.arn,
         Action.UNCHANGED,
         service.task_definition,
         service.task_definition,
-        reason=reason,
+        why=(why,),
     )
 
 
@@ -260,8 +246,8 @@ def pins_for(
     recorded: tuple[ContainerImage, ...] | None,
     running: ServiceRevision | None,
     mode: PinImages,
-) -> tuple[list[ContainerImage], list[str]]:
-    """The containers to pin to the digest the snapshot saw, and why, in words.
+) -> tuple[list[ContainerImage], list[Reason]]:
+    """The containers to pin to the digest the snapshot saw, and why.
 
     ECS resolves a tag when it deploys: going back to an old task definition whose image is a
     mutable tag runs whatever the tag points at now. `auto` pins where the evidence shows the
@@ -271,7 +257,8 @@ def pins_for(
     if mode == PinImages.NEVER or not recorded:
         return [], []
     now = {(i.container, i.image): i.digest for i in running.images} if running else {}
-    pins, notes = [], []
+    pins: list[ContainerImage] = []
+    notes: list[Reason] = []
     for image in recorded:
         if not image.digest or "@" in image.image:
             continue
@@ -282,8 +269,15 @@ def pins_for(
             pins.append(image)
         elif mode == PinImages.ALWAYS or (moved and moved != image.digest):
             pins.append(image)
-            were = f"{image.image} now points at {short_digest(moved)}; " if moved else ""
-            notes.append(f"{were}pinning to {short_digest(image.digest)} as in the snapshot")
+            digest = short_digest(image.digest)
+            if moved:
+                notes.append(
+                    because(
+                        Why.PIN_MOVED, image=image.image, now=short_digest(moved), digest=digest
+                    )
+                )
+            else:
+                notes.append(because(Why.PIN, digest=digest))
     return pins, notes
 
 
@@ -310,24 +304,24 @@ _CLEARED: dict[str, Any] = {
 
 def setting_changes(
     recorded: Mapping[str, Any] | None, current: Mapping[str, Any] | None
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], list[Reason]]:
     """The settings UpdateService must send to put back what the snapshot recorded, and each
-    difference in words (from -> to). Unknown on either side: nothing (and it says so)."""
+    difference (from -> to). Unknown on either side: nothing (and it says so)."""
     if recorded is None:
         return {}, []
     if current is None:
-        return {}, ["service settings not compared: what runs now could not be read"]
+        return {}, [because(Why.SETTINGS_UNCOMPARED)]
     send: dict[str, Any] = {}
-    notes = []
+    notes: list[Reason] = []
     for name in SERVICE_SETTINGS:
         was, now = recorded.get(name) or None, current.get(name) or None
         if _canonical(was) == _canonical(now):
             continue
         if was is None and name not in _CLEARED:
-            notes.append(f"{name}: {_compact(now)} -> unset (UpdateService cannot unset it)")
+            notes.append(because(Why.SETTING_KEPT, name=name, now=_compact(now)))
             continue
         send[name] = was if was is not None else _CLEARED[name]
-        notes.append(f"{name}: {_compact(now)} -> {_compact(was)}")
+        notes.append(because(Why.SETTING, name=name, now=_compact(now), was=_compact(was)))
     return send, notes
 
 
@@ -350,7 +344,7 @@ class Want:
     tags: list[dict[str, str]]
     pinned: bool
     settings: dict[str, Any]  # to send in the same UpdateService (scope: service)
-    notes: tuple[str, ...]  # the pins and the setting differences, in words
+    notes: tuple[Reason, ...]  # the pins and the setting differences
     expect: frozenset[tuple[str, str]] = frozenset()  # (container, digest) it must run
 
     @property
@@ -418,7 +412,7 @@ def stop_step(
         normal,
         action=Action.STOP,
         target=source.task_definition,
-        reason=f"stop the in-flight deployment; ECS rolls back to {back}",
+        why=(because(Why.STOP_IN_FLIGHT, back=back),),
         settings={},
         deployment=deployment.arn,
         fallback=normal,

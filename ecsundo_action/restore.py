@@ -27,7 +27,6 @@ from .gateway import DESCRIBE_SERVICES_BATCH, EcsGateway, chunks
 from .plan import (
     ACTIVE,
     Action,
-    Cause,
     PinImages,
     Registration,
     Scope,
@@ -39,6 +38,7 @@ from .plan import (
     skip_step,
     want_of,
 )
+from .reasons import Why, because
 from .report import plural, provenance
 from .request import Mode, Request
 from .resources import (
@@ -55,18 +55,7 @@ from .stores import LATEST, Store
 from .threads import Threads
 
 # How to roll back a service ECS does not deploy itself.
-CONTROLLED_ELSEWHERE = {
-    "CODE_DEPLOY": (
-        Cause.CODE_DEPLOY,
-        "skipped: CodeDeploy deploys this service; roll it back there (stop the "
-        "deployment with auto-rollback, or deploy the earlier revision through CodeDeploy)",
-    ),
-    "EXTERNAL": (
-        Cause.TASK_SETS,
-        "skipped: its task sets deploy it (EXTERNAL controller); create a task set "
-        "with the earlier task definition and make it the primary one",
-    ),
-}
+CONTROLLED_ELSEWHERE = {"CODE_DEPLOY": Why.CODE_DEPLOY, "EXTERNAL": Why.TASK_SETS}
 
 
 def want(
@@ -109,9 +98,7 @@ def plan_service(
         return missing_step(record.name, target, service.status), None
     controller = record.controller if record.controller != "ECS" else service.controller
     if controller != "ECS" or wanted is None:
-        cause, how = CONTROLLED_ELSEWHERE.get(
-            controller, (Cause.NO_TARGET, "skipped: no task definition to restore")
-        )
+        how = because(CONTROLLED_ELSEWHERE.get(controller, Why.NO_TARGET))
         # Named explicitly, it was asked for and could not be done: that is a failure.
         action = Action.SKIP if named else Action.SKIPPED
         return Step(
@@ -120,8 +107,7 @@ def plan_service(
             action,
             service.task_definition,
             target,
-            reason=how,
-            cause=cause,
+            why=(how,),
         ), None
     step = plan_step(
         service,
@@ -129,14 +115,14 @@ def plan_service(
         facts,
         can_register=True,
         desired_count=record.desired_count if restore_desired_count else None,
-        why="; ".join(wanted.notes),
+        why=wanted.notes,
         pinned=wanted.pinned,
         settings=wanted.settings,
         expect=wanted.expect,
     )
     if scaled_to_zero(record, service, restore_desired_count):
-        note = f"0 tasks desired, {record.desired_count} in the snapshot"
-        step = replace(step, reason=f"{step.reason}; {note}" if step.reason else note)
+        note = because(Why.SCALED_TO_ZERO, recorded=record.desired_count)
+        step = replace(step, why=(*step.why, note))
     if step.action != Action.REREGISTER:
         return step, None
     return step, Registration(wanted.target, wanted.body, wanted.tags)
@@ -279,7 +265,7 @@ class _Targets:
                 Action.SKIP,
                 None,
                 self.records[name].task_definition,
-                reason=f"not restored: it could not be read ({why})",
+                why=(because(Why.UNREADABLE, error=why),),
                 after=self.images(self.records[name]),
             )
             for name in names
@@ -345,7 +331,9 @@ class _Targets:
         return replace(
             target,
             decide=lambda facts: decide(facts=facts),
-            unable=lambda why: skip_step(service, record.task_definition, f"not restored: {why}"),
+            unable=lambda why: skip_step(
+                service, record.task_definition, because(Why.NOT_RESTORED, error=why)
+            ),
         )
 
 

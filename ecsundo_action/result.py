@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .plan import Action, Cause
+from .plan import Action
+from .reasons import Reason, Why, say
 from .request import Mode
 from .resources import ContainerImage, short_digest, short_or_dash
 
@@ -53,6 +54,10 @@ class ServiceResult:
     before: tuple[ContainerImage, ...] = ()
     after: tuple[ContainerImage, ...] = ()
     what: str = ""
+    why: tuple[Reason, ...] = field(default=(), compare=False)  # message is their words
+
+    def has(self, why: Why) -> bool:
+        return any(r.why == why for r in self.why)
 
     @classmethod
     def of(
@@ -62,11 +67,12 @@ class ServiceResult:
         *,
         to: str | None = None,
         seconds: float = 0.0,
-        message: str | None = None,
+        why: tuple[Reason, ...] | None = None,
         changed: bool = False,
     ) -> ServiceResult:
-        """The one way a step becomes a row: to and message default to the step's."""
+        """The one way a step becomes a row: to and why default to the step's."""
         to = step.target if to is None else to
+        why = step.why if why is None else why
         return cls(
             step.service,
             step.action,
@@ -74,11 +80,12 @@ class ServiceResult:
             to,
             status,
             seconds,
-            step.reason if message is None else message,
+            say(why),
             changed,
             step.before,
             step.after,
             happened(step, status, to),
+            why,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,11 +108,11 @@ def happened(step: Step, status: Status, to: str | None) -> str:
     an incident: "re-registered api:1 as api:3", "ECS rolled back the in-flight deployment"."""
     action = step.action
     if status == Status.MISSING:
-        return "missing: " + ("being deleted" if step.cause == Cause.BEING_DELETED else "deleted")
+        return "missing: " + ("being deleted" if step.has(Why.BEING_DELETED) else "deleted")
     if action in (Action.SKIP, Action.SKIPPED):
-        if step.cause == Cause.CODE_DEPLOY:
+        if step.has(Why.CODE_DEPLOY):
             return "skipped: CodeDeploy-controlled"
-        if step.cause == Cause.TASK_SETS:
+        if step.has(Why.TASK_SETS):
             return "skipped: task-set-controlled (EXTERNAL)"
         return "left alone"
     if action == Action.UNCHANGED:

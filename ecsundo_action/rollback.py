@@ -33,6 +33,7 @@ from .plan import (
     unchanged_step,
     want_of,
 )
+from .reasons import SOURCES, Source, Why, because
 from .report import plural
 from .request import Mode, Request
 from .resources import (
@@ -55,7 +56,7 @@ class Previous:
     """What a service ran before, and where that answer came from."""
 
     arn: str | None
-    source: str  # "deployment history" or "task-definition revisions", for the report
+    source: Source  # where the answer came from
     described: TaskDefinition | None = None  # its body and tags (None: deleted, or no arn)
     history: Before | None = None  # with ECS's history: the revisions (settings, digests)
     now: tuple[ContainerImage, ...] = ()  # the images running now (for the report)
@@ -183,7 +184,7 @@ def find_previous(
     calls for one service)."""
     assert service.task_definition is not None
     current = gateway.describe_task_definition(service.task_definition)
-    arn, source, described, before = None, "task-definition revisions", None, None
+    arn, source, described, before = None, Source.REVISIONS, None, None
     if history.available:
         try:
             before = previous_from_history(gateway, cluster_arn, service, current)
@@ -191,13 +192,13 @@ def find_previous(
             history.available = False
         arn = before.task_definition if before else None
     if arn:
-        source = "deployment history"
+        source = Source.HISTORY
         # An INACTIVE target is still described: its body is what gets registered again.
         described = gateway.describe_task_definition(arn)
     elif current is not None:
         # No history here, or it kept nothing earlier (it ages out): the revisions may tell.
         if history.available:
-            source = "task-definition revisions: ECS's deployment history holds nothing earlier"
+            source = Source.REVISIONS_NO_HISTORY
         described = previous_from_revisions(gateway, current)
         arn = described.arn if described else None
     if before is not None and before.running is not None:
@@ -230,14 +231,13 @@ def plan_service(
 ) -> tuple[Step, Registration | None]:
     """Pure: the step one service needs to go back to what it ran before."""
     if previous.arn is None or facts is None:
-        return skip_step(service, None, f"no earlier task definition ({previous.source})"), None
-    notes = "; ".join(wanted.notes) if wanted else ""
+        return skip_step(service, None, because(Why.NO_EARLIER, source=previous.source)), None
     step = plan_step(
         service,
         previous.arn,
         facts,
         can_register=wanted is not None,
-        why=f"previous per {previous.source}" + (f"; {notes}" if notes else ""),
+        why=(because(Why.PREVIOUS, source=previous.source), *(wanted.notes if wanted else ())),
         pinned=wanted.pinned if wanted else False,
         settings=wanted.settings if wanted else None,
         expect=wanted.expect if wanted else frozenset(),
@@ -280,7 +280,7 @@ def look_back(
         service=service,
         before=previous.now,
         after=previous.then,
-        notes=(f"{service.name}: {before} (per {previous.source})",),
+        notes=(f"{service.name}: {before} (per {SOURCES[previous.source]})",),
     )
     if wanted is None:  # nothing to go back to, or it cannot be registered again
         facts = facts_of(gateway, previous.arn, None) if previous.arn else None
@@ -298,7 +298,7 @@ def look_back(
 
 
 def _not_rolled_back(service: Service, why: str) -> Step:
-    return skip_step(service, None, f"not rolled back: {why}")
+    return skip_step(service, None, because(Why.NOT_ROLLED_BACK, error=why))
 
 
 def _not_rolled_back_list(service: Service, why: str) -> list[Step]:
@@ -329,10 +329,10 @@ def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: O
     reads: list[Read] = []
     for service in services:
         if window is not None and not _recent(service, window, now):
-            step = unchanged_step(service, f"not deployed in the last {window:g} minutes")
+            step = unchanged_step(service, because(Why.NOT_DEPLOYED_SINCE, minutes=window))
             at_once.append(Target(service.name, step=step, service=service))
         elif service.task_definition is None:
-            step = skip_step(service, None, "it has no task definition to roll back")
+            step = skip_step(service, None, because(Why.NO_TASK_DEFINITION))
             at_once.append(Target(service.name, step=step, service=service))
         else:
             look = partial(look_back, gateway, where.arn, service, history, request)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .errors import EcsundoError
 from .gateway import EcsGateway
 from .progress import QUIET, Progress
+from .reasons import Reason, Why, because, say
 from .resources import Service, ServiceDeployment, short_name
 from .threads import Threads
 
@@ -26,9 +27,13 @@ from .threads import Threads
 class Settled:
     ok: bool
     seconds: float
-    message: str
+    why: tuple[Reason, ...]
     revisions: tuple[str, ...] = ()  # the service's current revisions when it settled
     deployment: str | None = None  # its service deployment then (ECS's history)
+
+    @property
+    def message(self) -> str:
+        return say(self.why)
 
 
 # While waiting, each service's state is told when it changes, and at least this often.
@@ -45,8 +50,8 @@ def judge(
     target: str,
     ours: str | None = None,
     elapsed: float = math.inf,
-) -> tuple[bool, str] | None:
-    """(ok, message) once a described service has settled for target; None while rolling.
+) -> tuple[bool, Reason] | None:
+    """(ok, why) once a described service has settled for target; None while rolling.
 
     ours is the id of the deployment our UpdateService started, elapsed the seconds since.
     """
@@ -56,37 +61,34 @@ def judge(
         seen_ours = any(d.id == ours for d in service.deployments)
         if not seen_ours and elapsed < STALE_READ_GRACE:
             return None
-        return False, (
-            f"service is on {short_name(now_on or '?')}, not {short_name(target)} "
-            "(ECS rolled it back, or it was deployed over)"
-        )
+        now = short_name(now_on or "?")
+        return False, because(Why.ENDED_ELSEWHERE, now_on=now, target=short_name(target))
     if primary is None or primary.task_definition != target:
         return None
     if primary.rollout_state == "FAILED":
-        reason = primary.rollout_state_reason
-        return False, f"rollout FAILED: {reason}" if reason else "rollout FAILED"
+        return False, because(Why.ROLLOUT_FAILED, reason=primary.rollout_state_reason or "")
     if primary.rollout_state == "COMPLETED":
-        return True, "rollout completed"
+        return True, because(Why.ROLLOUT_COMPLETED)
     if primary.rollout_state is None and len(service.deployments) == 1:
         running, desired = primary.running_count, primary.desired_count
         if running == desired:
-            return True, f"{running}/{desired} tasks running"
+            return True, because(Why.TASKS_RUNNING, running=running, desired=desired)
     return None
 
 
-def rollback_verdict(deployment: ServiceDeployment | None) -> tuple[bool, str] | None:
-    """(ok, message) once ECS's own rollback of a stopped deployment has ended; None while
+def rollback_verdict(deployment: ServiceDeployment | None) -> tuple[bool, Reason] | None:
+    """(ok, why) once ECS's own rollback of a stopped deployment has ended; None while
     it runs. Read from the service deployment, not from the service (whose deployments
     show the stopped one FAILED while ECS rolls back)."""
     if deployment is None:
-        return False, "the stopped deployment is no longer known to ECS"
+        return False, because(Why.STOPPED_UNKNOWN)
     status, reason = deployment.status, deployment.status_reason
     if status == "ROLLBACK_SUCCESSFUL":
-        return True, "ECS rolled the deployment back"
+        return True, because(Why.ECS_ROLLED_BACK)
     if status == "ROLLBACK_FAILED":
-        return False, f"ECS's rollback FAILED: {reason}" if reason else "ECS's rollback FAILED"
+        return False, because(Why.ECS_ROLLBACK_FAILED, reason=reason or "")
     if status in ("SUCCESSFUL", "STOPPED"):
-        return False, f"the deployment ended {status} instead of rolling back"
+        return False, because(Why.ENDED_INSTEAD, status=status)
     return None
 
 
@@ -221,15 +223,15 @@ def wait_for(
                 progress.waiting(short_name(arn), text)
                 told[arn] = (text, now)
 
-    def settle(arn: str, ok: bool, message: str, service: Service | None = None) -> None:
+    def settle(arn: str, ok: bool, why: Reason, service: Service | None = None) -> None:
         settled[arn] = Settled(
             ok,
             since(arn),
-            message,
+            (why,),
             service.current_revisions if service else (),
             service.current_deployment if service else None,
         )
-        progress.waiting(short_name(arn), f"{message} ({since(arn):.0f}s)")
+        progress.waiting(short_name(arn), f"{why} ({since(arn):.0f}s)")
         del pending[arn]
 
     while pending:
@@ -239,7 +241,7 @@ def wait_for(
                 answers = gateway.describe_service_deployments(list(rolling.values()))
             except EcsundoError as exc:
                 for arn in rolling:
-                    settle(arn, False, f"stopped, but ECS's rollback could not be followed: {exc}")
+                    settle(arn, False, because(Why.ROLLBACK_UNFOLLOWED, error=str(exc)))
             else:
                 by_arn = {d.arn: d for d in answers}
                 for arn, deployment in rolling.items():
@@ -256,7 +258,7 @@ def wait_for(
         except EcsundoError as exc:
             # ECS took the updates but cannot be read now: say so per service, do not crash.
             for arn in list(pending):
-                settle(arn, False, f"updated, but its rollout could not be followed: {exc}")
+                settle(arn, False, because(Why.ROLLOUT_UNFOLLOWED, error=str(exc)))
             return settled
         for service in described:
             last_seen[service.arn] = service
@@ -267,7 +269,7 @@ def wait_for(
                 settle(service.arn, *verdict, service=service)
         for arn in missing:
             if arn in pending:
-                settle(arn, False, "service was deleted while waiting")
+                settle(arn, False, because(Why.DELETED_WHILE_WAITING))
         follow([s for s in described if s.arn in pending and s.staged])
         tell()
         if not pending:
@@ -279,5 +281,6 @@ def wait_for(
         pause = min(interval, pause * 2)  # quick rollouts are seen quickly, long ones polled gently
 
     for arn in list(pending):
-        settled[arn] = Settled(False, since(arn), f"timed out after {timeout:.0f}s ({state(arn)})")
+        timed_out = because(Why.TIMED_OUT, seconds=timeout, state=state(arn))
+        settled[arn] = Settled(False, since(arn), (timed_out,))
     return settled

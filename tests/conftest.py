@@ -18,6 +18,7 @@ import pytest
 from ecsundo_action.engine import execute
 from ecsundo_action.gateway import ECS_QUOTAS, EcsGateway
 from ecsundo_action.progress import Progress
+from ecsundo_action.reasons import Reason, Why, because
 from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome
 from simulator import Simulator
@@ -261,3 +262,14 @@ def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     time.tzset()
+
+
+def in_words(verdict: tuple[bool, Any] | None) -> tuple[bool, str] | None:
+    """A judgement (ok, reason) with its reason in words, or None."""
+    return None if verdict is None else (verdict[0], str(verdict[1]))
+
+
+def saying(text: str) -> tuple[Reason, ...]:
+    """A step's reason where a test checks mechanics, not wording: any words will do (a code
+    whose words are its parameter), and nothing reads the code."""
+    return (because(Why.CALL_FAILED, error=text),) if text else ()

@@ -14,9 +14,8 @@ import pytest
 from ecsundo_action.converge import (
     Changes,
     Options,
-    _join,
     _racing_deployment,
-    failure_reason,
+    ecs_says,
     planned,
 )
 from ecsundo_action.gateway import EcsGateway
@@ -25,7 +24,7 @@ from ecsundo_action.progress import Progress
 from ecsundo_action.resources import Deployment, Service, ServiceDeployment
 from ecsundo_action.result import ServiceResult, Status
 from ecsundo_action.threads import Threads
-from tests.conftest import body, until
+from tests.conftest import body, saying, until
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 SVC = "arn:aws:ecs:us-east-1:123456789012:service/shop/{}"
@@ -35,7 +34,7 @@ CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/shop"
 def step(action: Action, reason: str = "", **fields: Any) -> Step:
     fields.setdefault("current", TD.format("web:2"))
     fields.setdefault("target", TD.format("web:1"))
-    return Step("web", SVC.format("web"), action, reason=reason, **fields)
+    return Step("web", SVC.format("web"), action, why=saying(reason), **fields)
 
 
 # -- rows of steps that are not carried out ------------------------------------------------------
@@ -59,7 +58,6 @@ def test_a_step_not_carried_out_is_a_row_of_its_own_kind(
 ) -> None:
     planned_step = step(action, "why")
     row = planned(planned_step, dry_run)
-    assert row == ServiceResult.of(planned_step, status, message=message)
     assert (row.name, row.action, row.to, row.status, row.message, row.changed) == (
         "web",
         str(action),
@@ -74,17 +72,11 @@ def test_a_change_never_started_without_a_reason_says_only_that() -> None:
     assert planned(step(Action.UPDATE), False).message == "not started"
 
 
-def test_join_leaves_out_empty_parts() -> None:
-    assert _join("a", "", "b", "") == "a; b"
-    assert _join("", "") == ""
-    assert _join() == ""
-
-
 # -- why ECS stopped a deployment ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("deployment", "said"),
+    ("deployment", "words"),
     [
         ({}, ""),
         ({"alarms": None, "deploymentCircuitBreaker": None, "rollback": None}, ""),
@@ -137,10 +129,11 @@ def test_join_leaves_out_empty_parts() -> None:
         ),
     ],
 )
-def test_failure_reason_says_why_ecs_stopped_a_deployment_in_a_few_words(
-    deployment: dict[str, Any], said: str
+def test_ecs_says_why_it_stopped_a_deployment_in_a_few_words(
+    deployment: dict[str, Any], words: str
 ) -> None:
-    assert failure_reason(ServiceDeployment.from_api(deployment)) == said
+    says = ecs_says(ServiceDeployment.from_api(deployment))
+    assert (str(says)[1:-1] if says else "") == words
 
 
 # -- a deploy racing this run --------------------------------------------------------------------
@@ -216,7 +209,7 @@ def apply(
 
 def update(name: str, to: str, reason: str = "", **fields: Any) -> Step:
     fields.setdefault("current", TD.format(f"{name}:1"))
-    return Step(name, SVC.format(name), Action.UPDATE, target=to, reason=reason, **fields)
+    return Step(name, SVC.format(name), Action.UPDATE, target=to, why=saying(reason), **fields)
 
 
 def test_an_update_waited_for_succeeds_leading_with_what_was_done(
@@ -241,10 +234,10 @@ def test_two_services_are_waited_for_in_one_phase_and_rows_keep_the_plan_s_order
     plan = Plan(
         CLUSTER,
         [
-            Step("db", None, Action.MISSING, None, TD.format("db:1"), reason="deleted"),
+            Step("db", None, Action.MISSING, None, TD.format("db:1"), why=saying("deleted")),
             update("web", shop.register(body("web", "2"))),
             update("api", shop.register(body("api", "2"))),
-            Step("worker", SVC.format("worker"), Action.SKIP, None, None, reason="no"),
+            Step("worker", SVC.format("worker"), Action.SKIP, None, None, why=saying("no")),
         ],
     )
     rows, _, said = apply(gateway, plan)
@@ -290,7 +283,14 @@ def test_not_waiting_leaves_each_row_updated_to_where_it_went_and_says_so(
     original = TD.format("api:1")
     plan = Plan(CLUSTER, [update("web", to, "update to web:2")])
     plan.add(
-        Step("api", SVC.format("api"), Action.REREGISTER, original, original, reason="re-register"),
+        Step(
+            "api",
+            SVC.format("api"),
+            Action.REREGISTER,
+            original,
+            original,
+            why=saying("re-register"),
+        ),
         Registration(original, body("api", "1"), []),
     )
     rows, changes, said = apply(gateway, plan, wait=False)
@@ -581,7 +581,7 @@ def stop(deployment: str, fallback: Step) -> Step:
         Action.STOP,
         TD.format("web:2"),
         TD.format("web:1"),
-        reason="stop the in-flight deployment; ECS rolls back to web:1",
+        why=saying("stop the in-flight deployment; ECS rolls back to web:1"),
         deployment=deployment,
         fallback=fallback,
     )
@@ -652,7 +652,7 @@ def test_a_deploy_that_finished_first_is_re_registered_instead(
         Action.REREGISTER,
         TD.format("web:2"),
         original,
-        reason="re-register web:1",
+        why=saying("re-register web:1"),
     )
     plan = Plan(CLUSTER)
     plan.add(stop(deployment, normal), Registration(original, body("web", "1"), []))

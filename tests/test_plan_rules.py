@@ -3,6 +3,7 @@ settings to send and their notes, the Want, and when ECS's own rollback (STOP) w
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,7 +12,6 @@ from ecsundo_action.plan import (
     ACTIVE,
     PROVENANCE_TAG,
     Action,
-    Cause,
     Plan,
     Registration,
     Step,
@@ -27,6 +27,7 @@ from ecsundo_action.plan import (
     unchanged_step,
     want_of,
 )
+from ecsundo_action.reasons import Why, because
 from ecsundo_action.resources import (
     SERVICE_SETTINGS,
     ContainerImage,
@@ -35,6 +36,7 @@ from ecsundo_action.resources import (
     ServiceDeployment,
     ServiceRevision,
 )
+from tests.conftest import saying
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 SVC = "arn:aws:ecs:us-east-1:123456789012:service/prod/{}"
@@ -58,6 +60,22 @@ def svc(
         scheduling_strategy=strategy,
         deployments=deployments,
     )
+
+
+def pins_said(*args: Any) -> tuple[list[Any], list[str]]:
+    """pins_for, its notes in words."""
+    pins, notes = pins_for(*args)
+    return pins, [str(n) for n in notes]
+
+
+def changes_said(*args: Any) -> tuple[dict[str, Any], list[str]]:
+    """setting_changes, its notes in words."""
+    send, notes = setting_changes(*args)
+    return send, [str(n) for n in notes]
+
+
+def words(reasons: Any) -> tuple[str, ...]:
+    return tuple(str(r) for r in reasons)
 
 
 def fields(step: Step) -> dict[str, Any]:
@@ -137,7 +155,7 @@ def decide(
         facts,
         can_register=can_register,
         desired_count=desired_count,
-        why=why,
+        why=saying(why),
         pinned=pinned,
         settings=settings,
         expect=EXPECT,
@@ -330,17 +348,17 @@ def test_missing_skip_and_unchanged_steps() -> None:
         **expected(Action.MISSING, None, "web:3", "service no longer exists"),
         "service_arn": None,
     }
-    assert missing_step("web", TD.format("web:3")).cause == Cause.GONE
+    assert missing_step("web", TD.format("web:3")).has(Why.GONE)
     draining = missing_step("web", None, "DRAINING")
-    assert (draining.reason, draining.cause) == (
-        "service is being deleted (DRAINING)",
-        Cause.BEING_DELETED,
+    assert draining.reason == "service is being deleted (DRAINING)"
+    assert draining.has(Why.BEING_DELETED)
+    unreadable = because(Why.NOT_RESTORED, error="could not read it")
+    assert fields(skip_step(svc("web:4"), TD.format("web:3"), unreadable)) == expected(
+        Action.SKIP, "web:4", "web:3", "not restored: could not read it"
     )
-    assert fields(skip_step(svc("web:4"), TD.format("web:3"), "could not read it")) == expected(
-        Action.SKIP, "web:4", "web:3", "could not read it"
-    )
-    assert fields(unchanged_step(svc("web:4"), "not in the snapshot")) == expected(
-        Action.UNCHANGED, "web:4", "web:4", "not in the snapshot"
+    old = because(Why.NOT_DEPLOYED_SINCE, minutes=30)
+    assert fields(unchanged_step(svc("web:4"), old)) == expected(
+        Action.UNCHANGED, "web:4", "web:4", "not deployed in the last 30 minutes"
     )
 
 
@@ -406,7 +424,7 @@ def test_auto_pins_only_where_the_tag_moved() -> None:
         ContainerImage("nodigest", f"{REPO}:x", NEW),
         ContainerImage("bydigest", f"{REPO}@{OLD}", NEW),
     )
-    pins, notes = pins_for(recorded, running, "auto")
+    pins, notes = pins_said(recorded, running, "auto")
     assert pins == [recorded[0]]
     assert notes == [
         f"{REPO}:1.4 now points at b2b2b2b2b2b2; pinning to a1a1a1a1a1a1 as in the snapshot"
@@ -416,8 +434,8 @@ def test_auto_pins_only_where_the_tag_moved() -> None:
 def test_auto_needs_the_same_container_for_evidence() -> None:
     recorded = (ContainerImage("app", f"{REPO}:1.4", OLD),)
     running = revision(ContainerImage("other", f"{REPO}:1.4", NEW))
-    assert pins_for(recorded, running, "auto") == ([], [])
-    assert pins_for(recorded, None, "auto") == ([], [])
+    assert pins_said(recorded, running, "auto") == ([], [])
+    assert pins_said(recorded, None, "auto") == ([], [])
 
 
 def test_always_pins_every_tagged_image_and_never_none() -> None:
@@ -428,26 +446,26 @@ def test_always_pins_every_tagged_image_and_never_none() -> None:
         ContainerImage("side", f"{REPO}:side", OLD),
     )
     running = revision(ContainerImage("app", f"{REPO}:1.4", NEW))
-    pins, notes = pins_for(recorded, running, "always")
+    pins, notes = pins_said(recorded, running, "always")
     assert pins == [recorded[2], recorded[3]]
     assert notes == [
         f"{REPO}:1.4 now points at b2b2b2b2b2b2; pinning to a1a1a1a1a1a1 as in the snapshot",
         "pinning to a1a1a1a1a1a1 as in the snapshot",
     ]
-    assert pins_for(recorded, None, "always")[1] == [
+    assert pins_said(recorded, None, "always")[1] == [
         "pinning to a1a1a1a1a1a1 as in the snapshot",
         "pinning to a1a1a1a1a1a1 as in the snapshot",
     ]
-    assert pins_for(recorded, running, "never") == ([], [])
-    assert pins_for(None, running, "always") == ([], [])
-    assert pins_for((), running, "always") == ([], [])
+    assert pins_said(recorded, running, "never") == ([], [])
+    assert pins_said(None, running, "always") == ([], [])
+    assert pins_said((), running, "always") == ([], [])
 
 
 def test_a_service_on_the_pinned_copy_stays_pinned_without_a_note() -> None:
     image = ContainerImage("app", f"{REPO}:1.4", OLD)
     running = revision(ContainerImage("app", f"{REPO}@{OLD}", OLD))
-    assert pins_for((image,), running, "auto") == ([image], [])
-    assert pins_for((image,), running, "always") == ([image], [])
+    assert pins_said((image,), running, "auto") == ([image], [])
+    assert pins_said((image,), running, "always") == ([image], [])
 
 
 def test_pinned_body_names_pinned_images_by_digest_and_leaves_the_body_alone() -> None:
@@ -479,9 +497,9 @@ def nothing_set() -> dict[str, Any]:
 
 
 def test_settings_unknown_on_either_side_are_not_compared() -> None:
-    assert setting_changes(None, nothing_set()) == ({}, [])
-    assert setting_changes(None, None) == ({}, [])
-    assert setting_changes({"platformVersion": "1.4.0"}, None) == (
+    assert changes_said(None, nothing_set()) == ({}, [])
+    assert changes_said(None, None) == ({}, [])
+    assert changes_said({"platformVersion": "1.4.0"}, None) == (
         {},
         ["service settings not compared: what runs now could not be read"],
     )
@@ -498,13 +516,13 @@ def test_equal_settings_send_nothing_whatever_their_key_order_or_emptiness() -> 
         "networkConfiguration": {"awsvpcConfiguration": {"assignPublicIp": "X", "subnets": ["a"]}},
         "loadBalancers": None,
     }
-    assert setting_changes(recorded, current) == ({}, [])
+    assert changes_said(recorded, current) == ({}, [])
 
 
 def test_a_changed_setting_is_sent_back_with_its_difference_in_words() -> None:
     recorded = {"platformVersion": "1.4.0", "loadBalancers": [{"b": 1, "a": 2}]}
     current = {"platformVersion": "LATEST", "loadBalancers": [{"a": 3}]}
-    assert setting_changes(recorded, current) == (
+    assert changes_said(recorded, current) == (
         {"platformVersion": "1.4.0", "loadBalancers": [{"b": 1, "a": 2}]},
         ['platformVersion: "LATEST" -> "1.4.0"', 'loadBalancers: [{"a":3}] -> [{"a":2,"b":1}]'],
     )
@@ -521,7 +539,7 @@ def test_a_setting_a_deploy_added_is_cleared_where_update_service_can() -> None:
         "volumeConfigurations": [{"x": 3}],
         "vpcLatticeConfigurations": [{"x": 4}],
     }
-    send, notes = setting_changes(nothing_set(), current)
+    send, notes = changes_said(nothing_set(), current)
     assert send == {
         "capacityProviderStrategy": [],
         "loadBalancers": [],
@@ -544,7 +562,7 @@ def test_a_setting_a_deploy_added_is_cleared_where_update_service_can() -> None:
 
 
 def test_a_setting_a_deploy_removed_is_sent_back() -> None:
-    send, notes = setting_changes({"platformVersion": "1.4.0"}, {})
+    send, notes = changes_said({"platformVersion": "1.4.0"}, {})
     assert send == {"platformVersion": "1.4.0"}
     assert notes == ['platformVersion: none -> "1.4.0"']
 
@@ -552,7 +570,7 @@ def test_a_setting_a_deploy_removed_is_sent_back() -> None:
 def test_long_settings_are_cut_to_80_characters_in_words() -> None:
     exactly = "x" * 78  # 80 with its quotes: kept whole
     longer = "y" * 79  # 81: cut to 77 and "..."
-    _, notes = setting_changes({"platformVersion": exactly}, {"platformVersion": longer})
+    _, notes = changes_said({"platformVersion": exactly}, {"platformVersion": longer})
     assert notes == [f'platformVersion: "{"y" * 76}... -> "{exactly}"']
 
 
@@ -565,7 +583,7 @@ def test_settings_not_json_compare_as_text() -> None:
         def __str__(self) -> str:
             return self.text
 
-    same, _ = setting_changes({"platformVersion": Version("1.4.0")}, {"platformVersion": "1.4.0"})
+    same, _ = changes_said({"platformVersion": Version("1.4.0")}, {"platformVersion": "1.4.0"})
     assert same == {}
 
 
@@ -591,7 +609,7 @@ def test_want_pins_moved_tags_and_puts_settings_back() -> None:
         scope="service",
         pin_images="auto",
     )
-    assert wanted == Want(
+    assert replace(wanted, notes=words(wanted.notes)) == Want(
         TD.format("web:3"),
         {"family": "web", "containerDefinitions": [{"name": "app", "image": f"{REPO}@{OLD}"}]},
         TAGS,
@@ -641,7 +659,7 @@ def test_want_pins_every_tagged_image_when_asked_to_always() -> None:
     )
     assert wanted.pinned is True
     assert wanted.body["containerDefinitions"] == [{"name": "app", "image": f"{REPO}@{OLD}"}]
-    assert wanted.notes == ("pinning to a1a1a1a1a1a1 as in the snapshot",)
+    assert words(wanted.notes) == ("pinning to a1a1a1a1a1a1 as in the snapshot",)
 
 
 def test_want_with_nothing_running_known_says_the_settings_were_not_compared() -> None:
@@ -655,7 +673,7 @@ def test_want_with_nothing_running_known_says_the_settings_were_not_compared() -
         scope="service",
         pin_images="auto",
     )
-    assert wanted == Want(
+    assert replace(wanted, notes=words(wanted.notes)) == Want(
         TD.format("web:3"),
         BODY,
         TAGS,
@@ -695,7 +713,7 @@ def normal_update(target: str = "web:3", desired_count: int | None = None) -> St
         ACTIVE,
         can_register=True,
         desired_count=desired_count,
-        why="w",
+        why=saying("w"),
         settings={"platformVersion": "1.4.0"},
         expect=frozenset({("app", OLD)}),
     )

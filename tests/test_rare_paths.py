@@ -10,13 +10,24 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action import guard
+from ecsundo_action import guard, wait
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.resources import Deployment, Service, ServiceDeployment
 from ecsundo_action.result import Status
-from ecsundo_action.wait import STALE_READ_GRACE, judge, rollback_verdict
-from tests.conftest import body, ecsundo, run
+from ecsundo_action.wait import STALE_READ_GRACE
+from tests.conftest import body, ecsundo, in_words, run
 from tests.runner import defaults, run_step
+
+
+def judge(*args: Any, **kwargs: Any) -> tuple[bool, str] | None:
+    """wait.judge, its reason in words."""
+    return in_words(wait.judge(*args, **kwargs))
+
+
+def rollback_verdict(*args: Any, **kwargs: Any) -> tuple[bool, str] | None:
+    """wait.rollback_verdict, its reason in words."""
+    return in_words(wait.rollback_verdict(*args, **kwargs))
+
 
 OLD, NEW = (
     "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1",

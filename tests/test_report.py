@@ -9,9 +9,11 @@ import pytest
 
 from ecsundo_action import report
 from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
-from ecsundo_action.plan import Action, Cause, Plan, Step
+from ecsundo_action.plan import Action, Plan, Step
+from ecsundo_action.reasons import Why, because
 from ecsundo_action.resources import Cluster, ContainerImage
 from ecsundo_action.result import Outcome, ServiceResult, Status, Verdict, happened
+from tests.conftest import saying
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 PROD = Cluster(
@@ -218,11 +220,11 @@ def test_run_url_only_when_every_part_checks_out() -> None:
 
 def plan() -> Plan:
     planned = Plan(PROD.arn)
-    planned.add(step(Action.UPDATE, ARN.format("web:2"), ARN.format("web:1"), reason="r1"))
+    planned.add(step(Action.UPDATE, ARN.format("web:2"), ARN.format("web:1"), why=saying("r1")))
     planned.add(step(Action.REREGISTER, ARN.format("api:8"), ARN.format("api:7"), service="api"))
     planned.add(step(Action.REREGISTER, ARN.format("api:8"), ARN.format("api:7"), service="api2"))
     planned.add(step(Action.UNCHANGED, ARN.format("db:3"), ARN.format("db:3"), service="db"))
-    planned.add(step(Action.MISSING, None, ARN.format("old:1"), service="old", reason="gone"))
+    planned.add(step(Action.MISSING, None, ARN.format("old:1"), service="old", why=saying("gone")))
     return planned
 
 
@@ -378,49 +380,49 @@ def test_a_dry_run_prints_its_plan() -> None:
     ("made", "status", "to", "said"),
     [
         (
-            step(Action.MISSING, None, "t", reason="deleted", cause=Cause.GONE),
+            step(Action.MISSING, None, "t", why=(because(Why.GONE),)),
             Status.MISSING,
             None,
             "missing: deleted",
         ),
         (
-            step(Action.MISSING, None, "t", reason="x", cause=Cause.BEING_DELETED),
+            step(Action.MISSING, None, "t", why=(because(Why.BEING_DELETED),)),
             Status.MISSING,
             None,
             "missing: being deleted",
         ),
         (
-            step(Action.SKIPPED, None, "t", reason="x", cause=Cause.CODE_DEPLOY),
+            step(Action.SKIPPED, None, "t", why=(because(Why.CODE_DEPLOY),)),
             Status.SKIPPED,
             None,
             "skipped: CodeDeploy-controlled",
         ),
         (
-            step(Action.SKIP, None, "t", reason="x", cause=Cause.TASK_SETS),
+            step(Action.SKIP, None, "t", why=(because(Why.TASK_SETS),)),
             Status.FAILED,
             None,
             "skipped: task-set-controlled (EXTERNAL)",
         ),
         (
-            step(Action.SKIP, None, "t", reason="no earlier revision"),
+            step(Action.SKIP, None, "t", why=saying("no earlier revision")),
             Status.FAILED,
             None,
             "left alone",
         ),
         (
-            step(Action.SKIPPED, None, "t", reason="no task definition", cause=Cause.NO_TARGET),
+            step(Action.SKIPPED, None, "t", why=(because(Why.NO_TARGET),)),
             Status.SKIPPED,
             None,
             "left alone",
         ),
         (
-            step(Action.SKIP, None, "t", reason="x", cause=Cause.CODE_DEPLOY),
+            step(Action.SKIP, None, "t", why=(because(Why.CODE_DEPLOY),)),
             Status.FAILED,
             None,
             "skipped: CodeDeploy-controlled",
         ),
         (
-            step(Action.SKIPPED, None, "t", reason="x", cause=Cause.TASK_SETS),
+            step(Action.SKIPPED, None, "t", why=(because(Why.TASK_SETS),)),
             Status.SKIPPED,
             None,
             "skipped: task-set-controlled (EXTERNAL)",
@@ -510,10 +512,10 @@ def test_happened_reads_the_cause_never_the_reason_s_words() -> None:
     """Rewording a reason must not change what the summary says happened."""
     worded = "skipped: CodeDeploy deploys this; its task sets; being deleted"
     for action in (Action.SKIP, Action.SKIPPED):
-        assert happened(step(action, None, "t", reason=worded), Status.SKIPPED, None) == (
+        assert happened(step(action, None, "t", why=saying(worded)), Status.SKIPPED, None) == (
             "left alone"
         )
-    gone = step(Action.MISSING, None, "t", reason="service is being deleted (DRAINING)")
+    gone = step(Action.MISSING, None, "t", why=saying("service is being deleted (DRAINING)"))
     assert happened(gone, Status.MISSING, None) == "missing: deleted"
 
 
@@ -544,7 +546,7 @@ def test_a_row_from_a_step_and_its_dict() -> None:
         Action.UPDATE,
         ARN.format("w:2"),
         ARN.format("w:1"),
-        reason="why",
+        why=saying("why"),
         before=(image("app", "acme/w:2", D2),),
         after=(image("app", "acme/w:1"),),
     )
@@ -562,7 +564,7 @@ def test_a_row_from_a_step_and_its_dict() -> None:
         "to-images": ["acme/w:1"],
     }
     assert ServiceResult.of(made, Status.PLANNED).seconds == 0.0
-    other = ServiceResult.of(made, Status.FAILED, to=ARN.format("w:9"), message="no")
+    other = ServiceResult.of(made, Status.FAILED, to=ARN.format("w:9"), why=saying("no"))
     assert (other.to, other.message, other.changed) == (ARN.format("w:9"), "no", False)
     assert other.what == "tried to update to w:1"
 

@@ -13,7 +13,8 @@ import pytest
 from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
 from ecsundo_action.errors import EcsundoError
 from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.plan import ACTIVE, Action, Cause, Registration, Step, TargetFacts, want_of
+from ecsundo_action.plan import ACTIVE, Action, Registration, Step, TargetFacts, want_of
+from ecsundo_action.reasons import Why, because
 from ecsundo_action.resources import Cluster, ContainerImage, Service, ServiceRevision
 from ecsundo_action.restore import (
     CONTROLLED_ELSEWHERE,
@@ -23,7 +24,7 @@ from ecsundo_action.restore import (
     want,
 )
 from ecsundo_action.result import Status, Verdict
-from tests.conftest import Lines, body, restore_with, run
+from tests.conftest import Lines, body, restore_with, run, saying
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 SVC = "arn:aws:ecs:us-east-1:123456789012:service/prod/{}"
@@ -87,7 +88,12 @@ def test_a_service_gone_since_is_missing_with_no_registration() -> None:
     rec = record()
     assert plan_service(rec, None, ACTIVE, wanted_for(rec)) == (
         Step(
-            "web", None, Action.MISSING, None, TD.format("web:1"), reason="service no longer exists"
+            "web",
+            None,
+            Action.MISSING,
+            None,
+            TD.format("web:1"),
+            why=(because(Why.GONE),),
         ),
         None,
     )
@@ -104,7 +110,7 @@ def test_a_service_being_deleted_is_missing_and_says_its_status(status: str) -> 
         TD.format("web:1"),
     )
     assert step.reason == f"service is being deleted ({status})" and registration is None
-    assert step.cause == Cause.BEING_DELETED
+    assert step.has(Why.BEING_DELETED)
 
 
 @pytest.mark.parametrize("controller", ["CODE_DEPLOY", "EXTERNAL"])
@@ -121,20 +127,17 @@ def test_a_service_ecs_does_not_deploy_is_skipped_and_a_failure_only_when_named(
         Action.SKIP if named else Action.SKIPPED,
         TD.format("web:2"),
         TD.format("web:1"),
-        reason=CONTROLLED_ELSEWHERE[controller][1],
+        why=(because(CONTROLLED_ELSEWHERE[controller]),),
     )
     assert step.reason.startswith("skipped: ") and registration is None
-    assert step.cause == CONTROLLED_ELSEWHERE[controller][0]
-    assert step.cause == {"CODE_DEPLOY": Cause.CODE_DEPLOY, "EXTERNAL": Cause.TASK_SETS}[controller]
+    assert step.has({"CODE_DEPLOY": Why.CODE_DEPLOY, "EXTERNAL": Why.TASK_SETS}[controller])
 
 
 def test_the_snapshot_s_controller_counts_when_the_service_s_is_ecs() -> None:
     rec = record(controller="CODE_DEPLOY")  # CodeDeploy deployed it when the snapshot was taken
     step, _ = plan_service(rec, service(), ACTIVE, wanted_for(rec))
-    assert (step.action, step.reason) == (Action.SKIPPED, CONTROLLED_ELSEWHERE["CODE_DEPLOY"][1])
-    assert step.cause == Cause.CODE_DEPLOY
-    assert CONTROLLED_ELSEWHERE["CODE_DEPLOY"][1].startswith("skipped: CodeDeploy deploys this")
-    assert "task sets deploy it (EXTERNAL controller)" in CONTROLLED_ELSEWHERE["EXTERNAL"][1]
+    assert step.action == Action.SKIPPED and step.has(Why.CODE_DEPLOY)
+    assert step.reason.startswith("skipped: CodeDeploy deploys this")
 
 
 def test_an_external_record_without_a_task_definition_has_nothing_to_restore() -> None:
@@ -143,7 +146,7 @@ def test_an_external_record_without_a_task_definition_has_nothing_to_restore() -
     assert (step.action, step.reason) == (Action.SKIP, "skipped: no task definition to restore")
     step, _ = plan_service(rec, service(td=None), ACTIVE, None)
     assert (step.action, step.reason) == (Action.SKIPPED, "skipped: no task definition to restore")
-    assert step.cause == Cause.NO_TARGET
+    assert step.has(Why.NO_TARGET)
 
 
 def test_an_update_names_no_registration_and_a_deregistered_target_registers_its_body() -> None:
@@ -174,7 +177,7 @@ def test_a_service_scaled_to_zero_says_so_unless_its_count_is_restored() -> None
     step, _ = plan_service(rec, service(desired=0), ACTIVE, wanted_for(rec))
     assert (step.action, step.reason) == (Action.UPDATE, "0 tasks desired, 2 in the snapshot")
     pinned = want(snapshot(rec), rec, None, scope="service", pin_images="always")
-    step, _ = plan_service(rec, service(desired=0), ACTIVE, replace(pinned, notes=("why",)))
+    step, _ = plan_service(rec, service(desired=0), ACTIVE, replace(pinned, notes=saying("why")))
     assert step.reason == "why; 0 tasks desired, 2 in the snapshot", step.reason
     step, _ = plan_service(
         rec, service(desired=0), ACTIVE, wanted_for(rec), restore_desired_count=True
@@ -462,8 +465,8 @@ def test_a_service_codedeploy_deploys_fails_only_when_named(
     run(gateway, "snapshot", "shop", store=store)
     sim.calls.clear()
     [api] = restore_saying(gateway, store, Lines(), services=services).services
-    _, said = CONTROLLED_ELSEWHERE["CODE_DEPLOY"]
-    assert (api.name, api.action, api.message) == ("api", action, said)
+    assert (api.name, api.action) == ("api", action) and api.has(Why.CODE_DEPLOY)
+    assert api.message.startswith("skipped: CodeDeploy deploys this service; roll it back")
     assert api.what == "skipped: CodeDeploy-controlled"
     assert api.status == (Status.FAILED if action == "skip" else Status.SKIPPED)
     assert sim.mutating_calls() == []

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ecsundo_action import wait
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.progress import Progress
 from ecsundo_action.resources import Deployment, Service, ServiceDeployment, _number
@@ -17,12 +18,21 @@ from ecsundo_action.threads import Threads
 from ecsundo_action.wait import (
     STALE_READ_GRACE,
     Settled,
-    judge,
-    rollback_verdict,
     wait_for,
     where,
 )
-from tests.conftest import body
+from tests.conftest import body, in_words
+
+
+def judge(*args: Any, **kwargs: Any) -> tuple[bool, str] | None:
+    """wait.judge, its reason in words."""
+    return in_words(wait.judge(*args, **kwargs))
+
+
+def rollback_verdict(*args: Any, **kwargs: Any) -> tuple[bool, str] | None:
+    """wait.rollback_verdict, its reason in words."""
+    return in_words(wait.rollback_verdict(*args, **kwargs))
+
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 OLD, NEW = TD.format("web:1"), TD.format("web:2")
@@ -367,12 +377,10 @@ def test_a_stale_read_is_waited_out_for_the_grace_counted_from_the_update(
         clock=clock,
     )
     assert clock.slept == [1, 2]  # looks 3, 4 and 6 s after the update
-    assert settled[arn] == Settled(
+    assert (settled[arn].ok, settled[arn].seconds, settled[arn].message) == (
         False,
         6.0,
         f"service is on web:1, not web:2 {OVER}",
-        settled[arn].revisions,
-        settled[arn].deployment,
     )
 
 
@@ -611,7 +619,7 @@ def test_a_stopped_deployment_whose_rollback_cannot_be_read_settles_failed_at_on
         "stopped, but ECS's rollback could not be followed: read service-deployment history: "
         "AccessDeniedException: "
     ), said
-    assert settled[arn] == Settled(False, 2.0, said)
+    assert (settled[arn].ok, settled[arn].seconds, settled[arn].message) == (False, 2.0, said)
     assert told.told == [("web", f"{said} (2s)")] and clock.slept == []
 
 
