@@ -34,8 +34,7 @@ from .facts import facts_for, facts_of
 from .gateway import EcsGateway
 from .plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
 from .progress import QUIET, Progress
-from .reasons import Reason, Why, because
-from .report import plan_text, plan_title, plural
+from .reasons import Reason, Why, because, plural
 from .resources import (
     ContainerImage,
     Service,
@@ -148,8 +147,7 @@ def converge(
     progress = options.progress
     for line in told:
         progress.note(f"warning: {line}")
-    progress.phase(plan_title(plan, options.dry_run))
-    progress.note(plan_text(plan))
+    progress.planned(plan, options.dry_run)
     decided_at = time.monotonic()
     rows = dry_run_results(plan) if options.dry_run else changes.finish()
     return Converged(plan, rows, told, targets, decided_at, changes.durations())

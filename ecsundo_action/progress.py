@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import shutil
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .document import Snapshot
+    from .plan import Plan
 
 
 class Progress:
+    """The engine tells these as they happen; an edge renders them (report.Narrated: as
+    phases and lines) or keeps quiet. The engine never renders anything itself."""
+
     def phase(self, title: str) -> None:
         """A new phase begins. The title is our own words and names, never AWS's text."""
 
@@ -23,6 +30,12 @@ class Progress:
         settled; told when it changes and at least every 15 s. A line of the phase unless
         the edge shows it otherwise (ecsundo: a live line per service on a terminal)."""
         self.note(f"{service}: {text}")
+
+    def restoring(self, snapshot: Snapshot, cluster: str) -> None:
+        """A restore has read the snapshot it puts back."""
+
+    def planned(self, plan: Plan, dry_run: bool) -> None:
+        """Everything is read and decided; changes may already be under way."""
 
 
 QUIET = Progress()

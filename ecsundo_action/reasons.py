@@ -187,6 +187,10 @@ def say(reasons: Iterable[Reason]) -> str:
     return text
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _words(value: Any) -> Any:
     if isinstance(value, Source):
         return SOURCES[value]

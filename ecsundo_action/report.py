@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .document import ServiceRecord, Snapshot
 from .plan import Action, Plan
+from .progress import Progress
+from .reasons import plural
 from .request import Mode
 from .resources import ContainerImage, short_digest, short_or_dash
 from .result import Outcome, ServiceResult, Status
@@ -84,10 +86,6 @@ def took(timings: dict[str, float]) -> str:
         if phase in timings
     ]
     return f"took {timings['total']:.0f}s" + (": " + ", ".join(phases) if phases else "")
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def ago(seconds: float) -> str:
@@ -236,3 +234,15 @@ def text(outcome: Outcome, width: int | None = None) -> str:
             f"{plan_text(outcome.plan)}{_warnings_text(outcome)}\nresult: {outcome.verdict}"
         )
     return result_text(outcome, width)
+
+
+class Narrated(Progress):
+    """Progress whose events are told as phases and lines (the action's log, tests)."""
+
+    def restoring(self, snapshot: Snapshot, cluster: str) -> None:
+        self.phase(f"Read snapshot {snapshot.id} of cluster {cluster}")
+        self.note(provenance(snapshot, datetime.now(UTC)))
+
+    def planned(self, plan: Plan, dry_run: bool) -> None:
+        self.phase(plan_title(plan, dry_run))
+        self.note(plan_text(plan))

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from functools import partial
 from threading import Event
 
@@ -38,8 +37,7 @@ from .plan import (
     skip_step,
     want_of,
 )
-from .reasons import Why, because
-from .report import plural, provenance
+from .reasons import Why, because, plural
 from .request import Mode, Request
 from .resources import (
     ContainerImage,
@@ -349,8 +347,7 @@ def restore(
     # said so. Listed while the snapshot is read and its services described.
     listing = threads.submit(_listing, gateway, where.arn, threads.stopped)
     snapshot = store.load(where, request.snapshot_id or LATEST)
-    progress.phase(f"Read snapshot {snapshot.id} of cluster {where.name}")
-    progress.note(provenance(snapshot, datetime.now(UTC)))
+    progress.restoring(snapshot, where.name)
     records = {s.name: s for s in snapshot.services}
     chosen = selection.select(list(records), patterns, f"snapshot {snapshot.id}")
     uncovered: list[str] = []

@@ -33,8 +33,7 @@ from .plan import (
     unchanged_step,
     want_of,
 )
-from .reasons import SOURCES, Source, Why, because
-from .report import plural
+from .reasons import SOURCES, Source, Why, because, plural
 from .request import Mode, Request
 from .resources import (
     ContainerImage,

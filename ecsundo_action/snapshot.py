@@ -23,7 +23,7 @@ from .errors import AwsError, EcsundoError, NotFoundError, reason
 from .gateway import EcsGateway, HistoryUnavailable
 from .plan import Action
 from .progress import Progress
-from .report import plural
+from .reasons import plural
 from .request import Request
 from .resources import Cluster, Service, ServiceRevision, TaskDefinition, by_age, short_name
 from .result import Outcome, ServiceResult, Status

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .document import Snapshot
+from .reasons import plural
 from .report import (
     UNEVENTFUL,
     image_change,
     images_text,
     ordered,
-    plural,
     provenance,
     run_url,
     took,

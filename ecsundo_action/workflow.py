@@ -18,10 +18,10 @@ from typing import Any
 
 from actions_toolkit import core
 
-from .progress import Progress
+from .report import Narrated
 
 
-class Runner(Progress):
+class Runner(Narrated):
     """stdout and the GITHUB_* files of one step."""
 
     @staticmethod

@@ -19,6 +19,7 @@ from ecsundo_action.engine import execute
 from ecsundo_action.gateway import ECS_QUOTAS, EcsGateway
 from ecsundo_action.progress import Progress
 from ecsundo_action.reasons import Reason, Why, because
+from ecsundo_action.report import Narrated
 from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome
 from simulator import Simulator
@@ -90,7 +91,7 @@ def family(i: int) -> str:
     return f"svc{i:03d}"
 
 
-class Lines(Progress):
+class Lines(Narrated):
     """What the run said while it ran, line by line."""
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 from ecsundo_action import report
 from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
 from ecsundo_action.plan import Action, Plan, Step
-from ecsundo_action.reasons import Why, because
+from ecsundo_action.reasons import Why, because, plural
 from ecsundo_action.resources import Cluster, ContainerImage
 from ecsundo_action.result import Outcome, ServiceResult, Status, Verdict, happened
 from tests.conftest import saying
@@ -157,9 +157,9 @@ def test_ago_says_the_largest_unit_that_fits(seconds: float, said: str) -> None:
 
 
 def test_plural() -> None:
-    assert report.plural(0, "service") == "0 services"
-    assert report.plural(1, "service") == "1 service"
-    assert report.plural(2, "service") == "2 services"
+    assert plural(0, "service") == "0 services"
+    assert plural(1, "service") == "1 service"
+    assert plural(2, "service") == "2 services"
 
 
 # --- provenance ---------------------------------------------------------------------------

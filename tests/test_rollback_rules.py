@@ -18,6 +18,7 @@ from ecsundo_action.errors import EcsundoError
 from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG, Step
 from ecsundo_action.progress import Progress
+from ecsundo_action.report import Narrated
 from ecsundo_action.request import Mode, Request
 from ecsundo_action.resources import ContainerImage, Deployment, Service
 from ecsundo_action.result import Outcome, ServiceResult, Status
@@ -41,7 +42,7 @@ def td(ref: str) -> str:
     return TD.format(ref)
 
 
-class Recorder(Progress):
+class Recorder(Narrated):
     """What the run tells its progress: the phases and the lines of each."""
 
     def __init__(self) -> None:
