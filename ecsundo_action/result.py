@@ -208,19 +208,11 @@ class Outcome:
         return values
 
     def to_dict(self) -> dict[str, Any]:
-        """The CLI's --json: the same facts as the outputs."""
-        data: dict[str, Any] = {
-            "mode": str(self.mode),
-            "cluster": self.cluster,
-            "result": str(self.verdict),
-            "snapshotId": self.snapshot_id,
-            "snapshotUri": self.snapshot_uri,
-            "changedServices": self.changed_services,
-            "services": [s.to_dict() for s in self.services],
-        }
+        """The CLI's --json: the action's outputs, under the same names, with the mode and
+        cluster they are of (and, for list, the store and its snapshots)."""
+        data: dict[str, Any] = {"mode": str(self.mode), "cluster": self.cluster}
+        data.update(self.outputs())
         if self.snapshots is not None:
             data["store"] = self.store
             data["snapshots"] = self.snapshots
-        if self.clusters is not None:
-            data["clusters"] = self.clusters
         return data

@@ -132,7 +132,7 @@ def stored(sim: Any, tmp_path: Path) -> tuple[Any, Path, str]:
         check=True,
         timeout=120,
     )
-    path = Path(json.loads(taken.stdout)["snapshotUri"].removeprefix("file://"))
+    path = Path(json.loads(taken.stdout)["snapshot-uri"].removeprefix("file://"))
     return sim, path, f"file://{store}"
 
 

@@ -51,8 +51,8 @@ def test_snapshot_bad_deploy_restore_with_s3_store(shop: Any) -> None:
     assert taken.returncode == 0, taken.stderr
     snap = json.loads(taken.stdout)
     assert [s["name"] for s in snap["services"]] == ["api", "web"]
-    assert snap["snapshotUri"] == (
-        f"s3://{BUCKET}/ecsundo/{shop.account_id}/{shop.region}/shop/{snap['snapshotId']}.json"
+    assert snap["snapshot-uri"] == (
+        f"s3://{BUCKET}/ecsundo/{shop.account_id}/{shop.region}/shop/{snap['snapshot-id']}.json"
     )
     puts = [c for c in shop.calls if c.operation == "PutObject"]
     assert len(puts) == 1 and puts[0].params["ServerSideEncryption"] == "AES256"
@@ -64,7 +64,7 @@ def test_snapshot_bad_deploy_restore_with_s3_store(shop: Any) -> None:
     ecs.delete_task_definitions(taskDefinitions=["api:1"])
 
     listed = run(shop, "snapshots", "-c", "shop", "--store", store)
-    assert listed.stdout.split() == [snap["snapshotId"]]
+    assert listed.stdout.split() == [snap["snapshot-id"]]
 
     restored = run(shop, "cluster", "restore", "shop", "--store", store, "--poll-interval", "0.1")
     assert restored.returncode == 0, restored.stdout + restored.stderr
@@ -221,7 +221,7 @@ def test_result_rows_are_cut_to_a_terminal_s_width_and_never_when_piped(
 def test_tampered_and_truncated_snapshots_are_refused(shop: Any, tmp_path: Path) -> None:
     store = f"file://{tmp_path}"
     taken = json.loads(run(shop, "cluster", "snapshot", "shop", "--store", store, "--json").stdout)
-    path = Path(taken["snapshotUri"].removeprefix("file://"))
+    path = Path(taken["snapshot-uri"].removeprefix("file://"))
     original = path.read_text()
     path.write_text(original.replace("shop/web:1", "evil/web:1"))
     shop.calls.clear()

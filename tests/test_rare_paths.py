@@ -303,4 +303,4 @@ def test_the_cli_lists_snapshots_as_json(shop: Any, tmp_path: Path) -> None:
     listed = ecsundo(shop, "snapshots", "-c", "shop", "--store", store, "--json")
     assert listed.returncode == 0, listed.stderr
     found = json.loads(listed.stdout)
-    assert found["store"] == store and found["snapshots"] == [taken["snapshotId"]]
+    assert found["store"] == store and found["snapshots"] == [taken["snapshot-id"]]
