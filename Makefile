@@ -96,7 +96,7 @@ coverage: $(VENV)/.installed
 	$(BIN)/coverage report
 
 # Mutation testing (mutmut) of the core against the fast tests: the killed/total score per
-# module. ONLY="restore wait" runs those modules' mutants alone. Long (the engine's tests
+# module. ONLY="modes.restore wait" runs those modules' mutants alone. Long (the engine's tests
 # run against the stand-in); not part of make test.
 ONLY ?=
 mutate: $(VENV)/.installed

@@ -4,7 +4,7 @@ failed: restores the snapshot a `mode: guard` step took; does nothing otherwise.
 
 import sys
 
-from ecsundo_action.action import post
+from ecsundo_action.edges.action import post
 
 if __name__ == "__main__":
     sys.exit(post())

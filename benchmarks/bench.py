@@ -28,10 +28,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.engine import execute
-from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.request import Mode, Request
-from ecsundo_action.stores import FileStore
+from ecsundo_action.snapshots.stores import FileStore
 from simulator import Rules, Simulator
 from simulator.rules import ECS_QUOTAS
 

@@ -17,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.bench import CLUSTER, bad_deploy, quota_floor, seed, write_report
+from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.engine import execute
-from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.request import Mode, Request
 from simulator import Rules, Simulator
 

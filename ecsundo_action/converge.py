@@ -29,24 +29,24 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from .errors import AwsError, Conflict, EcsundoError, reason
-from .facts import facts_for, facts_of
-from .gateway import EcsGateway
-from .plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
-from .progress import QUIET, Progress
-from .reasons import Reason, Why, because, plural
-from .resources import (
+from ecsundo_action.aws.arns import short_name
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import (
     ContainerImage,
     Service,
     ServiceDeployment,
     ServiceRevision,
     TaskDefinition,
     by_age,
-    short_name,
 )
-from .result import ServiceResult, Status
-from .threads import Loop, Threads
-from .wait import Settled, wait_for
+from ecsundo_action.errors import AwsError, Conflict, EcsundoError, reason
+from ecsundo_action.facts import facts_for, facts_of
+from ecsundo_action.plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
+from ecsundo_action.progress import QUIET, Progress
+from ecsundo_action.reasons import Reason, Why, because, plural
+from ecsundo_action.result import ServiceResult, Status
+from ecsundo_action.threads import Loop, Threads
+from ecsundo_action.wait import Settled, wait_for
 
 
 @dataclass(frozen=True)

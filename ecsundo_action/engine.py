@@ -12,13 +12,13 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .progress import QUIET, Progress
-from .request import Mode, Request
-from .stores import open_store
+from ecsundo_action.progress import QUIET, Progress
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.snapshots.stores import open_store
 
 if TYPE_CHECKING:
-    from .gateway import EcsGateway
-    from .result import Outcome
+    from ecsundo_action.aws.gateway import EcsGateway
+    from ecsundo_action.result import Outcome
 
 
 def execute(
@@ -30,14 +30,14 @@ def execute(
 ) -> Outcome:
     """Run one request. Raises an EcsundoError (one line) when the run cannot start or its
     snapshot cannot be read; once services are being changed, each one's fate is a row."""
-    from .converge import Options
-    from .discover import discover
-    from .gateway import EcsGateway
-    from .listing import list_snapshots
-    from .restore import restore
-    from .rollback import rollback
-    from .snapshot import github_context, snapshot
-    from .threads import Threads
+    from ecsundo_action.aws.gateway import EcsGateway
+    from ecsundo_action.converge import Options
+    from ecsundo_action.modes.discover import discover
+    from ecsundo_action.modes.listing import list_snapshots
+    from ecsundo_action.modes.restore import restore
+    from ecsundo_action.modes.rollback import rollback
+    from ecsundo_action.modes.snapshot import github_context, snapshot
+    from ecsundo_action.threads import Threads
 
     environ = os.environ if environ is None else environ
     store = open_store(request.store, "store")

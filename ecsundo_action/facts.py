@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .gateway import EcsGateway
-from .plan import PROVENANCE_TAG, TargetFacts
-from .resources import TaskDefinition, family_and_revision
+from ecsundo_action.aws.arns import family_and_revision
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import TaskDefinition
+from ecsundo_action.plan import PROVENANCE_TAG, TargetFacts
 
 # At most this many tagged candidates are described: one per distinct body ecsundo
 # registered for the original, which is a handful at most.

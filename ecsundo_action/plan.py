@@ -1,7 +1,7 @@
 """The plan: what changes, from what, to what. Plain data, no I/O.
 
 Restore and rollback gather facts read-only, decide each service's Step with the pure
-functions here, and hand the Plan to apply.py. A dry run reports the same Plan; tests
+functions here, and converge.py carries the steps out. A dry run reports the same Plan; tests
 assert on it.
 """
 
@@ -14,16 +14,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from .reasons import Reason, Why, because, say
-from .resources import (
+from ecsundo_action.aws.arns import short_digest, short_name
+from ecsundo_action.aws.records import (
     SERVICE_SETTINGS,
     ContainerImage,
     Service,
     ServiceDeployment,
     ServiceRevision,
-    short_digest,
-    short_name,
 )
+from ecsundo_action.reasons import Reason, Why, because, say
 
 # The tag a re-registration carries, naming the task definition it recreates. It is how a
 # later restore finds and reuses it instead of registering yet another revision.

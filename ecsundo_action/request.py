@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from . import selection
-from .errors import InputError
-from .plan import PinImages, Scope
-from .resources import check_cluster
-from .stores import LATEST, check_snapshot_id, default_store_uri, open_store
+from ecsundo_action.aws.arns import check_cluster
+from ecsundo_action.errors import InputError
+from ecsundo_action.modes import selection
+from ecsundo_action.plan import PinImages, Scope
+from ecsundo_action.snapshots.stores import LATEST, check_snapshot_id, default_store_uri, open_store
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .plan import Action
-from .reasons import Reason, Why, say
-from .request import Mode
-from .resources import ContainerImage, short_digest, short_or_dash
+from ecsundo_action.aws.arns import short_digest, short_or_dash
+from ecsundo_action.aws.records import ContainerImage
+from ecsundo_action.plan import Action
+from ecsundo_action.reasons import Reason, Why, say
+from ecsundo_action.request import Mode
 
 if TYPE_CHECKING:
-    from .document import Snapshot
-    from .plan import Plan, Step
+    from ecsundo_action.plan import Plan, Step
+    from ecsundo_action.snapshots.document import Snapshot
 
 
 class Status(StrEnum):

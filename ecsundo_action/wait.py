@@ -15,12 +15,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .errors import EcsundoError
-from .gateway import EcsGateway
-from .progress import QUIET, Progress
-from .reasons import Reason, Why, because, say
-from .resources import Service, ServiceDeployment, short_name
-from .threads import Threads
+from ecsundo_action.aws.arns import short_name
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import Service, ServiceDeployment
+from ecsundo_action.errors import EcsundoError
+from ecsundo_action.progress import QUIET, Progress
+from ecsundo_action.reasons import Reason, Why, because, say
+from ecsundo_action.threads import Threads
 
 
 @dataclass(frozen=True)

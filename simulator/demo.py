@@ -57,7 +57,7 @@ def say(text: str) -> None:
 
 
 def ecsundo(*args: str) -> int:
-    from ecsundo_action.cli import main
+    from ecsundo_action.edges.cli import main
 
     print(f"$ ecsundo {' '.join(args)}", flush=True)
     code = main(list(args))

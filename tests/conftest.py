@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from ecsundo_action.aws.gateway import ECS_QUOTAS, EcsGateway
 from ecsundo_action.engine import execute
-from ecsundo_action.gateway import ECS_QUOTAS, EcsGateway
 from ecsundo_action.progress import Progress
 from ecsundo_action.reasons import Reason, Why, because
-from ecsundo_action.report import Narrated
+from ecsundo_action.render.text import Narrated
 from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome
 from simulator import Simulator

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action import document as doc
+from ecsundo_action.snapshots import document as doc
 from tests.runner import defaults, everything, log_groups, run_step
 
 SECRET = "hunter2-env-value"

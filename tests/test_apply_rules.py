@@ -11,17 +11,11 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action.converge import (
-    Changes,
-    Options,
-    _racing_deployment,
-    ecs_says,
-    planned,
-)
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import Deployment, Service, ServiceDeployment
+from ecsundo_action.converge import Changes, Options, _racing_deployment, ecs_says, planned
 from ecsundo_action.plan import Action, Plan, Registration, Step
 from ecsundo_action.progress import Progress
-from ecsundo_action.resources import Deployment, Service, ServiceDeployment
 from ecsundo_action.result import ServiceResult, Status
 from ecsundo_action.threads import Threads
 from tests.conftest import body, saying, until

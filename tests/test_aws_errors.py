@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from moto.ecs.models import ecs_backends
 
-from ecsundo_action.gateway import EcsGateway, retries
+from ecsundo_action.aws.gateway import EcsGateway, retries
 from ecsundo_action.result import Status, Verdict
 from simulator.rules import rules_lock
 from tests.conftest import body, ecsundo, run

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action import document as doc
+from ecsundo_action.snapshots import document as doc
 from tests.runner import defaults, measured, run_step
 
 ECSUNDO = str(Path(sys.executable).parent / "ecsundo")

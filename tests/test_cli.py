@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action.cli import main
+from ecsundo_action.edges.cli import main
 from tests.conftest import Terminal, ecsundo
 
 BUCKET = "snapshots"
@@ -245,8 +245,8 @@ def test_s3_store_with_a_kms_key_asks_for_it_on_every_write(shop: Any) -> None:
 
 
 def test_the_result_table_fits_a_terminal_and_is_whole_when_piped() -> None:
-    from ecsundo_action.report import text
-    from ecsundo_action.resources import ContainerImage
+    from ecsundo_action.aws.records import ContainerImage
+    from ecsundo_action.render.text import text
     from ecsundo_action.result import Outcome, ServiceResult, Status
 
     long = ServiceResult(

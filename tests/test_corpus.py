@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
 from ecsundo_action.result import Verdict
 from tests.conftest import connect, run

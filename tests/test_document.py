@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action import document as doc
+from ecsundo_action.aws.records import Cluster, ContainerImage
 from ecsundo_action.errors import SnapshotRefused
-from ecsundo_action.resources import Cluster, ContainerImage
+from ecsundo_action.snapshots import document as doc
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

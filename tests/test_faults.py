@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from ecsundo_action.gateway import EcsGateway, make_client
+from ecsundo_action.aws.gateway import EcsGateway, make_client
 from ecsundo_action.result import Outcome, Status, Verdict
 from simulator import Rules
 from tests.conftest import connect, run, snapshotted_then_bad_deploy

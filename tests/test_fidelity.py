@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action import document as doc
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.result import Outcome, Status, Verdict
+from ecsundo_action.snapshots import document as doc
 from tests.conftest import body, run
 from tests.runner import defaults, measured, run_step
 

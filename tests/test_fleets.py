@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ecsundo_action import cli
+from ecsundo_action.edges import cli
 from tests.conftest import ecsundo
 from tests.runner import ROOT, defaults, run_step
 
@@ -122,5 +122,7 @@ def test_the_package_builds_a_wheel_pipx_can_install(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-        assert "ecsundo = ecsundo_action.cli:main" in archive.read(entry_points).decode()
-    assert any(n.startswith("ecsundo_action/schema/") and n.endswith(".json") for n in names)
+        assert "ecsundo = ecsundo_action.edges.cli:main" in archive.read(entry_points).decode()
+    assert any(
+        n.startswith("ecsundo_action/snapshots/schema/") and n.endswith(".json") for n in names
+    )

@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.errors import AwsError
-from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.result import Status, Verdict
 from tests.conftest import body, run
 

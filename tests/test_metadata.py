@@ -69,7 +69,7 @@ def test_action_declares_exactly_the_product_inputs_and_outputs() -> None:
 
 
 def test_every_input_is_read_with_its_hyphenated_name() -> None:
-    from ecsundo_action.action import read_inputs
+    from ecsundo_action.edges.action import read_inputs
 
     asked: list[str] = []
 

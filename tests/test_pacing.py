@@ -10,8 +10,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.pacing import TokenBucket
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.pacing import TokenBucket
 from ecsundo_action.result import Verdict
 from simulator import Rules
 from tests.conftest import run, snapshotted_then_bad_deploy

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from ecsundo_action.aws.records import Cluster, Service
+from ecsundo_action.modes.restore import plan_service, want
 from ecsundo_action.plan import (
     ACTIVE,
     PROVENANCE_TAG,
@@ -12,8 +13,7 @@ from ecsundo_action.plan import (
     TargetFacts,
     plan_step,
 )
-from ecsundo_action.resources import Cluster, Service
-from ecsundo_action.restore import plan_service, want
+from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/prod"

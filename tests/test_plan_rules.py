@@ -8,6 +8,14 @@ from typing import Any
 
 import pytest
 
+from ecsundo_action.aws.records import (
+    SERVICE_SETTINGS,
+    ContainerImage,
+    Deployment,
+    Service,
+    ServiceDeployment,
+    ServiceRevision,
+)
 from ecsundo_action.plan import (
     ACTIVE,
     PROVENANCE_TAG,
@@ -28,14 +36,6 @@ from ecsundo_action.plan import (
     want_of,
 )
 from ecsundo_action.reasons import Why, because
-from ecsundo_action.resources import (
-    SERVICE_SETTINGS,
-    ContainerImage,
-    Deployment,
-    Service,
-    ServiceDeployment,
-    ServiceRevision,
-)
 from tests.conftest import saying
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"

@@ -9,8 +9,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.progress import Live, Progress
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.edges.terminal import Live
+from ecsundo_action.progress import Progress
 from ecsundo_action.threads import Threads
 from ecsundo_action.wait import REPEAT_SECONDS, wait_for
 from tests.conftest import Terminal, body, ecsundo

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ecsundo_action.edges.runner import Runner
+from ecsundo_action.render.markdown import escape, run_summary
 from ecsundo_action.result import Outcome, ServiceResult, Status
-from ecsundo_action.summary import escape, run_summary
-from ecsundo_action.workflow import Runner
 from tests.runner import parse_file_commands
 
 # Text biased toward what breaks things: newlines, workflow commands, heredoc look-alikes.

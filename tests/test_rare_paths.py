@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action import guard, wait
-from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.resources import Deployment, Service, ServiceDeployment
+from ecsundo_action import wait
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import Deployment, Service, ServiceDeployment
+from ecsundo_action.edges import guard
 from ecsundo_action.result import Status
 from ecsundo_action.wait import STALE_READ_GRACE
 from tests.conftest import body, ecsundo, in_words, run
@@ -263,9 +264,9 @@ def test_a_service_deleted_while_the_snapshot_reads_it_is_not_recorded(
 def test_file_store_read_and_write_failures_are_one_line(
     shop: Any, gateway: EcsGateway, tmp_path: Path
 ) -> None:
+    from ecsundo_action.aws.records import Cluster
     from ecsundo_action.errors import StoreError
-    from ecsundo_action.resources import Cluster
-    from ecsundo_action.stores import FileStore
+    from ecsundo_action.snapshots.stores import FileStore
 
     blocked = tmp_path / "a-file"
     blocked.write_text("")
@@ -279,11 +280,11 @@ def test_file_store_read_and_write_failures_are_one_line(
 
 
 def test_odd_given_and_stored_things_are_refused_in_words() -> None:
-    from ecsundo_action.document import loads
+    from ecsundo_action.aws.arns import family_and_revision
     from ecsundo_action.errors import InputError, SnapshotRefused
-    from ecsundo_action.resources import family_and_revision
-    from ecsundo_action.selection import parse
-    from ecsundo_action.stores import open_store
+    from ecsundo_action.modes.selection import parse
+    from ecsundo_action.snapshots.document import loads
+    from ecsundo_action.snapshots.stores import open_store
 
     with pytest.raises(InputError, match=r"'\.\.' in the prefix"):
         open_store("s3://bucket/a/../b")

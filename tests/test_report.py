@@ -1,4 +1,4 @@
-"""What a person reads: the plain-text reports (report.py) and the result rows and verdicts
+"""What a person reads: the plain-text reports (render/text.py) and the result rows and verdicts
 (result.py), checked word for word. Pure: no AWS stand-in, so the mutation run can use them."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ecsundo_action import report
-from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from ecsundo_action.aws.records import Cluster, ContainerImage
 from ecsundo_action.plan import Action, Plan, Step
 from ecsundo_action.reasons import Why, because, plural
-from ecsundo_action.resources import Cluster, ContainerImage
+from ecsundo_action.render import text as report
 from ecsundo_action.result import Outcome, ServiceResult, Status, Verdict, happened
+from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
 from tests.conftest import saying
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"

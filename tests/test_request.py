@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import pytest
 import yaml
 
-from ecsundo_action import cli
-from ecsundo_action.action import read_inputs
+from ecsundo_action.edges import cli
+from ecsundo_action.edges.action import read_inputs
 from ecsundo_action.errors import InputError
 from ecsundo_action.request import OPTIONS, Mode, Request
 from tests.runner import ROOT

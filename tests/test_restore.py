@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.errors import NotFoundError, SnapshotRefused
-from ecsundo_action.gateway import EcsGateway
 from ecsundo_action.plan import PROVENANCE_TAG
 from ecsundo_action.result import Outcome, Status, Verdict
 from tests.conftest import SECRET, connect, family, run, snapshotted_then_bad_deploy

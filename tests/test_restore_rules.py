@@ -10,20 +10,20 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import Cluster, ContainerImage, Service, ServiceRevision
 from ecsundo_action.errors import EcsundoError
-from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.plan import ACTIVE, Action, Registration, Step, TargetFacts, want_of
-from ecsundo_action.reasons import Why, because
-from ecsundo_action.resources import Cluster, ContainerImage, Service, ServiceRevision
-from ecsundo_action.restore import (
+from ecsundo_action.modes.restore import (
     CONTROLLED_ELSEWHERE,
     _warnings,
     plan_service,
     scaled_to_zero,
     want,
 )
+from ecsundo_action.plan import ACTIVE, Action, Registration, Step, TargetFacts, want_of
+from ecsundo_action.reasons import Why, because
 from ecsundo_action.result import Status, Verdict
+from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
 from tests.conftest import Lines, body, restore_with, run, saying
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"

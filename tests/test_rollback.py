@@ -9,9 +9,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import Service, ServiceDeployment, ServiceRevision
 from ecsundo_action.plan import PROVENANCE_TAG
-from ecsundo_action.resources import Service, ServiceDeployment, ServiceRevision
 from ecsundo_action.result import Outcome, Status, Verdict
 from tests import iam
 from tests.conftest import body, run
@@ -308,7 +308,7 @@ class History:
 
 
 def test_rolling_back_again_with_history_steps_back_not_forward() -> None:
-    from ecsundo_action.rollback import previous_from_history
+    from ecsundo_action.modes.rollback import previous_from_history
 
     service = Service("web", SERVICE_ARN, td("web:5"))
     # The newest deployment's source is web:9, the bad one: never "before" web:5.

@@ -12,15 +12,15 @@ import pytest
 from moto.ecs.models import ecs_backends
 
 from ecsundo_action import converge as converge_module
-from ecsundo_action import rollback as rollback_module
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import ContainerImage, Deployment, Service
 from ecsundo_action.engine import execute
 from ecsundo_action.errors import EcsundoError
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.modes import rollback as rollback_module
 from ecsundo_action.plan import PROVENANCE_TAG, Step
 from ecsundo_action.progress import Progress
-from ecsundo_action.report import Narrated
+from ecsundo_action.render.text import Narrated
 from ecsundo_action.request import Mode, Request
-from ecsundo_action.resources import ContainerImage, Deployment, Service
 from ecsundo_action.result import Outcome, ServiceResult, Status
 from simulator.history import History, history_of
 from simulator.rules import rules_lock

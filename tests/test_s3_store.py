@@ -10,9 +10,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ecsundo_action import document as doc
 from ecsundo_action.errors import NotFoundError, StoreError
-from ecsundo_action.stores import LATEST, S3Store
+from ecsundo_action.snapshots import document as doc
+from ecsundo_action.snapshots.stores import LATEST, S3Store
 from simulator import Rules
 from tests.conftest import body, ecsundo
 from tests.test_stores import PROD, make

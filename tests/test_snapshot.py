@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action import document as doc
+from ecsundo_action.aws.gateway import EcsGateway, registerable_fields
 from ecsundo_action.engine import execute
 from ecsundo_action.errors import NotFoundError
-from ecsundo_action.gateway import EcsGateway, registerable_fields
+from ecsundo_action.modes.snapshot import GITHUB_CONTEXT
 from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome
-from ecsundo_action.snapshot import GITHUB_CONTEXT
-from ecsundo_action.stores import FileStore
+from ecsundo_action.snapshots import document as doc
+from ecsundo_action.snapshots.stores import FileStore
 from tests.conftest import SECRET
 from tests.conftest import body as plain_body
 

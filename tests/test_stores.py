@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ecsundo_action import document as doc
+from ecsundo_action.aws.records import Cluster
 from ecsundo_action.errors import InputError, NotFoundError, SnapshotRefused, StoreError
-from ecsundo_action.resources import Cluster
-from ecsundo_action.stores import (
+from ecsundo_action.snapshots import document as doc
+from ecsundo_action.snapshots.stores import (
     LATEST,
     FileStore,
     S3Store,

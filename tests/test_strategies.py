@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action.gateway import EcsGateway
-from ecsundo_action.resources import ServiceDeployment
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import ServiceDeployment
 from ecsundo_action.result import Status
 from ecsundo_action.wait import where
 from simulator import Rules

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
-from ecsundo_action.resources import Cluster, ContainerImage
+from ecsundo_action.aws.records import Cluster, ContainerImage
+from ecsundo_action.render.markdown import LIMIT, escape, run_summary, snapshot_summary
 from ecsundo_action.result import Outcome, ServiceResult, Status
-from ecsundo_action.summary import LIMIT, escape, run_summary, snapshot_summary
+from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 

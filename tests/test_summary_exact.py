@@ -9,10 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ecsundo_action.document import KeptTaskDefinition, ServiceRecord, Snapshot
-from ecsundo_action.resources import Cluster, ContainerImage
-from ecsundo_action.result import Outcome, ServiceResult, Status
-from ecsundo_action.summary import (
+from ecsundo_action.aws.records import Cluster, ContainerImage
+from ecsundo_action.render.markdown import (
     LIMIT,
     NOTE_ROOM,
     discover_summary,
@@ -23,6 +21,8 @@ from ecsundo_action.summary import (
     run_summary,
     snapshot_summary,
 )
+from ecsundo_action.result import Outcome, ServiceResult, Status
+from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 SERVER = "https://github.com"

@@ -12,9 +12,9 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from ecsundo_action.resources import ContainerImage
+from ecsundo_action.aws.records import ContainerImage
+from ecsundo_action.render.markdown import LIMIT, run_summary
 from ecsundo_action.result import Outcome, ServiceResult, Status
-from ecsundo_action.summary import LIMIT, run_summary
 
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 DIGEST = "sha256:" + "9f3c" * 16

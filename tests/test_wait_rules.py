@@ -11,16 +11,11 @@ from typing import Any
 import pytest
 
 from ecsundo_action import wait
-from ecsundo_action.gateway import EcsGateway
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.records import Deployment, Service, ServiceDeployment, _number
 from ecsundo_action.progress import Progress
-from ecsundo_action.resources import Deployment, Service, ServiceDeployment, _number
 from ecsundo_action.threads import Threads
-from ecsundo_action.wait import (
-    STALE_READ_GRACE,
-    Settled,
-    wait_for,
-    where,
-)
+from ecsundo_action.wait import STALE_READ_GRACE, Settled, wait_for, where
 from tests.conftest import body, in_words
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from .errors import InputError
-from .request import Mode, Request
-from .result import Outcome
-from .stores import check_snapshot_id
+from ecsundo_action.errors import InputError
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.result import Outcome
+from ecsundo_action.snapshots.stores import check_snapshot_id
 
 STATE = "guard"  # the post step reads it as STATE_guard
 

@@ -18,12 +18,20 @@ from dataclasses import dataclass, replace
 from functools import partial
 from threading import Event
 
-from . import selection
-from .converge import Found, InFlight, Options, Read, Target, converge
-from .document import ServiceRecord, Snapshot, prepare
-from .errors import EcsundoError, reason
-from .gateway import DESCRIBE_SERVICES_BATCH, EcsGateway, chunks
-from .plan import (
+from ecsundo_action.aws.arns import short_name
+from ecsundo_action.aws.gateway import DESCRIBE_SERVICES_BATCH, EcsGateway, chunks
+from ecsundo_action.aws.records import (
+    ContainerImage,
+    Service,
+    ServiceDeployment,
+    ServiceRevision,
+    images_of,
+    running_revision,
+)
+from ecsundo_action.converge import Found, InFlight, Options, Read, Target, converge
+from ecsundo_action.errors import EcsundoError, reason
+from ecsundo_action.modes import selection
+from ecsundo_action.plan import (
     ACTIVE,
     Action,
     PinImages,
@@ -37,20 +45,12 @@ from .plan import (
     skip_step,
     want_of,
 )
-from .reasons import Why, because, plural
-from .request import Mode, Request
-from .resources import (
-    ContainerImage,
-    Service,
-    ServiceDeployment,
-    ServiceRevision,
-    images_of,
-    running_revision,
-    short_name,
-)
-from .result import Outcome
-from .stores import LATEST, Store
-from .threads import Threads
+from ecsundo_action.reasons import Why, because, plural
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.result import Outcome
+from ecsundo_action.snapshots.document import ServiceRecord, Snapshot, prepare
+from ecsundo_action.snapshots.stores import LATEST, Store
+from ecsundo_action.threads import Threads
 
 # How to roll back a service ECS does not deploy itself.
 CONTROLLED_ELSEWHERE = {"CODE_DEPLOY": Why.CODE_DEPLOY, "EXTERNAL": Why.TASK_SETS}

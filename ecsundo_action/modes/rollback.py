@@ -15,11 +15,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from . import selection
-from .converge import Found, InFlight, Options, Read, Target, converge
-from .facts import facts_of
-from .gateway import HISTORY_BATCH, EcsGateway, HistoryUnavailable
-from .plan import (
+from ecsundo_action.aws.arns import family_and_revision, short_name
+from ecsundo_action.aws.gateway import HISTORY_BATCH, EcsGateway, HistoryUnavailable
+from ecsundo_action.aws.records import (
+    ContainerImage,
+    Service,
+    ServiceDeployment,
+    ServiceRevision,
+    TaskDefinition,
+    images_of,
+    running_revision,
+)
+from ecsundo_action.converge import Found, InFlight, Options, Read, Target, converge
+from ecsundo_action.facts import facts_of
+from ecsundo_action.modes import selection
+from ecsundo_action.plan import (
     PROVENANCE_TAG,
     Action,
     PinImages,
@@ -33,21 +43,10 @@ from .plan import (
     unchanged_step,
     want_of,
 )
-from .reasons import SOURCES, Source, Why, because, plural
-from .request import Mode, Request
-from .resources import (
-    ContainerImage,
-    Service,
-    ServiceDeployment,
-    ServiceRevision,
-    TaskDefinition,
-    family_and_revision,
-    images_of,
-    running_revision,
-    short_name,
-)
-from .result import Outcome
-from .threads import Threads
+from ecsundo_action.reasons import SOURCES, Source, Why, because, plural
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.result import Outcome
+from ecsundo_action.threads import Threads
 
 
 @dataclass(frozen=True)

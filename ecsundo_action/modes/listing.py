@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from .gateway import EcsGateway
-from .progress import Progress
-from .request import Mode, Request
-from .result import Outcome
-from .stores import Store
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.progress import Progress
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.result import Outcome
+from ecsundo_action.snapshots.stores import Store
 
 
 def list_snapshots(

@@ -1,52 +1,18 @@
-"""Typed records for the ECS resources the engine handles, and their ARNs.
+"""Typed records for the ECS resources the engine handles.
 
 AWS's dicts are converted once, where they arrive (the gateway), and these frozen records
-travel on. No AWS calls and no botocore here: importing this is cheap, so input checks
-can use it before anything heavy loads.
+travel on. No AWS calls and no botocore here.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-_TD_ARN = re.compile(
-    r"^arn:aws[\w-]*:ecs:[\w-]+:\d{12}:task-definition/(?P<family>[\w-]+):(?P<rev>\d+)$"
-)
-CLUSTER_ARN = re.compile(
-    r"^arn:(?P<partition>aws[\w-]*):ecs:(?P<region>[\w-]+):(?P<account>\d{12}):cluster/(?P<name>.+)$"
-)
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-SERVICE_ARN = re.compile(
-    r"^arn:aws[\w-]*:ecs:[\w-]+:\d{12}:service/(?:(?P<cluster>[\w-]+)/)?(?P<name>[\w-]+)$"
-)
-
-
-def family_and_revision(arn: str) -> tuple[str, int]:
-    """Split a full task-definition ARN into its family and revision."""
-    match = _TD_ARN.fullmatch(arn)
-    if not match:
-        raise ValueError(f"not a task-definition ARN: {arn}")
-    return match["family"], int(match["rev"])
-
-
-def short_digest(digest: str | None) -> str:
-    """The first 12 hex digits of a sha256 digest, as people quote them ("?" when unknown)."""
-    return (digest or "?").removeprefix("sha256:")[:12]
-
-
-def short_name(arn: str) -> str:
-    """`family:revision` for a task-definition ARN, the last path part for other ARNs."""
-    return arn.rsplit("/", 1)[-1]
-
-
-def short_or_dash(arn: str | None) -> str:
-    """short_name for a table cell: "-" when there is no ARN."""
-    return short_name(arn) if arn else "-"
+from ecsundo_action.aws.arns import CLUSTER_ARN, DIGEST, family_and_revision, short_digest
 
 
 @dataclass(frozen=True)
@@ -110,7 +76,7 @@ class ContainerImage:
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> ContainerImage:
         digest = raw.get("imageDigest")
-        if not (isinstance(digest, str) and _DIGEST.fullmatch(digest)):
+        if not (isinstance(digest, str) and DIGEST.fullmatch(digest)):
             digest = None  # only a sha256 digest pins an image
         return cls(raw.get("containerName", ""), raw.get("image", ""), digest)
 
@@ -394,20 +360,3 @@ class Service:
     def daemon(self) -> bool:
         """A DAEMON service has no settable desiredCount."""
         return self.scheduling_strategy == "DAEMON"
-
-
-def _cluster_name(text: str) -> bool:
-    return 0 < len(text) <= 255 and all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
-
-
-def check_cluster(cluster: str, what: str = "cluster") -> str:
-    """A cluster name (letters, digits, '-', '_', up to 255) or a cluster ARN."""
-    match = CLUSTER_ARN.fullmatch(cluster)
-    if _cluster_name(match["name"] if match else cluster):  # an ARN's whole name
-        return cluster
-    from .errors import InputError
-
-    raise InputError(
-        f"{what} {cluster[:80]!r} is not valid: expected a cluster name (letters, digits, "
-        "'-', '_') or a cluster ARN"
-    )

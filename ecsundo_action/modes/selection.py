@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 
-from .errors import InputError, NotFoundError
-from .resources import SERVICE_ARN
+from ecsundo_action.aws.arns import SERVICE_ARN
+from ecsundo_action.errors import InputError, NotFoundError
 
 # A service or cluster name, or a glob pattern of one.
 NAME_OR_PATTERN = re.compile(r"[A-Za-z0-9_\-*?\[\]!]{1,255}")

@@ -1,6 +1,6 @@
 """The one place that talks to ECS: synchronous, thread-safe, paced, typed.
 
-Each method makes the calls one question needs and returns typed records (resources.py),
+Each method makes the calls one question needs and returns typed records (records.py),
 with AWS errors turned into one-line AwsErrors that say what was being done. It owns no
 threads: a caller that wants batches described concurrently passes its own `map`. It pages
 with botocore's paginators, batches DescribeServices 10 at a time (AWS's limit), takes a
@@ -25,17 +25,16 @@ from botocore.exceptions import (
 )
 from botocore.model import StructureShape
 
-from .errors import AwsError, Conflict, EcsundoError, NotFoundError
-from .pacing import ECS_QUOTAS, Pacer
-from .resources import (
+from ecsundo_action.aws.arns import family_and_revision, short_name
+from ecsundo_action.aws.pacing import ECS_QUOTAS, Pacer
+from ecsundo_action.aws.records import (
     Cluster,
     Service,
     ServiceDeployment,
     ServiceRevision,
     TaskDefinition,
-    family_and_revision,
-    short_name,
 )
+from ecsundo_action.errors import AwsError, Conflict, EcsundoError, NotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient

@@ -22,9 +22,9 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
-from . import selection
-from .errors import EcsundoError, InputError, reason
-from .request import BY_FIELD, OPTIONS, Mode, Request, build
+from ecsundo_action.errors import EcsundoError, InputError, reason
+from ecsundo_action.modes import selection
+from ecsundo_action.request import BY_FIELD, OPTIONS, Mode, Request, build
 
 PROG = "ecsundo"
 VERBS = {"snapshot": Mode.SNAPSHOT, "restore": Mode.RESTORE}
@@ -199,9 +199,9 @@ def request_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Reques
 
 def _run(args: argparse.Namespace, out: Any) -> int:
     request = request_from(args, os.environ)
-    from .engine import execute
-    from .progress import Live
-    from .report import text
+    from ecsundo_action.edges.terminal import Live
+    from ecsundo_action.engine import execute
+    from ecsundo_action.render.text import text
 
     outcome = execute(request, progress=Live(sys.stderr))
     # On a terminal, long lines are cut to its width; piped or logged, nothing is cut.

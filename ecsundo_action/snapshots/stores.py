@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import document as doc
-from .errors import InputError, NotFoundError, SnapshotRefused, StoreError
-from .resources import Cluster
+from ecsundo_action.aws.records import Cluster
+from ecsundo_action.errors import InputError, NotFoundError, SnapshotRefused, StoreError
+from ecsundo_action.snapshots import document as doc
 
 LATEST = "latest"  # names the newest snapshot of a cluster in a store, never an id
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -180,7 +180,7 @@ class S3Store(Store):
     @property
     def client(self) -> Any:
         if self._client is None:
-            from .gateway import make_client
+            from ecsundo_action.aws.gateway import make_client
 
             self._client = make_client("s3")
         return self._client

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 
-from .gateway import EcsGateway
-from .progress import Progress
-from .request import Mode, Request
-from .result import Outcome
-from .threads import Threads
+from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.progress import Progress
+from ecsundo_action.request import Mode, Request
+from ecsundo_action.result import Outcome
+from ecsundo_action.threads import Threads
 
 
 def discover(

@@ -18,7 +18,7 @@ from typing import Any
 
 from actions_toolkit import core
 
-from .report import Narrated
+from ecsundo_action.render.text import Narrated
 
 
 class Runner(Narrated):

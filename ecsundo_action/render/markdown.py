@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from .document import Snapshot
-from .reasons import plural
-from .report import (
+from ecsundo_action.aws.arns import short_or_dash
+from ecsundo_action.reasons import plural
+from ecsundo_action.render.text import (
     UNEVENTFUL,
     image_change,
     images_text,
@@ -23,9 +23,9 @@ from .report import (
     run_url,
     took,
 )
-from .request import Mode
-from .resources import short_or_dash
-from .result import Outcome, ServiceResult, Status
+from ecsundo_action.request import Mode
+from ecsundo_action.result import Outcome, ServiceResult, Status
+from ecsundo_action.snapshots.document import Snapshot
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
 NOTE_ROOM = 200  # bytes kept for the note that says what was cut

@@ -6,13 +6,14 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from .document import ServiceRecord, Snapshot
-from .plan import Action, Plan
-from .progress import Progress
-from .reasons import plural
-from .request import Mode
-from .resources import ContainerImage, short_digest, short_or_dash
-from .result import Outcome, ServiceResult, Status
+from ecsundo_action.aws.arns import short_digest, short_or_dash
+from ecsundo_action.aws.records import ContainerImage
+from ecsundo_action.plan import Action, Plan
+from ecsundo_action.progress import Progress
+from ecsundo_action.reasons import plural
+from ecsundo_action.request import Mode
+from ecsundo_action.result import Outcome, ServiceResult, Status
+from ecsundo_action.snapshots.document import ServiceRecord, Snapshot
 
 
 def table(rows: Sequence[tuple[str, ...]], width: int | None = None) -> str:

@@ -17,18 +17,26 @@ from datetime import UTC, datetime
 from functools import cache, partial
 from typing import Any
 
-from . import __version__, selection
-from .document import KeptTaskDefinition, ServiceRecord, Snapshot, prepare, timestamp
-from .errors import AwsError, EcsundoError, NotFoundError, reason
-from .gateway import EcsGateway, HistoryUnavailable
-from .plan import Action
-from .progress import Progress
-from .reasons import plural
-from .request import Request
-from .resources import Cluster, Service, ServiceRevision, TaskDefinition, by_age, short_name
-from .result import Outcome, ServiceResult, Status
-from .stores import Store, new_snapshot_id
-from .threads import Loop, Threads
+from ecsundo_action import __version__
+from ecsundo_action.aws.arns import short_name
+from ecsundo_action.aws.gateway import EcsGateway, HistoryUnavailable
+from ecsundo_action.aws.records import Cluster, Service, ServiceRevision, TaskDefinition, by_age
+from ecsundo_action.errors import AwsError, EcsundoError, NotFoundError, reason
+from ecsundo_action.modes import selection
+from ecsundo_action.plan import Action
+from ecsundo_action.progress import Progress
+from ecsundo_action.reasons import plural
+from ecsundo_action.request import Request
+from ecsundo_action.result import Outcome, ServiceResult, Status
+from ecsundo_action.snapshots.document import (
+    KeptTaskDefinition,
+    ServiceRecord,
+    Snapshot,
+    prepare,
+    timestamp,
+)
+from ecsundo_action.snapshots.stores import Store, new_snapshot_id
+from ecsundo_action.threads import Loop, Threads
 
 # GitHub's environment variables -> the document's github fields.
 GITHUB_CONTEXT = {

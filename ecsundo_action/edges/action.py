@@ -11,14 +11,14 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from . import guard
-from .errors import NotFoundError, reason
-from .request import OPTIONS, Mode, Request, build, parse_mode
-from .stores import FileStore, open_store
+from ecsundo_action.edges import guard
+from ecsundo_action.errors import NotFoundError, reason
+from ecsundo_action.request import OPTIONS, Mode, Request, build, parse_mode
+from ecsundo_action.snapshots.stores import FileStore, open_store
 
 if TYPE_CHECKING:
-    from .result import Outcome
-    from .workflow import Runner
+    from ecsundo_action.edges.runner import Runner
+    from ecsundo_action.result import Outcome
 
 # GitHub shows 10 error annotations per step: at most this many per service, then the
 # verdict (the summary and the `services` output list every failure); and 10 warnings.
@@ -45,9 +45,9 @@ def _not_found_hint(exc: NotFoundError, request: Request) -> str:
 
 
 def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping[str, str]) -> None:
-    from . import summary
-    from .report import text
-    from .result import Status
+    from ecsundo_action.render import markdown as summary
+    from ecsundo_action.render.text import text
+    from ecsundo_action.result import Status
 
     if outcome.mode in (Mode.RESTORE, Mode.ROLLBACK):
         runner.end_phase()  # the result table stands outside the groups, seen at a glance
@@ -77,7 +77,7 @@ def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping
 
 def run(request: Request, runner: Runner, environ: Mapping[str, str]) -> int:
     """Execute the request; report through the runner; the exit status."""
-    from .engine import execute
+    from ecsundo_action.engine import execute
 
     try:
         outcome = execute(request, progress=runner, environ=environ)
@@ -92,7 +92,7 @@ def run(request: Request, runner: Runner, environ: Mapping[str, str]) -> int:
 
 
 def _fail(runner: Runner, mode: str, exc: BaseException) -> int:
-    from . import summary
+    from ecsundo_action.render import markdown as summary
 
     runner.error(reason(exc))
     runner.summary(summary.error_summary(mode or "action", reason(exc)))
@@ -103,7 +103,7 @@ def main(environ: Mapping[str, str] | None = None) -> int:
     """The main step: entrypoint.py calls this."""
     from actions_toolkit import core
 
-    from .workflow import Runner
+    from ecsundo_action.edges.runner import Runner
 
     environ = os.environ if environ is None else environ
     runner = Runner()
@@ -121,7 +121,7 @@ def post(environ: Mapping[str, str] | None = None) -> int:
     (action.yml's post-if). Without a guard snapshot it does nothing."""
     from actions_toolkit import core
 
-    from .workflow import Runner
+    from ecsundo_action.edges.runner import Runner
 
     environ = os.environ if environ is None else environ
     runner = Runner()

@@ -21,8 +21,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .errors import SnapshotRefused
-from .resources import Cluster, ContainerImage
+from ecsundo_action.aws.records import Cluster, ContainerImage
+from ecsundo_action.errors import SnapshotRefused
 
 SCHEMA_VERSION = 2
 READABLE = (1, 2)
