@@ -4,6 +4,7 @@ Request through the engine against the simulator."""
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import subprocess
@@ -85,6 +86,10 @@ def until(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> No
         if time.monotonic() > deadline:
             pytest.fail(f"waited {seconds:g} s for {what}")
         time.sleep(0.01)
+
+
+# The ARN of a task definition of the stand-in's account and Region: TD.format("web:1").
+TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 
 
 def family(i: int) -> str:
@@ -207,6 +212,25 @@ def gateway(sim: Simulator) -> EcsGateway:
 _IAM_FILE = "test_iam_policy.py"
 _iam_wanted = False  # test_iam_policy.py was selected (here or in a worker)
 _iam_problems: list[str] = []
+
+
+# How long a test takes is marked on it, not told by its file: `pytest -m pure` runs the
+# tests of pure functions (a few seconds), `-m "not process"` leaves out those that start
+# the CLI, the action or a build as a process.
+_PROCESS = ("ecsundo(", "run_step(", "subprocess.")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        function = getattr(item, "function", None)
+        source = inspect.getsource(function) if function is not None else ""
+        if any(call in source for call in _PROCESS):
+            item.add_marker(pytest.mark.process)
+        elif "sim" in fixtures:
+            item.add_marker(pytest.mark.standin)
+        else:
+            item.add_marker(pytest.mark.pure)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -13,9 +13,8 @@ from ecsundo_action.reasons import Why, because, plural
 from ecsundo_action.render import text as report
 from ecsundo_action.result import Outcome, ServiceResult, Status, Verdict, happened
 from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
-from tests.conftest import saying
+from tests.conftest import TD, saying
 
-ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 PROD = Cluster(
     "prod", "arn:aws:ecs:us-east-1:123456789012:cluster/prod", "123456789012", "us-east-1"
 )
@@ -31,12 +30,12 @@ def snapshot(**changes: object) -> Snapshot:
     web = ServiceRecord(
         "web",
         "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
-        ARN.format("web:1"),
+        TD.format("web:1"),
         2,
         images=(image("app", "acme/web:1.4", D1), image("log", "fluent@" + D2, D2)),
     )
     api = ServiceRecord(
-        "api", "arn:aws:ecs:us-east-1:123456789012:service/prod/api", ARN.format("api:7"), 1
+        "api", "arn:aws:ecs:us-east-1:123456789012:service/prod/api", TD.format("api:7"), 1
     )
     sets = ServiceRecord(
         "sets",
@@ -52,7 +51,7 @@ def snapshot(**changes: object) -> Snapshot:
         "tool": "ecsundo test",
         "cluster": PROD,
         "services": (web, api, sets),
-        "task_definitions": {ARN.format("api:7"): KeptTaskDefinition("ACTIVE", body)},
+        "task_definitions": {TD.format("api:7"): KeptTaskDefinition("ACTIVE", body)},
     }
     fields.update(changes)
     return Snapshot(**fields)  # type: ignore[arg-type]
@@ -220,11 +219,11 @@ def test_run_url_only_when_every_part_checks_out() -> None:
 
 def plan() -> Plan:
     planned = Plan(PROD.arn)
-    planned.add(step(Action.UPDATE, ARN.format("web:2"), ARN.format("web:1"), why=saying("r1")))
-    planned.add(step(Action.REREGISTER, ARN.format("api:8"), ARN.format("api:7"), service="api"))
-    planned.add(step(Action.REREGISTER, ARN.format("api:8"), ARN.format("api:7"), service="api2"))
-    planned.add(step(Action.UNCHANGED, ARN.format("db:3"), ARN.format("db:3"), service="db"))
-    planned.add(step(Action.MISSING, None, ARN.format("old:1"), service="old", why=saying("gone")))
+    planned.add(step(Action.UPDATE, TD.format("web:2"), TD.format("web:1"), why=saying("r1")))
+    planned.add(step(Action.REREGISTER, TD.format("api:8"), TD.format("api:7"), service="api"))
+    planned.add(step(Action.REREGISTER, TD.format("api:8"), TD.format("api:7"), service="api2"))
+    planned.add(step(Action.UNCHANGED, TD.format("db:3"), TD.format("db:3"), service="db"))
+    planned.add(step(Action.MISSING, None, TD.format("old:1"), service="old", why=saying("gone")))
     return planned
 
 
@@ -237,9 +236,9 @@ def test_plan_title_counts_changes_and_distinct_registrations() -> None:
         "(dry run: nothing changes)"
     )
     two = plan()
-    two.add(step(Action.REREGISTER, "x", ARN.format("db:1"), service="db2"))
-    two.add(step(Action.UPDATE, "x", ARN.format("q:1"), service="q"))
-    two.add(step(Action.UPDATE, "x", ARN.format("r:1"), service="r"))
+    two.add(step(Action.REREGISTER, "x", TD.format("db:1"), service="db2"))
+    two.add(step(Action.UPDATE, "x", TD.format("q:1"), service="q"))
+    two.add(step(Action.UPDATE, "x", TD.format("r:1"), service="r"))
     assert report.plan_title(two, dry_run=False) == (
         "Plan: 6 services to change of 8, 2 task definitions to register again"
     )
@@ -319,8 +318,8 @@ def test_result_text_is_head_rows_warnings_time_and_verdict() -> None:
         ServiceResult(
             "web",
             "update",
-            ARN.format("web:2"),
-            ARN.format("web:1"),
+            TD.format("web:2"),
+            TD.format("web:1"),
             Status.SUCCESS,
             12.4,
             "",
@@ -428,76 +427,76 @@ def test_a_dry_run_prints_its_plan() -> None:
             "skipped: task-set-controlled (EXTERNAL)",
         ),
         (
-            step(Action.UPDATE, ARN.format("w:1"), ARN.format("w:1"), settings={"a": 1}),
+            step(Action.UPDATE, TD.format("w:1"), TD.format("w:1"), settings={"a": 1}),
             Status.SUCCESS,
-            ARN.format("w:1"),
+            TD.format("w:1"),
             "updated to w:1 and its settings",
         ),
         (
-            step(Action.UPDATE, "a", ARN.format("w:1"), settings={"a": 1}),
+            step(Action.UPDATE, "a", TD.format("w:1"), settings={"a": 1}),
             Status.FAILED,
             None,
             "tried to update to w:1 and its settings",
         ),
         (
-            step(Action.UNCHANGED, ARN.format("w:1"), ARN.format("w:1")),
+            step(Action.UNCHANGED, TD.format("w:1"), TD.format("w:1")),
             Status.UNCHANGED,
             None,
             "already on w:1",
         ),
         (
-            step(Action.UPDATE, "a", ARN.format("w:1")),
+            step(Action.UPDATE, "a", TD.format("w:1")),
             Status.SUCCESS,
-            ARN.format("w:1"),
+            TD.format("w:1"),
             "updated to w:1",
         ),
         (
-            step(Action.UPDATE, "a", ARN.format("w:1")),
+            step(Action.UPDATE, "a", TD.format("w:1")),
             Status.UPDATED,
-            ARN.format("w:1"),
+            TD.format("w:1"),
             "updated to w:1",
         ),
         (
-            step(Action.UPDATE, "a", ARN.format("w:1")),
+            step(Action.UPDATE, "a", TD.format("w:1")),
             Status.PLANNED,
-            ARN.format("w:1"),
+            TD.format("w:1"),
             "update to w:1",
         ),
         (
-            step(Action.UPDATE, "a", ARN.format("w:1")),
+            step(Action.UPDATE, "a", TD.format("w:1")),
             Status.FAILED,
-            ARN.format("w:1"),
+            TD.format("w:1"),
             "tried to update to w:1",
         ),
         (
-            step(Action.REREGISTER, "a", ARN.format("w:1")),
+            step(Action.REREGISTER, "a", TD.format("w:1")),
             Status.SUCCESS,
-            ARN.format("w:9"),
+            TD.format("w:9"),
             "re-registered w:1 as w:9",
         ),
-        (step(Action.REREGISTER, "a", ARN.format("w:1")), Status.PLANNED, None, "re-register w:1"),
+        (step(Action.REREGISTER, "a", TD.format("w:1")), Status.PLANNED, None, "re-register w:1"),
         (
-            step(Action.STOP, "a", ARN.format("w:1")),
+            step(Action.STOP, "a", TD.format("w:1")),
             Status.SUCCESS,
-            ARN.format("w:1"),
+            TD.format("w:1"),
             "ECS rolled back the in-flight deployment to w:1",
         ),
         (
-            step(Action.STOP, "a", ARN.format("w:1")),
+            step(Action.STOP, "a", TD.format("w:1")),
             Status.FAILED,
             None,
             "tried to stop the in-flight deployment (ECS rolls back to w:1)",
         ),
         (
-            step(Action.UPDATE, ARN.format("w:1"), ARN.format("w:1"), desired_count=3),
+            step(Action.UPDATE, TD.format("w:1"), TD.format("w:1"), desired_count=3),
             Status.SUCCESS,
-            ARN.format("w:1"),
+            TD.format("w:1"),
             "desired count to 3",
         ),
         (
-            step(Action.UPDATE, "a", ARN.format("w:1"), settings={"launchType": "FARGATE"}),
+            step(Action.UPDATE, "a", TD.format("w:1"), settings={"launchType": "FARGATE"}),
             Status.SUCCESS,
-            ARN.format("w:1"),
+            TD.format("w:1"),
             "updated to w:1 and its settings",
         ),
     ],
@@ -523,29 +522,29 @@ def test_happened_names_the_pinned_image_of_a_re_registration() -> None:
     pinned = step(
         Action.REREGISTER,
         "a",
-        ARN.format("w:1"),
+        TD.format("w:1"),
         pinned=True,
         after=(image("log", "fluent:1"), image("app", "acme/w:latest", D1)),
     )
-    assert happened(pinned, Status.SUCCESS, ARN.format("w:5")) == (
+    assert happened(pinned, Status.SUCCESS, TD.format("w:5")) == (
         "re-registered w:1 as w:5, pinned w:latest to sha256:111111111111…"
     )
     assert happened(pinned, Status.FAILED, None) == (
         "tried to re-register w:1, pinned w:latest to sha256:111111111111…"
     )
     no_digest = step(
-        Action.REREGISTER, "a", ARN.format("w:1"), pinned=True, after=(image("a", "w:1"),)
+        Action.REREGISTER, "a", TD.format("w:1"), pinned=True, after=(image("a", "w:1"),)
     )
-    assert happened(no_digest, Status.SUCCESS, ARN.format("w:5")) == "re-registered w:1 as w:5"
-    unpinned = step(Action.REREGISTER, "a", ARN.format("w:1"), after=pinned.after)
-    assert happened(unpinned, Status.SUCCESS, ARN.format("w:5")) == "re-registered w:1 as w:5"
+    assert happened(no_digest, Status.SUCCESS, TD.format("w:5")) == "re-registered w:1 as w:5"
+    unpinned = step(Action.REREGISTER, "a", TD.format("w:1"), after=pinned.after)
+    assert happened(unpinned, Status.SUCCESS, TD.format("w:5")) == "re-registered w:1 as w:5"
 
 
 def test_a_row_from_a_step_and_its_dict() -> None:
     made = step(
         Action.UPDATE,
-        ARN.format("w:2"),
-        ARN.format("w:1"),
+        TD.format("w:2"),
+        TD.format("w:1"),
         why=saying("why"),
         before=(image("app", "acme/w:2", D2),),
         after=(image("app", "acme/w:1"),),
@@ -554,8 +553,8 @@ def test_a_row_from_a_step_and_its_dict() -> None:
     assert row.to_dict() == {
         "name": "web",
         "action": "update",
-        "from": ARN.format("w:2"),
-        "to": ARN.format("w:1"),
+        "from": TD.format("w:2"),
+        "to": TD.format("w:1"),
         "status": "success",
         "seconds": 3.5,
         "message": "why",
@@ -564,8 +563,8 @@ def test_a_row_from_a_step_and_its_dict() -> None:
         "to-images": ["acme/w:1"],
     }
     assert ServiceResult.of(made, Status.PLANNED).seconds == 0.0
-    other = ServiceResult.of(made, Status.FAILED, to=ARN.format("w:9"), why=saying("no"))
-    assert (other.to, other.message, other.changed) == (ARN.format("w:9"), "no", False)
+    other = ServiceResult.of(made, Status.FAILED, to=TD.format("w:9"), why=saying("no"))
+    assert (other.to, other.message, other.changed) == (TD.format("w:9"), "no", False)
     assert other.what == "tried to update to w:1"
 
 

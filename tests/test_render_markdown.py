@@ -1,13 +1,24 @@
-"""The job summary word for word: the exact Markdown of small outcomes of every mode, the
+"""The job summary: escaped cells, and a cap well under GitHub's 1 MiB per step.
+
+The job summary word for word: the exact Markdown of small outcomes of every mode, the
 escaping of each character, and the size budgets: the whole summary, each section and the
 collapsed table fill up to their budget less the room kept for the note, never one row more,
-and say how many rows they left out."""
+and say how many rows they left out.
+
+The job summary as GitHub renders it: through cmark-gfm (GitHub's Markdown engine, with
+its extensions, and raw HTML let through as the strictest case), then read as HTML. One table
+row per service, failures first, hostile text still inert, and a collapsed section for many
+unchanged services."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 
+import cmarkgfm
 import pytest
+from cmarkgfm.cmark import Options
 
 from ecsundo_action.aws.records import Cluster, ContainerImage
 from ecsundo_action.render.markdown import (
@@ -23,8 +34,118 @@ from ecsundo_action.render.markdown import (
 )
 from ecsundo_action.result import Outcome, ServiceResult, Status
 from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from tests.conftest import TD
 
-TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
+
+def test_escape_leaves_nothing_that_renders() -> None:
+    hostile = (
+        "a|b\n<script>x</script> `code` *em* [link](http://x) @org/team ![i](y) # h ~s~ www.x.io"
+    )
+    out = escape(hostile)
+    assert "\n" not in out
+    assert not re.search(r"(?<!\\)[|`*\[\]]", out)  # every pipe, backtick, star, bracket escaped
+    for raw in ["<script>", "`code`", "*em*", "[link]", "@org", "![i]", "http://", "www.x"]:
+        assert raw not in out
+    assert "\\|" in out and "&lt;script&gt;" in out and "@\u200borg" in out
+
+
+def test_summary_heading_and_rows() -> None:
+    result = Outcome(
+        "restore",
+        "prod",
+        snapshot=small_snapshot("20261127T000000000Z-abcdef"),
+        services=[
+            ServiceResult(
+                "web",
+                "re-register",
+                TD.format("web:2"),
+                TD.format("web:3"),
+                Status.SUCCESS,
+                12.4,
+                "ok",
+                before=(ContainerImage("web", "acme/web:1.5.0"),),
+                after=(ContainerImage("web", "acme/web:1.4.2"),),
+                what="re-registered web:1 as web:3",
+            ),
+            ServiceResult(
+                "api",
+                "update",
+                TD.format("api:2"),
+                TD.format("api:1"),
+                Status.FAILED,
+                3,
+                "rollout FAILED: <b>bad</b>",
+            ),
+        ],
+    )
+    text = run_summary(result)
+    assert text.startswith("### ⚠️ ecsundo restore: partial")
+    assert "Cluster **prod** · snapshot **20261127T000000000Z-abcdef**" in text
+    assert (
+        "| web | web:1.5.0 | web:1.4.2 | re-registered web:1 as web:3 | ✅ success | 12s |" in text
+    )
+    # Failures come first.
+    assert text.index("| api |") < text.index("| web |")
+    assert "- **api**: rollout FAILED: &lt;b&gt;bad&lt;/b&gt;" in text
+
+
+def test_summary_is_capped_with_a_visible_note() -> None:
+    services = [
+        ServiceResult(
+            f"service-{i:05d}-" + "x" * 200,
+            "update",
+            TD.format(f"f{i}:1"),
+            TD.format(f"f{i}:2"),
+            Status.FAILED,
+            1,
+            "m" * 300,
+        )
+        for i in range(5000)
+    ]
+    text = run_summary(Outcome("restore", "prod", services=services))
+    assert len(text.encode()) <= LIMIT < 1024 * 1024
+    assert "more not shown" in text and "`services` output" in text
+
+
+def small_snapshot(snapshot_id: str = "s1") -> Snapshot:
+    return Snapshot(
+        id=snapshot_id,
+        created_at="2026-11-27T16:26:00.123Z",
+        tool="ecsundo test",
+        cluster=Cluster.from_arn("arn:aws:ecs:us-east-1:123456789012:cluster/prod"),
+        services=(
+            ServiceRecord(
+                "web", "arn:aws:ecs:us-east-1:123456789012:service/prod/web", TD.format("web:1"), 1
+            ),
+        ),
+        task_definitions={
+            TD.format("web:1"): KeptTaskDefinition(
+                "ACTIVE",
+                {
+                    "family": "web",
+                    "containerDefinitions": [
+                        {
+                            "name": "app",
+                            "image": "shop/web:1",
+                            "environment": [{"name": "PASSWORD", "value": "hunter2"}],
+                            "secrets": [{"name": "TOKEN", "valueFrom": "arn:aws:ssm:x"}],
+                        }
+                    ],
+                },
+            )
+        },
+    )
+
+
+def test_snapshot_summary_shows_images_never_environment() -> None:
+    taken = Outcome("snapshot", "prod", snapshot=small_snapshot(), snapshot_uri="file:///tmp/x")
+    text = snapshot_summary(taken)
+    assert "shop/web:1" in text and "hunter2" not in text and "PASSWORD" not in text
+    assert "1 service captured" in text and "stored at `file:///tmp/x`" in text
+    dry = snapshot_summary(Outcome("snapshot", "prod", dry_run=True, snapshot=small_snapshot()))
+    assert "dry run: nothing stored" in dry
+
+
 SERVER = "https://github.com"
 GITHUB = {
     "workflow": "deploy",
@@ -461,3 +582,169 @@ def test_a_discover_summary_counts_its_heading_against_the_limit() -> None:
     assert text.endswith(rows + note + "\n")
     filled(text[: -len(note + "\n")], LIMIT, len(rows.splitlines(keepends=True)[0].encode()))
     assert len(text.encode()) <= LIMIT
+
+
+DIGEST = "sha256:" + "9f3c" * 16
+OTHER = "sha256:" + "26a1" * 16
+
+
+class Page(HTMLParser):
+    """The tags, links and table rows of a rendered summary, and its text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.links: list[str] = []
+        self.rows: list[list[str]] = []  # the cells of each <tr>
+        self.text: list[str] = []
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+        elif tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def render(markdown: str) -> Page:
+    return Page(
+        cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    )
+
+
+def row(
+    name: str, status: Status, *, what: str = "", message: str = "", **images: str
+) -> ServiceResult:
+    return ServiceResult(
+        name,
+        "update",
+        TD.format(f"{name}:2"),
+        TD.format(f"{name}:1"),
+        status,
+        7.0,
+        message,
+        changed=status == Status.SUCCESS,
+        before=(ContainerImage(name, images.get("before", f"acme/{name}:1.5.0"), OTHER),),
+        after=(ContainerImage(name, images.get("after", f"acme/{name}:1.4.2"), DIGEST),),
+        what=what or f"updated to {name}:1",
+    )
+
+
+def test_one_row_per_service_failures_first_with_images_and_words() -> None:
+    outcome = Outcome(
+        "restore",
+        "prod",
+        services=[
+            row("api", Status.SUCCESS, what="re-registered api:1 as api:3"),
+            row("web", Status.FAILED, message="rollout FAILED"),
+            row("cron", Status.UNCHANGED, what="already on cron:1"),
+        ],
+        timings={"total": 42.4, "read": 3.1, "register": 1.0, "update": 2.2, "wait": 35.9},
+    )
+    page = render(run_summary(outcome))
+    header, *body = page.rows
+    assert header == ["service", "before", "after", "what happened", "result", "time"]
+    assert [cells[0] for cells in body] == ["web", "api", "cron"]  # failed, changed, the rest
+    assert body[1] == [
+        "api",
+        "api:1.5.0",
+        "api:1.4.2",
+        "re-registered api:1 as api:3",
+        "✅ success",
+        "7s",
+    ]
+    assert "Took 42s: read 3s, register 1s, update 2s, wait 36s" in "".join(page.text)
+    assert "details" not in page.tags
+
+
+def test_the_same_tag_on_another_build_shows_the_short_digests() -> None:
+    same = row("web", Status.SUCCESS, before="acme/web:latest", after="acme/web:latest")
+    [_, cells] = render(run_summary(Outcome("restore", "prod", services=[same]))).rows
+    assert cells[1:3] == ["web:latest (26a126a126a1)", "web:latest (9f3c9f3c9f3c)"]
+
+
+def test_many_unchanged_services_fold_into_a_collapsed_section() -> None:
+    services = [row("api", Status.SUCCESS)] + [
+        row(f"quiet{i:02d}", Status.UNCHANGED, what="already there") for i in range(12)
+    ]
+    markdown = run_summary(Outcome("restore", "prod", services=services))
+    page = render(markdown)
+    assert page.tags.count("details") == 1 and "summary" in page.tags
+    assert "12 services unchanged or skipped" in "".join(page.text)
+    assert page.tags.count("table") == 2
+    assert len(page.rows) == 2 + 13  # two headers, one row per service
+    # ten or fewer stay in the one table
+    few = render(run_summary(Outcome("restore", "prod", services=services[:11])))
+    assert "details" not in few.tags and len(few.rows) == 12
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](https://evil.example/x)",
+    "![pixel](https://evil.example/p.png)",
+    "https://evil.example/raw www.evil.example",
+    "@octocat and @org/team",
+    "| broken | table |",
+    "line\n## heading\n<details>",
+    "`code` *em* **strong** ~~gone~~ <!-- comment -->",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_anywhere_stays_inert(text: str) -> None:
+    hostile = ServiceResult(
+        text,
+        "update",
+        TD.format("web:2"),
+        TD.format("web:1"),
+        Status.FAILED,
+        1.0,
+        text,
+        before=(ContainerImage("web", text),),
+        after=(ContainerImage("web", text),),
+        what=text,
+    )
+    outcome = Outcome("restore", text, services=[hostile], warnings=[text], uncovered=[text])
+    page = render(run_summary(outcome))
+    assert set(page.tags) <= {
+        "h3",
+        "p",
+        "strong",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "ul",
+        "li",
+    }
+    assert page.links == []
+    assert not re.search(r"@\w", "".join(page.text)), "no @mention can be made"
+    assert len(page.rows) == 2  # the header and the one service: the table held
+
+
+def test_the_cap_holds_and_still_renders_one_row_per_shown_service() -> None:
+    services = [
+        row(f"service-{i:05d}-" + "x" * 150, Status.FAILED, message="m" * 200) for i in range(4000)
+    ]
+    markdown = run_summary(Outcome("restore", "prod", services=services))
+    assert len(markdown.encode()) <= LIMIT
+    page = render(markdown)
+    shown = len(page.rows) - 1
+    assert 0 < shown < 4000 and f"{4000 - shown} more not shown" in "".join(page.text)

@@ -16,7 +16,7 @@ from ecsundo_action.aws.records import Deployment, Service, ServiceDeployment, _
 from ecsundo_action.progress import Progress
 from ecsundo_action.threads import Threads
 from ecsundo_action.wait import STALE_READ_GRACE, Settled, wait_for, where
-from tests.conftest import body, in_words
+from tests.conftest import TD, body, in_words
 
 
 def judge(*args: Any, **kwargs: Any) -> tuple[bool, str] | None:
@@ -29,7 +29,6 @@ def rollback_verdict(*args: Any, **kwargs: Any) -> tuple[bool, str] | None:
     return in_words(wait.rollback_verdict(*args, **kwargs))
 
 
-TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 OLD, NEW = TD.format("web:1"), TD.format("web:2")
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/shop"
 

@@ -18,9 +18,8 @@ from ecsundo_action.plan import Action, Plan, Registration, Step
 from ecsundo_action.progress import Progress
 from ecsundo_action.result import ServiceResult, Status
 from ecsundo_action.threads import Threads
-from tests.conftest import body, saying, until
+from tests.conftest import TD, body, saying, until
 
-TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/{}"
 SVC = "arn:aws:ecs:us-east-1:123456789012:service/shop/{}"
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/shop"
 
