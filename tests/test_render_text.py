@@ -9,7 +9,7 @@ import pytest
 
 from ecsundo_action.aws.records import Cluster, ContainerImage
 from ecsundo_action.plan import Action, Plan, Step
-from ecsundo_action.reasons import Why, because, plural
+from ecsundo_action.reasons import Why, because
 from ecsundo_action.render import text as report
 from ecsundo_action.result import Outcome, ServiceResult, Status, Verdict, happened
 from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
@@ -153,12 +153,6 @@ def test_took_lists_the_phases_that_happened_in_order() -> None:
 )
 def test_ago_says_the_largest_unit_that_fits(seconds: float, said: str) -> None:
     assert report.ago(seconds) == said
-
-
-def test_plural() -> None:
-    assert plural(0, "service") == "0 services"
-    assert plural(1, "service") == "1 service"
-    assert plural(2, "service") == "2 services"
 
 
 # --- provenance ---------------------------------------------------------------------------
