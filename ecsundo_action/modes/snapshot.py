@@ -105,8 +105,10 @@ def _record(
     )
 
 
-# Services read together: two DescribeServices calls, one DescribeServiceRevisions call.
-READ_TOGETHER = 20
+# Services read together: one DescribeServices call, then one DescribeServiceRevisions call.
+# Groups are read at once, side by side: a group of 20 (two DescribeServices calls in turn)
+# would add a round trip before its revisions and task definitions could be asked for.
+READ_TOGETHER = 10
 
 Read = tuple[list[Service], dict[str, ServiceRevision] | None]
 
