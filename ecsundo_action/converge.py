@@ -106,9 +106,10 @@ class Read:
     """Reads a few services (on the pool) and says where each should go."""
 
     run: Callable[[], Found]
-    # The steps of its services when the read fails (the reason's words -> steps), or None:
-    # a failed read ends the run while nothing has changed yet.
+    # The steps of its services when the read fails: the reason, in words -> their steps.
     unreadable: Callable[[str], list[Step]]
+    # A failed read ends the run while nothing has changed yet (restore: as it always has);
+    # once changes are under way, its services become rows like the others.
     fatal: bool = False
 
 
