@@ -40,7 +40,7 @@ from ecsundo_action.aws.records import (
     by_age,
 )
 from ecsundo_action.errors import AwsError, Conflict, EcsundoError, reason
-from ecsundo_action.facts import facts_for, facts_of
+from ecsundo_action.facts import facts_from, look_up_facts
 from ecsundo_action.plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
 from ecsundo_action.progress import QUIET, Progress
 from ecsundo_action.reasons import Reason, Why, because, plural
@@ -224,8 +224,9 @@ class _Deciding:
     def look_up(self, want: Want, described: TaskDefinition | None) -> TargetFacts:
         """The facts of a want's task definition (read-only, on the pool)."""
         if described is not None:
-            return facts_of(self.gateway, want.target, described, want.body, copy_only=want.pinned)
-        return facts_for(self.gateway, want.target, want.body, copy_only=want.pinned)
+            copy_only = want.pinned
+            return facts_from(self.gateway, want.target, described, want.body, copy_only=copy_only)
+        return look_up_facts(self.gateway, want.target, want.body, copy_only=want.pinned)
 
     def on_facts(self, key: tuple[str, str], done: Future[TargetFacts]) -> None:
         for target in self.waiting.pop(key, []):

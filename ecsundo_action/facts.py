@@ -60,16 +60,17 @@ def _newer_of(arn: str, family: str, revision: int) -> bool:
     return their_family == family and their_revision > revision
 
 
-def facts_for(
+def look_up_facts(
     gateway: EcsGateway, arn: str, body: Mapping[str, Any] | None, *, copy_only: bool = False
 ) -> TargetFacts:
     """Facts for one target, described now; body is the one a re-registration must carry.
     copy_only: the original itself will not do (its images are to be pinned), so look for
     a re-registration of body even when the original is ACTIVE."""
-    return facts_of(gateway, arn, gateway.describe_task_definition(arn), body, copy_only=copy_only)
+    found = gateway.describe_task_definition(arn)
+    return facts_from(gateway, arn, found, body, copy_only=copy_only)
 
 
-def facts_of(
+def facts_from(
     gateway: EcsGateway,
     arn: str,
     found: TaskDefinition | None,

@@ -19,7 +19,7 @@ from ecsundo_action.aws.records import (
     ServiceDeployment,
     ServiceRevision,
 )
-from ecsundo_action.modes.restore import plan_service, want
+from ecsundo_action.modes import restore
 from ecsundo_action.plan import (
     ACTIVE,
     PROVENANCE_TAG,
@@ -83,18 +83,18 @@ def document(*records: tuple[str, str, int, str]) -> Snapshot:
     )
 
 
-def plan_restore(
+def plan_snapshot(
     snapshot: Snapshot,
     current: dict[str, Service],
     facts: dict[str, TargetFacts],
     restore_desired_count: bool = False,
 ) -> Plan:
-    """Every snapshot service through plan_service, the function restore plans with."""
+    """Every snapshot service through restore.plan_restore, the function restore plans with."""
     plan = Plan(CLUSTER)
     for record in snapshot.services:
-        wanted = want(snapshot, record, None, scope="service", pin_images="auto")
+        wanted = restore.want_recorded(snapshot, record, None, scope="service", pin_images="auto")
         plan.add(
-            *plan_service(
+            *restore.plan_restore(
                 record,
                 current.get(record.name),
                 facts.get(wanted.target, ACTIVE),
@@ -130,7 +130,7 @@ def test_each_kind_of_step() -> None:
         TD.format("deleted:3"): TargetFacts(None),
         TD.format("reused:3"): TargetFacts("INACTIVE", reuse=TD.format("reused:9")),
     }
-    plan = plan_restore(doc, current, facts)
+    plan = plan_snapshot(doc, current, facts)
     by_name = {s.service: s for s in plan.steps}
 
     assert by_name["same"].action == Action.UNCHANGED
@@ -160,10 +160,10 @@ def test_desired_count_only_when_asked_and_never_for_daemons() -> None:
         "web": service("web", "web:3", desired=2),
         "agent": service("agent", "agent:3", desired=0, strategy="DAEMON"),
     }
-    not_asked = plan_restore(doc, current, {})
+    not_asked = plan_snapshot(doc, current, {})
     assert [s.action for s in not_asked.steps] == [Action.UNCHANGED, Action.UNCHANGED]
 
-    asked = plan_restore(doc, current, {}, restore_desired_count=True)
+    asked = plan_snapshot(doc, current, {}, restore_desired_count=True)
     web, agent = asked.steps
     assert web.action == Action.UPDATE and web.desired_count == 5
     assert agent.action == Action.UNCHANGED and agent.desired_count is None

@@ -19,9 +19,9 @@ from ecsundo_action.errors import EcsundoError, NotFoundError, SnapshotRefused
 from ecsundo_action.modes.restore import (
     CONTROLLED_ELSEWHERE,
     _warnings,
-    plan_service,
+    plan_restore,
     scaled_to_zero,
-    want,
+    want_recorded,
 )
 from ecsundo_action.plan import (
     ACTIVE,
@@ -409,7 +409,7 @@ def snapshot(*records: ServiceRecord) -> Snapshot:
 
 
 def wanted_for(rec: ServiceRecord) -> Any:
-    return want(snapshot(rec), rec, None, scope="service", pin_images="never")
+    return want_recorded(snapshot(rec), rec, None, scope="service", pin_images="never")
 
 
 # -- the step of each kind of service ----------------------------------------------------------
@@ -417,7 +417,7 @@ def wanted_for(rec: ServiceRecord) -> Any:
 
 def test_a_service_gone_since_is_missing_with_no_registration() -> None:
     rec = record()
-    assert plan_service(rec, None, ACTIVE, wanted_for(rec)) == (
+    assert plan_restore(rec, None, ACTIVE, wanted_for(rec)) == (
         Step(
             "web",
             None,
@@ -433,7 +433,7 @@ def test_a_service_gone_since_is_missing_with_no_registration() -> None:
 @pytest.mark.parametrize("status", ["DRAINING", "INACTIVE"])
 def test_a_service_being_deleted_is_missing_and_says_its_status(status: str) -> None:
     rec = record()
-    step, registration = plan_service(rec, service(status=status), ACTIVE, wanted_for(rec))
+    step, registration = plan_restore(rec, service(status=status), ACTIVE, wanted_for(rec))
     assert (step.action, step.service_arn, step.current, step.target) == (
         Action.MISSING,
         None,
@@ -451,7 +451,7 @@ def test_a_service_ecs_does_not_deploy_is_skipped_and_a_failure_only_when_named(
 ) -> None:
     rec = record()
     now = service(controller=controller)
-    step, registration = plan_service(rec, now, ACTIVE, wanted_for(rec), named=named)
+    step, registration = plan_restore(rec, now, ACTIVE, wanted_for(rec), named=named)
     assert step == Step(
         "web",
         SVC.format("web"),
@@ -466,16 +466,16 @@ def test_a_service_ecs_does_not_deploy_is_skipped_and_a_failure_only_when_named(
 
 def test_the_snapshot_s_controller_counts_when_the_service_s_is_ecs() -> None:
     rec = record(controller="CODE_DEPLOY")  # CodeDeploy deployed it when the snapshot was taken
-    step, _ = plan_service(rec, service(), ACTIVE, wanted_for(rec))
+    step, _ = plan_restore(rec, service(), ACTIVE, wanted_for(rec))
     assert step.action == Action.SKIPPED and step.has(Why.CODE_DEPLOY)
     assert step.reason.startswith("skipped: CodeDeploy deploys this")
 
 
 def test_an_external_record_without_a_task_definition_has_nothing_to_restore() -> None:
     rec = record(td=None)
-    step, _ = plan_service(rec, service(td=None), ACTIVE, None, named=True)
+    step, _ = plan_restore(rec, service(td=None), ACTIVE, None, named=True)
     assert (step.action, step.reason) == (Action.SKIP, "skipped: no task definition to restore")
-    step, _ = plan_service(rec, service(td=None), ACTIVE, None)
+    step, _ = plan_restore(rec, service(td=None), ACTIVE, None)
     assert (step.action, step.reason) == (Action.SKIPPED, "skipped: no task definition to restore")
     assert step.has(Why.NO_TARGET)
 
@@ -483,9 +483,9 @@ def test_an_external_record_without_a_task_definition_has_nothing_to_restore() -
 def test_an_update_names_no_registration_and_a_deregistered_target_registers_its_body() -> None:
     rec = record()
     wanted = wanted_for(rec)
-    step, registration = plan_service(rec, service(), ACTIVE, wanted)
+    step, registration = plan_restore(rec, service(), ACTIVE, wanted)
     assert (step.action, step.target, registration) == (Action.UPDATE, TD.format("web:1"), None)
-    step, registration = plan_service(rec, service(), TargetFacts("INACTIVE"), wanted)
+    step, registration = plan_restore(rec, service(), TargetFacts("INACTIVE"), wanted)
     assert step.action == Action.REREGISTER
     assert registration == Registration(TD.format("web:1"), wanted.body, wanted.tags)
     assert registration.body["family"] == "web" and registration.tags == [
@@ -495,9 +495,9 @@ def test_an_update_names_no_registration_and_a_deregistered_target_registers_its
 
 def test_the_count_is_restored_only_when_asked() -> None:
     rec = record(desired=3)
-    step, _ = plan_service(rec, service(desired=1), ACTIVE, wanted_for(rec))
+    step, _ = plan_restore(rec, service(desired=1), ACTIVE, wanted_for(rec))
     assert step.desired_count is None
-    step, _ = plan_service(
+    step, _ = plan_restore(
         rec, service(desired=1), ACTIVE, wanted_for(rec), restore_desired_count=True
     )
     assert step.desired_count == 3
@@ -505,12 +505,12 @@ def test_the_count_is_restored_only_when_asked() -> None:
 
 def test_a_service_scaled_to_zero_says_so_unless_its_count_is_restored() -> None:
     rec = record(desired=2)
-    step, _ = plan_service(rec, service(desired=0), ACTIVE, wanted_for(rec))
+    step, _ = plan_restore(rec, service(desired=0), ACTIVE, wanted_for(rec))
     assert (step.action, step.reason) == (Action.UPDATE, "0 tasks desired, 2 in the snapshot")
-    pinned = want(snapshot(rec), rec, None, scope="service", pin_images="always")
-    step, _ = plan_service(rec, service(desired=0), ACTIVE, replace(pinned, notes=saying("why")))
+    pinned = want_recorded(snapshot(rec), rec, None, scope="service", pin_images="always")
+    step, _ = plan_restore(rec, service(desired=0), ACTIVE, replace(pinned, notes=saying("why")))
     assert step.reason == "why; 0 tasks desired, 2 in the snapshot", step.reason
-    step, _ = plan_service(
+    step, _ = plan_restore(
         rec, service(desired=0), ACTIVE, wanted_for(rec), restore_desired_count=True
     )
     assert "tasks desired" not in step.reason and step.desired_count == 2
@@ -546,7 +546,7 @@ def test_want_is_the_snapshot_s_kept_body_with_the_record_s_images_and_settings(
         "rev", TD.format("web:2"), (ContainerImage("app", "a:1", DIGEST),), {}
     )
     for scope, pin in (("service", "auto"), ("task-definition", "always")):
-        got = want(snap, rec, running, scope=scope, pin_images=pin)
+        got = want_recorded(snap, rec, running, scope=scope, pin_images=pin)
         assert got == want_of(
             TD.format("web:1"),
             kept.body,
@@ -557,10 +557,15 @@ def test_want_is_the_snapshot_s_kept_body_with_the_record_s_images_and_settings(
             scope=scope,
             pin_images=pin,
         )
-    assert want(snap, rec, running, scope="service", pin_images="always").pinned
+    assert want_recorded(snap, rec, running, scope="service", pin_images="always").pinned
     # The recorded settings are put back with scope service only.
-    assert want(snap, rec, running, scope="service", pin_images="never").settings == registries
-    assert not want(snap, rec, running, scope="task-definition", pin_images="never").settings
+    assert (
+        want_recorded(snap, rec, running, scope="service", pin_images="never").settings
+        == registries
+    )
+    assert not want_recorded(
+        snap, rec, running, scope="task-definition", pin_images="never"
+    ).settings
 
 
 # -- the warnings before a "success" ------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Restore only chooses: it reads the snapshot, then reads its services 10 at a time and says,
 for each, the Target it should reach (what the snapshot saw it run, with the pure
-`plan_service` to decide its step once the target's facts are known). converge.py carries
+`plan_restore` to decide its step once the target's facts are known). converge.py carries
 the targets out, starting the first change while other services are still being read. A
 dry run goes the same way and starts nothing. A service already on its snapshot task
 definition is not touched; one deleted since is reported missing while the others still
@@ -56,7 +56,7 @@ from ecsundo_action.threads import Threads
 CONTROLLED_ELSEWHERE = {"CODE_DEPLOY": Why.CODE_DEPLOY, "EXTERNAL": Why.TASK_SETS}
 
 
-def want(
+def want_recorded(
     snapshot: Snapshot,
     record: ServiceRecord,
     running: ServiceRevision | None,
@@ -79,7 +79,7 @@ def want(
     )
 
 
-def plan_service(
+def plan_restore(
     record: ServiceRecord,
     service: Service | None,
     facts: TargetFacts,
@@ -172,7 +172,7 @@ _CANNOT = {
 
 
 @dataclass
-class _Seen:
+class _Batch:
     """One batch of services as they are now, and what runs in them."""
 
     services: dict[str, Service]
@@ -181,13 +181,13 @@ class _Seen:
     refused: dict[str, str]  # DEPLOYMENTS / REVISIONS that could not be read: why
 
 
-def _see(
+def _read_batch(
     gateway: EcsGateway, cluster_arn: str, names: Sequence[str], request: Request, ask: set[str]
-) -> _Seen:
+) -> _Batch:
     """Read up to 10 services and, of what `ask` names, their in-flight deployments and
     running revisions. A refused DescribeServices raises; the others are only noted."""
     found, _ = gateway.describe_services(cluster_arn, names)  # the rest: missing
-    seen = _Seen({s.name: s for s in found}, {}, {}, {})
+    seen = _Batch({s.name: s for s in found}, {}, {}, {})
     flying = [
         s.current_deployment
         for s in found
@@ -215,7 +215,7 @@ def _see(
     return seen
 
 
-def _listing(gateway: EcsGateway, cluster_arn: str, stopped: Event) -> list[str]:
+def _service_arns(gateway: EcsGateway, cluster_arn: str, stopped: Event) -> list[str]:
     """The cluster's service ARNs; the pages stop coming once the run is stopping, so that
     an early error (an unknown snapshot id) does not wait for a long listing."""
     arns: list[str] = []
@@ -246,7 +246,7 @@ class _Targets:
     def read(self, names: Sequence[str]) -> Found:
         with self.lock:
             ask = set(self.ask)
-        seen = _see(self.gateway, self.cluster_arn, names, self.request, ask)
+        seen = _read_batch(self.gateway, self.cluster_arn, names, self.request, ask)
         notes = []
         with self.lock:
             for kind, why in seen.refused.items():
@@ -275,7 +275,7 @@ class _Targets:
             return images_of(self.snapshot.kept(record.task_definition).body)
         return record.images or ()
 
-    def target(self, name: str, seen: _Seen) -> Target:
+    def target(self, name: str, seen: _Batch) -> Target:
         record, service, request = self.records[name], seen.services.get(name), self.request
         running = running_revision(service, seen.revisions) if service else None
         wanted = None
@@ -286,7 +286,7 @@ class _Targets:
             and record.controller == "ECS"
             and record.task_definition is not None
         ):
-            wanted = want(
+            wanted = want_recorded(
                 self.snapshot,
                 record,
                 running,
@@ -311,7 +311,7 @@ class _Targets:
             after=self.images(record),
         )
         decide = partial(
-            plan_service,
+            plan_restore,
             record,
             service,
             wanted=wanted,
@@ -345,7 +345,7 @@ def restore(
     where = gateway.describe_cluster(cluster)
     # Services the selection takes that the snapshot never saw are left as they are, and
     # said so. Listed while the snapshot is read and its services described.
-    listing = threads.submit(_listing, gateway, where.arn, threads.stopped)
+    listing = threads.submit(_service_arns, gateway, where.arn, threads.stopped)
     snapshot = store.load(where, request.snapshot_id or LATEST)
     progress.restoring(snapshot, where.name)
     records = {s.name: s for s in snapshot.services}

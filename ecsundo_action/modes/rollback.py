@@ -27,7 +27,7 @@ from ecsundo_action.aws.records import (
     running_revision,
 )
 from ecsundo_action.converge import Found, InFlight, Options, Read, Target, converge
-from ecsundo_action.facts import facts_of
+from ecsundo_action.facts import facts_from
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import (
     PROVENANCE_TAG,
@@ -56,7 +56,7 @@ class Previous:
     arn: str | None
     source: Source  # where the answer came from
     described: TaskDefinition | None = None  # its body and tags (None: deleted, or no arn)
-    history: Before | None = None  # with ECS's history: the revisions (settings, digests)
+    history: InHistory | None = None  # with ECS's history: the revisions (settings, digests)
     now: tuple[ContainerImage, ...] = ()  # the images running now (for the report)
 
     @property
@@ -83,7 +83,7 @@ def _effective(arn: str, described: TaskDefinition | None) -> tuple[str, str, in
 
 
 @dataclass(frozen=True)
-class Before:
+class InHistory:
     """What ran before, per ECS's history: the source revision of the deployment that put
     the current task definition in place, and the revision that deployment made."""
 
@@ -98,7 +98,7 @@ def previous_from_history(
     cluster_arn: str,
     service: Service,
     current_td: TaskDefinition | None = None,
-) -> Before | None:
+) -> InHistory | None:
     """What ran before the current task definition, per ECS's deployment history.
 
     A later revision of the same family is never "before" (after a rollback from B to A,
@@ -138,13 +138,13 @@ def previous_from_history(
             if not before or not before.task_definition:
                 continue
             if earlier(before.task_definition):
-                return Before(before.task_definition, before, running or made, deployment)
+                return InHistory(before.task_definition, before, running or made, deployment)
             # The same task definition with another build behind its tag (a push and
             # forceNewDeployment): going back means that build, pinned. Not from one of our
             # own re-registrations: its source is what ecsundo rolled back from.
             rebuilt = running is not None and before.digests != running.digests
             if before.task_definition == current and rebuilt and not ours:
-                return Before(before.task_definition, before, running, deployment)
+                return InHistory(before.task_definition, before, running, deployment)
     return None
 
 
@@ -206,7 +206,7 @@ def find_previous(
     return Previous(arn, source, described if arn else None, before, now)
 
 
-def want(previous: Previous, *, scope: Scope, pin_images: PinImages) -> Want | None:
+def want_previous(previous: Previous, *, scope: Scope, pin_images: PinImages) -> Want | None:
     """Pure: what a service needs to go back to what it ran before: with ECS's history,
     also the digests and settings of that revision (None: nothing to go to)."""
     if previous.arn is None or previous.described is None:
@@ -224,7 +224,7 @@ def want(previous: Previous, *, scope: Scope, pin_images: PinImages) -> Want | N
     )
 
 
-def plan_service(
+def plan_rollback(
     service: Service, previous: Previous, facts: TargetFacts | None, wanted: Want | None
 ) -> tuple[Step, Registration | None]:
     """Pure: the step one service needs to go back to what it ran before."""
@@ -257,7 +257,7 @@ def look_back(
     """Read-only, one worker's whole chain for one service: what it ran before, and the
     Target of going back there."""
     previous = find_previous(gateway, cluster_arn, service, history)
-    wanted = want(previous, scope=request.scope, pin_images=request.pin_images)
+    wanted = want_previous(previous, scope=request.scope, pin_images=request.pin_images)
     before = short_name(previous.arn) if previous.arn else "nothing earlier"
     in_flight = None
     history_before = previous.history
@@ -281,14 +281,14 @@ def look_back(
         notes=(f"{service.name}: {before} (per {SOURCES[previous.source]})",),
     )
     if wanted is None:  # nothing to go back to, or it cannot be registered again
-        facts = facts_of(gateway, previous.arn, None) if previous.arn else None
-        step, _ = plan_service(service, previous, facts, None)
+        facts = facts_from(gateway, previous.arn, None) if previous.arn else None
+        step, _ = plan_rollback(service, previous, facts, None)
         return Found([replace(target, step=step)])
     return Found(
         [
             replace(
                 target,
-                decide=partial(plan_service, service, previous, wanted=wanted),
+                decide=partial(plan_rollback, service, previous, wanted=wanted),
                 unable=partial(_not_rolled_back, service),
             )
         ]

@@ -201,11 +201,11 @@ class _Reading:
             arn = record.task_definition
             if arn and arn not in held and arn not in self.described:
                 describe = self.gateway.describe_task_definition
-                self.described[arn] = self.loop.start(_later, describe, arn)
+                self.described[arn] = self.loop.start(_taken_at_the_end, describe, arn)
         self.read_more()
 
 
-def _later(_: Future[Any]) -> None:
+def _taken_at_the_end(_: Future[Any]) -> None:
     """Nothing to do yet: the result is taken when the snapshot is built."""
 
 
