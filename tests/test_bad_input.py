@@ -197,3 +197,46 @@ def test_action_refuses(
     assert len(step.errors) == 1 and reason in step.errors[0], step.stdout
     assert "Traceback" not in step.stdout + step.stderr
     assert sim.mutating_calls() == []
+
+
+# A command given an option of another command, or an option given an empty value (an unset
+# shell variable): refused before any AWS call, never run as something else.
+STRICT = [
+    (
+        ["cluster", "shop", "--snapshot-id", "before-v2"],
+        "ecsundo cluster <cluster> takes no --snapshot-id: did you mean ecsundo cluster "
+        "restore <cluster> --snapshot-id ... or ecsundo cluster snapshot <cluster> "
+        "--snapshot-id ...?",
+    ),
+    (
+        ["cluster", "restore", "shop", "--since", "5"],
+        "ecsundo cluster restore <cluster> takes no --since: did you mean ecsundo cluster "
+        "<cluster> --since ...?",
+    ),
+    (
+        ["cluster", "snapshot", "shop", "--pin-images", "always"],
+        "ecsundo cluster snapshot <cluster> takes no --pin-images",
+    ),
+    (["cluster", "shop", "--full"], "did you mean ecsundo cluster snapshot <cluster> --full?"),
+    (
+        ["cluster", "restore", "shop", "--snapshot-id", ""],
+        "--snapshot-id: got an empty value; leave the option out for its default (latest)",
+    ),
+    (["cluster", "shop", "--services", " "], "--services: got an empty value"),
+    (["cluster", "restore", "shop", "--store", ""], "--store: got an empty value"),
+]
+
+
+@pytest.mark.parametrize(("argv", "reason"), STRICT, ids=[" ".join(a) for a, _ in STRICT])
+def test_cli_refuses_an_option_its_command_does_not_take_or_an_empty_value(
+    stored: tuple[Any, Path, str], argv: list[str], reason: str
+) -> None:
+    sim, _, _ = stored
+    sim.calls.clear()
+    proc = subprocess.run(
+        [ECSUNDO, *argv], env=_env(sim, {}), capture_output=True, text=True, timeout=120
+    )
+    assert (proc.returncode, proc.stdout) == (1, ""), proc
+    assert proc.stderr == f"ecsundo: error: {reason}\n" or reason in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert sim.calls == []  # not even a read

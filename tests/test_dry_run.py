@@ -88,7 +88,11 @@ def test_the_cli_dry_run_prints_the_plan(deployed: tuple[Any, Path], tmp_path: P
     sim, store = deployed
     args = [*CLI_MODES["restore"], "--store", f"file://{store}", "--dry-run"]
     out = ecsundo(sim, *args, cwd=tmp_path).stdout
-    assert out.startswith("plan for restore of cluster shop (dry run: nothing changed)"), out
+    head = out.split("\n", 1)[0]
+    # Which snapshot `latest` resolved to, and when it was taken.
+    assert head.startswith("plan for restore of cluster shop from snapshot "), out
+    assert head.endswith(", outside GitHub Actions (dry run: nothing changed)"), out
+    assert ", taken " in head and ("(just now)" in head or " ago)" in head), out
     rows = {line.split()[0]: line for line in out.splitlines() if line.split()[:1]}
     # web:1 was deregistered: a copy is registered; api:1 is ACTIVE: a plain update; worker
     # runs the snapshot's task definition and only its count differs.

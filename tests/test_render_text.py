@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -331,9 +332,15 @@ def test_result_text_is_head_rows_warnings_time_and_verdict() -> None:
         warnings=["careful"],
         timings={"total": 13.0, "read": 1.0},
     )
-    assert report.text(outcome) == "\n".join(
+    head, rest = report.text(outcome).split("\n", 1)
+    # The snapshot restored: its id, when it was taken (and how long ago), and by what.
+    assert re.fullmatch(
+        r"restore of cluster prod from snapshot 20261127T162600123Z-3f9a2c, taken "
+        r"2026-11-27 16:26:00 UTC \(\d+ days? ago\), outside GitHub Actions",
+        head,
+    ), head
+    assert rest == "\n".join(
         [
-            "restore of cluster prod from snapshot 20261127T162600123Z-3f9a2c",
             "SERVICE  RESULT   BEFORE  AFTER  TIME  WHAT HAPPENED",
             "web      success  web:2   web:1  12s   updated to web:1",
             "api      failed   -       -      0s    x; rollout FAILED",

@@ -45,6 +45,25 @@ CLUSTER_OPTIONS = (
     *CHANGING,
 )
 SERVICE_OPTIONS = ("scope", "pin_images", *CHANGING)
+# Of CLUSTER_OPTIONS, those that only one of the cluster's commands takes: given to another,
+# the run would silently do something else (a rollback with the id of the snapshot that was
+# meant to be restored), so it is refused, naming the command that takes it.
+ONLY_FOR = {
+    "snapshot_id": (Mode.RESTORE, Mode.SNAPSHOT),
+    "full": (Mode.SNAPSHOT,),
+    "since_minutes": (Mode.ROLLBACK,),
+    "scope": (Mode.RESTORE, Mode.ROLLBACK),
+    "pin_images": (Mode.RESTORE, Mode.ROLLBACK),
+    "restore_desired_count": (Mode.RESTORE,),
+    "wait": (Mode.RESTORE, Mode.ROLLBACK),
+    "timeout_minutes": (Mode.RESTORE, Mode.ROLLBACK),
+    "poll_interval": (Mode.RESTORE, Mode.ROLLBACK),
+}
+COMMANDS = {
+    Mode.ROLLBACK: "ecsundo cluster <cluster>",
+    Mode.SNAPSHOT: "ecsundo cluster snapshot <cluster>",
+    Mode.RESTORE: "ecsundo cluster restore <cluster>",
+}
 LIST_OPTIONS = ("store", "region")
 DISCOVER_OPTIONS = ("regions", "region")
 
@@ -177,11 +196,44 @@ def _cluster_command(words: list[str], named: str | None) -> tuple[Mode, str]:
     raise InputError(usage)
 
 
+# What an option left out means, where its declared default is empty.
+_EMPTY_DEFAULT = {"snapshot_id": "latest", "services": "every service"}
+
+
+def _not_blank(given: Mapping[str, str | None]) -> None:
+    """An option given an empty value is a mistake (an unset shell variable), never "the
+    default": `--snapshot-id "$ID"` must not mean latest, `--services ""` every service."""
+    for field, value in given.items():
+        if value is not None and not value.strip():
+            option = BY_FIELD[field]
+            means = option.default or _EMPTY_DEFAULT.get(field)
+            default = f" ({means})" if means else ""
+            raise InputError(
+                f"{option.flag}: got an empty value; leave the option out for its "
+                f"default{default}"
+            )
+
+
+def _for_this_command(mode: Mode, given: Mapping[str, str | None]) -> None:
+    """A cluster command given an option of another cluster command: a usage error that
+    names the command that takes it."""
+    for field, value in given.items():
+        takers = ONLY_FOR.get(field)
+        if value is None or takers is None or mode in takers:
+            continue
+        option = BY_FIELD[field]
+        flag = f"{option.flag} ..." if option.default not in ("true", "false") else option.flag
+        right = " or ".join(f"{COMMANDS[m]} {flag}" for m in takers)
+        raise InputError(f"{COMMANDS[mode]} takes no {option.flag}: did you mean {right}?")
+
+
 def request_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Request:
     """The Request these arguments mean: every check happens here, before any AWS call."""
     given = {option.field: getattr(args, option.field, None) for option in OPTIONS}
+    _not_blank(given)
     if args.verb == "cluster":
         mode, cluster = _cluster_command(args.words, args.cluster_option)
+        _for_this_command(mode, given)
     elif args.verb == "service":
         mode, cluster = Mode.ROLLBACK, args.cluster
         # One service, named: blank must not fall back to "every service" (an unset

@@ -202,6 +202,14 @@ def list_text(outcome: Outcome) -> str:
     return f"no snapshots of {outcome.cluster} in {outcome.store}"
 
 
+def _which_snapshot(outcome: Outcome) -> str:
+    """A restore names the snapshot it used, and when and by what it was taken: `latest`
+    is resolved, and the reader sees to what."""
+    if outcome.snapshot is None or outcome.mode != Mode.RESTORE:
+        return ""
+    return f" from {provenance(outcome.snapshot, datetime.now(UTC))}"
+
+
 def result_text(outcome: Outcome, width: int | None = None) -> str:
     """One line per service: images before and after, what happened, how long, and the
     message; the last column is cut at width (a terminal's)."""
@@ -210,9 +218,7 @@ def result_text(outcome: Outcome, width: int | None = None) -> str:
         before, after = image_change(s.before, s.after)
         said = "; ".join(part for part in (s.what, s.message) if part)
         rows.append((s.name, str(s.status), before, after, f"{s.seconds:.0f}s", said))
-    head = f"{outcome.mode} of cluster {outcome.cluster}"
-    if outcome.snapshot is not None:
-        head += f" from snapshot {outcome.snapshot.id}"
+    head = f"{outcome.mode} of cluster {outcome.cluster}{_which_snapshot(outcome)}"
     spent = took(outcome.timings)
     return (
         f"{head}\n{table(rows, width)}{_warnings_text(outcome)}\n"
@@ -230,8 +236,10 @@ def text(outcome: Outcome, width: int | None = None) -> str:
     if outcome.mode == Mode.DISCOVER:
         return discover_text(outcome)
     if outcome.dry_run and outcome.plan is not None:
+        which = _which_snapshot(outcome)
         return (
-            f"plan for {outcome.mode} of cluster {outcome.cluster} (dry run: nothing changed)\n"
+            f"plan for {outcome.mode} of cluster {outcome.cluster}{which} (dry run: nothing "
+            "changed)\n"
             f"{plan_text(outcome.plan)}{_warnings_text(outcome)}\nresult: {outcome.verdict}"
         )
     return result_text(outcome, width)
