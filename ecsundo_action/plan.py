@@ -222,6 +222,20 @@ def missing_step(name: str, target: str | None, status: str | None = None) -> St
     return Step(name, None, Action.MISSING, None, target, why=(why,))
 
 
+# How to roll back a service ECS does not deploy itself.
+CONTROLLED_ELSEWHERE = {"CODE_DEPLOY": Why.CODE_DEPLOY, "EXTERNAL": Why.TASK_SETS}
+
+
+def left_alone_step(
+    service: Service, target: str | None, why: Reason, *, named: bool = False
+) -> Step:
+    """A service this run does not change, for a reason it says (CodeDeploy or task sets
+    deploy it, there is nothing to go back to): named explicitly, it was asked for and could
+    not be done, which is a failure (SKIP); otherwise it is only skipped (SKIPPED)."""
+    action = Action.SKIP if named else Action.SKIPPED
+    return Step(service.name, service.arn, action, service.task_definition, target, why=(why,))
+
+
 def skip_step(service: Service, target: str | None, why: Reason) -> Step:
     """A service left as it is, with the reason (its target could not be read, ...)."""
     return Step(service.name, service.arn, Action.SKIP, service.task_definition, target, why=(why,))

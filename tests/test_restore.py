@@ -17,7 +17,6 @@ from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.aws.records import Cluster, ContainerImage, Service, ServiceRevision
 from ecsundo_action.errors import EcsundoError, NotFoundError, SnapshotRefused
 from ecsundo_action.modes.restore import (
-    CONTROLLED_ELSEWHERE,
     _warnings,
     plan_restore,
     scaled_to_zero,
@@ -25,6 +24,7 @@ from ecsundo_action.modes.restore import (
 )
 from ecsundo_action.plan import (
     ACTIVE,
+    CONTROLLED_ELSEWHERE,
     PROVENANCE_TAG,
     Action,
     Registration,

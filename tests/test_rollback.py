@@ -29,6 +29,7 @@ from ecsundo_action.errors import EcsundoError
 from ecsundo_action.modes import rollback as rollback_module
 from ecsundo_action.plan import PROVENANCE_TAG, Step
 from ecsundo_action.progress import Progress
+from ecsundo_action.reasons import Why
 from ecsundo_action.render.text import Narrated
 from ecsundo_action.request import Mode, Request
 from ecsundo_action.result import Outcome, ServiceResult, Status, Verdict
@@ -244,9 +245,11 @@ def test_named_services_are_rolled_back_however_long_ago_they_were_deployed(
     assert result.warnings == []
 
 
-def test_a_service_without_a_task_definition_is_skipped_or_outside_the_window(
+def test_a_task_set_service_is_left_alone_saying_how_or_outside_the_window(
     sim: Any, gateway: EcsGateway
 ) -> None:
+    """Its task sets deploy it (EXTERNAL): as restore does, rollback says how to roll it back
+    and changes nothing; it fails the run only when it was named."""
     sim.create_cluster("prod")
     sim.client("ecs").create_service(
         cluster="prod",
@@ -256,13 +259,10 @@ def test_a_service_without_a_task_definition_is_skipped_or_outside_the_window(
     )
 
     [every] = rollback(gateway, dry_run=True).services
-    assert row(every) == (
-        "skip",
-        None,
-        None,
-        Status.FAILED,
-        "it has no task definition to roll back",
-    )
+    assert (every.action, every.to, every.status) == ("skipped", None, Status.SKIPPED)
+    assert every.has(Why.TASK_SETS) and every.what == "skipped: task-set-controlled (EXTERNAL)"
+    [named] = rollback(gateway, services=["sets"], dry_run=True).services
+    assert (named.action, named.status) == ("skip", Status.FAILED) and named.has(Why.TASK_SETS)
     # Its task sets have no primary deployment: never "deployed in the last 60 minutes".
     [windowed] = rollback(gateway, since_minutes=60, dry_run=True).services
     assert row(windowed) == (
@@ -338,7 +338,7 @@ def test_a_history_that_holds_nothing_earlier_falls_back_to_the_revisions(
     assert progress.notes[0] == f"web: web:1 (per {source})"
 
 
-def test_no_earlier_revision_is_a_skip_and_the_progress_says_nothing_earlier(
+def test_no_earlier_revision_is_unchanged_or_named_a_failure_and_the_progress_says_so(
     sim: Any, no_history: Any, gateway: EcsGateway
 ) -> None:
     sim.create_cluster("prod")
@@ -347,14 +347,18 @@ def test_no_earlier_revision_is_a_skip_and_the_progress_says_nothing_earlier(
 
     [web] = rollback(gateway, progress).services
 
+    # Taken by a whole-cluster rollback, it is left as it is, saying why.
     assert row(web) == (
-        "skip",
+        "unchanged",
         td("web:1"),
-        None,
-        Status.FAILED,
+        td("web:1"),
+        Status.UNCHANGED,
         "no earlier task definition (task-definition revisions)",
     )
     assert progress.notes[0] == "web: nothing earlier (per task-definition revisions)"
+    # Named, it was asked for and cannot be done: a failure.
+    [named] = rollback(gateway, services=["web"]).services
+    assert (named.action, named.status) == ("skip", Status.FAILED) and named.has(Why.NO_EARLIER)
 
 
 def test_the_revisions_are_compared_by_number_not_as_text(
@@ -399,10 +403,10 @@ def test_the_current_task_definition_deleted_leaves_nothing_to_compare_with(
     [web] = rollback(gateway, dry_run=True).services
 
     assert row(web) == (
-        "skip",
+        "unchanged",
         td("web:2"),
-        None,
-        Status.FAILED,
+        td("web:2"),
+        Status.UNCHANGED,
         "no earlier task definition (task-definition revisions)",
     )
     assert web.before == ()
@@ -421,10 +425,10 @@ def test_a_pinned_re_registration_counts_as_its_original_in_the_revisions(
     [web] = rollback(gateway, dry_run=True).services
 
     assert row(web) == (
-        "skip",
+        "unchanged",
         td("web:3"),
-        None,
-        Status.FAILED,
+        td("web:3"),
+        Status.UNCHANGED,
         "no earlier task definition (task-definition revisions)",
     )
 
@@ -824,7 +828,7 @@ def test_no_earlier_revision_is_reported_not_guessed(
 ) -> None:
     sim.create_cluster("prod")
     sim.create_service("prod", "web", sim.register(body("web", "1")))
-    result = rollback(gateway)
+    result = rollback(gateway, services=["web"])
     assert result.services[0].status == Status.FAILED
     assert "no earlier task definition" in result.services[0].message
     assert sim.mutating_calls()[-1].operation == "CreateService"
@@ -1093,4 +1097,29 @@ def test_history_never_takes_ecsundo_s_own_re_registration_as_previous(
     [second] = rollback(gateway).services
     assert second.status == Status.SUCCESS and second.to == td("web:1"), second
     [third] = rollback(gateway).services  # nothing ran before web:1
-    assert third.status == Status.FAILED and third.to != td("web:3"), third
+    assert third.status == Status.UNCHANGED and third.to == td("web:1"), third
+
+
+def test_a_codedeploy_service_is_left_alone_and_the_others_still_roll_back(
+    sim: Any, gateway: EcsGateway
+) -> None:
+    """ECS refuses a task definition for a CodeDeploy service: rollback never sends one, says
+    how to roll it back there, and the run is a success on the services it could do."""
+    web_1_then_2(sim)
+    sim.create_service(
+        "prod",
+        "blue",
+        sim.register(body("blue", "1")),
+        deploymentController={"type": "CODE_DEPLOY"},
+    )
+
+    result = rollback(gateway)
+
+    blue, web = result.services
+    assert (blue.action, blue.status, blue.changed) == ("skipped", Status.SKIPPED, False)
+    assert blue.has(Why.CODE_DEPLOY) and blue.message.startswith("skipped: CodeDeploy deploys")
+    assert (web.status, web.to) == (Status.SUCCESS, td("web:1"))
+    assert result.verdict == Verdict.SUCCESS
+    updated = [str(c.params.get("service")) for c in sim.mutating_calls()]
+    assert any(s.endswith("/web") or s == "web" for s in updated), updated
+    assert not any(s.endswith("/blue") or s == "blue" for s in updated), updated

@@ -209,8 +209,7 @@ def _not_blank(given: Mapping[str, str | None]) -> None:
             means = option.default or _EMPTY_DEFAULT.get(field)
             default = f" ({means})" if means else ""
             raise InputError(
-                f"{option.flag}: got an empty value; leave the option out for its "
-                f"default{default}"
+                f"{option.flag}: got an empty value; leave the option out for its default{default}"
             )
 
 

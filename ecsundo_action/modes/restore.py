@@ -33,6 +33,7 @@ from ecsundo_action.errors import EcsundoError, reason
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import (
     ACTIVE,
+    CONTROLLED_ELSEWHERE,
     Action,
     PinImages,
     Registration,
@@ -40,6 +41,7 @@ from ecsundo_action.plan import (
     Step,
     TargetFacts,
     Want,
+    left_alone_step,
     missing_step,
     plan_step,
     skip_step,
@@ -51,9 +53,6 @@ from ecsundo_action.result import Outcome
 from ecsundo_action.snapshots.document import ServiceRecord, Snapshot, prepare
 from ecsundo_action.snapshots.stores import LATEST, Store
 from ecsundo_action.threads import Threads
-
-# How to roll back a service ECS does not deploy itself.
-CONTROLLED_ELSEWHERE = {"CODE_DEPLOY": Why.CODE_DEPLOY, "EXTERNAL": Why.TASK_SETS}
 
 
 def want_recorded(
@@ -97,16 +96,7 @@ def plan_restore(
     controller = record.controller if record.controller != "ECS" else service.controller
     if controller != "ECS" or wanted is None:
         how = because(CONTROLLED_ELSEWHERE.get(controller, Why.NO_TARGET))
-        # Named explicitly, it was asked for and could not be done: that is a failure.
-        action = Action.SKIP if named else Action.SKIPPED
-        return Step(
-            record.name,
-            service.arn,
-            action,
-            service.task_definition,
-            target,
-            why=(how,),
-        ), None
+        return left_alone_step(service, target, how, named=named), None
     step = plan_step(
         service,
         wanted.target,

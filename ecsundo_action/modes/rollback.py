@@ -30,6 +30,7 @@ from ecsundo_action.converge import Found, InFlight, Options, Read, Target, conv
 from ecsundo_action.facts import facts_from
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import (
+    CONTROLLED_ELSEWHERE,
     PROVENANCE_TAG,
     Action,
     PinImages,
@@ -38,6 +39,7 @@ from ecsundo_action.plan import (
     Step,
     TargetFacts,
     Want,
+    left_alone_step,
     plan_step,
     skip_step,
     unchanged_step,
@@ -252,10 +254,16 @@ def _recent(service: Service, minutes: float, now: datetime) -> bool:
 
 
 def look_back(
-    gateway: EcsGateway, cluster_arn: str, service: Service, history: _History, request: Request
+    gateway: EcsGateway,
+    cluster_arn: str,
+    service: Service,
+    history: _History,
+    request: Request,
+    named: bool = False,
 ) -> Found:
     """Read-only, one worker's whole chain for one service: what it ran before, and the
-    Target of going back there."""
+    Target of going back there. Nothing earlier: a failure for a service named explicitly,
+    unchanged (and said) for one a whole-cluster rollback takes."""
     previous = find_previous(gateway, cluster_arn, service, history)
     wanted = want_previous(previous, scope=request.scope, pin_images=request.pin_images)
     before = short_name(previous.arn) if previous.arn else "nothing earlier"
@@ -280,6 +288,9 @@ def look_back(
         after=previous.then,
         notes=(f"{service.name}: {before} (per {SOURCES[previous.source]})",),
     )
+    if previous.arn is None and not named:
+        nothing = because(Why.NO_EARLIER, source=previous.source)
+        return Found([replace(target, step=unchanged_step(service, nothing))])
     if wanted is None:  # nothing to go back to, or it cannot be registered again
         facts = facts_from(gateway, previous.arn, None) if previous.arn else None
         step, _ = plan_rollback(service, previous, facts, None)
@@ -323,17 +334,23 @@ def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: O
         f"Find what {plural(len(services), 'service')} of cluster {where.name} ran before"
     )
     now, history = datetime.now(UTC), _History()
+    named = {p for p in patterns or () if not selection.is_pattern(p)}
     at_once: list[Target] = []  # decided without reading anything more
     reads: list[Read] = []
     for service in services:
         if window is not None and not _recent(service, window, now):
             step = unchanged_step(service, because(Why.NOT_DEPLOYED_SINCE, minutes=window))
             at_once.append(Target(service.name, step=step, service=service))
+        elif service.controller != "ECS":  # CodeDeploy or task sets deploy it: say how
+            how = because(CONTROLLED_ELSEWHERE.get(service.controller, Why.TASK_SETS))
+            step = left_alone_step(service, None, how, named=service.name in named)
+            at_once.append(Target(service.name, step=step, service=service))
         elif service.task_definition is None:
             step = skip_step(service, None, because(Why.NO_TASK_DEFINITION))
             at_once.append(Target(service.name, step=step, service=service))
         else:
-            look = partial(look_back, gateway, where.arn, service, history, request)
+            known = service.name in named
+            look = partial(look_back, gateway, where.arn, service, history, request, known)
             reads.append(Read(look, partial(_not_rolled_back_list, service)))
     if at_once:
         reads.insert(0, Read(partial(Found, at_once), lambda why: []))
