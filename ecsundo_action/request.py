@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from ecsundo_action.aws.arns import check_cluster
+from ecsundo_action.aws.arns import CLUSTER_ARN, check_cluster
 from ecsundo_action.errors import InputError
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import PinImages, Scope
@@ -221,6 +221,9 @@ class Request:
     regions: tuple[str, ...] | None = _default("regions")  # discover; None: the current one
     # snapshot: describe every task definition, not only those the previous one lacks
     full: bool = _default("full")
+    # The (Region, account) that service ARNs in `services` name: each must be the
+    # cluster's (checked once the cluster is described, before anything changes).
+    places: tuple[tuple[str, str], ...] = ()
 
     @property
     def timeout_seconds(self) -> float:
@@ -234,6 +237,17 @@ def parse_mode(text: str, label: str) -> Mode:
     except ValueError:
         names = ", ".join(m.value for m in Mode)
         raise InputError(f"{label}: expected one of {names}, got {text.strip()[:40]!r}") from None
+
+
+def run_place(
+    cluster: str, region: str | None, environ: Mapping[str, str]
+) -> tuple[str | None, str | None]:
+    """Where a run is, as far as is known before any AWS call: the cluster ARN's Region and
+    account; else the Region given, or the one the environment names (as botocore reads it)."""
+    where = CLUSTER_ARN.fullmatch(cluster)
+    if where:
+        return where["region"], where["account"]
+    return region or environ.get("AWS_DEFAULT_REGION") or environ.get("AWS_REGION"), None
 
 
 def build(
@@ -266,7 +280,10 @@ def build(
     # Entries may name their cluster (a service ARN, cluster/name): it must be this one.
     label = BY_FIELD["services"].label(edge)
     if mode is not Mode.DISCOVER:
-        selection.parse(given.get("services"), label, cluster.rsplit("/", 1)[-1])
+        region, account = run_place(cluster, values["region"], environ)
+        name = cluster.rsplit("/", 1)[-1]
+        selection.parse(given.get("services"), label, name, region=region, account=account)
+        values["places"] = selection.places(given.get("services"))
 
     values["store"] = values["store"] or default_store_uri(environ)
     open_store(values["store"], BY_FIELD["store"].label(edge))

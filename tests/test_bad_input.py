@@ -240,3 +240,43 @@ def test_cli_refuses_an_option_its_command_does_not_take_or_an_empty_value(
     assert proc.stderr == f"ecsundo: error: {reason}\n" or reason in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert sim.calls == []  # not even a read
+
+
+def test_a_service_arn_of_another_region_is_refused_before_any_call(
+    stored: tuple[Any, Path, str],
+) -> None:
+    """Fleets reuse cluster names across Regions: eu-west-1's shop/web named in a us-east-1
+    run must not roll back us-east-1's shop/web."""
+    sim, _, _ = stored
+    sim.calls.clear()
+    other = "arn:aws:ecs:eu-west-1:123456789012:service/shop/web"
+    env = _env(sim, {"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"})
+    for argv in (["service", "-c", "shop", other], ["cluster", "shop", "--services", other]):
+        proc = subprocess.run([ECSUNDO, *argv], env=env, capture_output=True, text=True)
+        assert proc.returncode == 1, proc
+        assert proc.stderr == (
+            f"ecsundo: error: {'service' if argv[0] == 'service' else '--services'} entry "
+            f"'{other}' is in Region eu-west-1, but this run is in us-east-1\n"
+        ), proc.stderr
+    assert sim.calls == []
+
+
+def test_a_service_arn_of_another_account_is_refused_before_any_change(
+    stored: tuple[Any, Path, str],
+) -> None:
+    """The cluster is named, not given as an ARN: its account is known once it is described,
+    and the run stops there, before anything changes."""
+    sim, _, store = stored
+    sim.calls.clear()
+    other = f"arn:aws:ecs:{sim.region}:999999999999:service/shop/web"
+    for argv in (
+        ["cluster", "shop", "--services", other],
+        ["cluster", "restore", "shop", "--store", store, "--services", other],
+    ):
+        proc = subprocess.run([ECSUNDO, *argv], env=_env(sim, {}), capture_output=True, text=True)
+        assert proc.returncode == 1, proc
+        assert proc.stderr == (
+            "ecsundo: error: services: a service ARN is in account 999999999999, but cluster "
+            f"shop is in account {sim.account_id}\n"
+        ), proc.stderr
+    assert [c.operation for c in sim.calls] == ["DescribeClusters"] * 2

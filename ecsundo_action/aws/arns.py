@@ -15,7 +15,8 @@ CLUSTER_ARN = re.compile(
 )
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 SERVICE_ARN = re.compile(
-    r"^arn:aws[\w-]*:ecs:[\w-]+:\d{12}:service/(?:(?P<cluster>[\w-]+)/)?(?P<name>[\w-]+)$"
+    r"^arn:aws[\w-]*:ecs:(?P<region>[\w-]+):(?P<account>\d{12}):service/"
+    r"(?:(?P<cluster>[\w-]+)/)?(?P<name>[\w-]+)$"
 )
 
 

@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 
 from ecsundo_action.errors import EcsundoError, InputError, reason
 from ecsundo_action.modes import selection
-from ecsundo_action.request import BY_FIELD, OPTIONS, Mode, Request, build
+from ecsundo_action.request import BY_FIELD, OPTIONS, Mode, Request, build, run_place
 
 PROG = "ecsundo"
 VERBS = {"snapshot": Mode.SNAPSHOT, "restore": Mode.RESTORE}
@@ -237,10 +237,11 @@ def request_from(args: argparse.Namespace, environ: Mapping[str, str]) -> Reques
         mode, cluster = Mode.ROLLBACK, args.cluster
         # One service, named: blank must not fall back to "every service" (an unset
         # variable in `ecsundo service -c prod "$SVC"` would roll back the cluster).
-        named = selection.parse(args.service, "service") or []
+        region, account = run_place(args.cluster.strip(), args.region, environ)
+        named = selection.parse(args.service, "service", region=region, account=account) or []
         if len(named) != 1 or selection.is_pattern(named[0]):
             raise InputError(f"service {args.service[:80]!r}: expected one service name")
-        given["services"] = named[0]
+        given["services"] = args.service.strip()  # as given: an ARN's Region is checked
     elif args.verb == "clusters":
         mode, cluster = Mode.DISCOVER, args.pattern
     else:

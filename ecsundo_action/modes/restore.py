@@ -333,6 +333,7 @@ def restore(
     prepare()  # the snapshot is checked once read: its checker is built while ECS answers
     cluster, patterns = request.cluster, request.services
     where = gateway.describe_cluster(cluster)
+    selection.check_places(where, request.places)
     # Services the selection takes that the snapshot never saw are left as they are, and
     # said so. Listed while the snapshot is read and its services described.
     listing = threads.submit(_service_arns, gateway, where.arn, threads.stopped)

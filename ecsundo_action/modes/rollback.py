@@ -324,6 +324,7 @@ def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: O
     progress, began = options.progress, time.monotonic()
     cluster, patterns, since_minutes = request.cluster, request.services, request.since_minutes
     where = gateway.describe_cluster(cluster)
+    selection.check_places(where, request.places)
     names = sorted(short_name(a) for a in gateway.list_service_arns(where.arn))
     chosen = selection.select(names, patterns, f"cluster {where.name!r}")
     services, _gone = gateway.describe_services(where.arn, chosen, threads.map)

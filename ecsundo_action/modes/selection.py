@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 
 from ecsundo_action.aws.arns import SERVICE_ARN
+from ecsundo_action.aws.records import Cluster
 from ecsundo_action.errors import InputError, NotFoundError
 
 # A service or cluster name, or a glob pattern of one.
@@ -38,15 +39,57 @@ def entries(text: str | Iterable[str] | None) -> list[str]:
     return [e.strip() for chunk in raw for e in re.split(r"[,\n]", chunk) if e.strip()]
 
 
+def places(text: str | Iterable[str] | None) -> tuple[tuple[str, str], ...]:
+    """The (Region, account) of each service ARN in a selection."""
+    found = (SERVICE_ARN.fullmatch(entry) for entry in entries(text))
+    return tuple(dict.fromkeys((match["region"], match["account"]) for match in found if match))
+
+
+def check_places(
+    cluster: Cluster, named: Iterable[tuple[str, str]], what: str = "services"
+) -> None:
+    """Service ARNs of another Region or account than the cluster's, once it is described
+    (before anything changes): refused, naming both."""
+    for region, account in named:
+        if region != cluster.region:
+            raise InputError(
+                f"{what}: a service ARN is in Region {region}, but cluster {cluster.name} "
+                f"is in {cluster.region}"
+            )
+        if account != cluster.account_id:
+            raise InputError(
+                f"{what}: a service ARN is in account {account}, but cluster {cluster.name} "
+                f"is in account {cluster.account_id}"
+            )
+
+
 def parse(
-    text: str | Iterable[str] | None, what: str = "services", cluster: str | None = None
+    text: str | Iterable[str] | None,
+    what: str = "services",
+    cluster: str | None = None,
+    *,
+    region: str | None = None,
+    account: str | None = None,
 ) -> list[str] | None:
     """The names and patterns a selection holds; None (every service) when it is empty.
 
-    An entry that names a cluster (an ARN, or cluster/name) must name `cluster`, when given.
+    An entry that names a cluster (an ARN, or cluster/name) must name `cluster`, when given;
+    a service ARN must be of the run's Region and the cluster's account, where known: ECS
+    would otherwise act on the service of the same name here.
     """
     names = []
     for entry in entries(text):
+        arn = SERVICE_ARN.fullmatch(entry)
+        if arn and region and arn["region"] != region:
+            raise InputError(
+                f"{what} entry {entry[:120]!r} is in Region {arn['region']}, but this run is "
+                f"in {region}"
+            )
+        if arn and account and arn["account"] != account:
+            raise InputError(
+                f"{what} entry {entry[:120]!r} is in account {arn['account']}, but cluster "
+                f"is in account {account}"
+            )
         named_cluster, name = _split(entry)
         if not NAME_OR_PATTERN.fullmatch(name):
             raise InputError(

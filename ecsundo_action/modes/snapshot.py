@@ -297,6 +297,7 @@ def snapshot(
     prepare()  # the document is checked at the end: its checker is built meanwhile
     cluster, dry_run = request.cluster, request.dry_run
     where = gateway.describe_cluster(cluster)
+    selection.check_places(where, request.places)
     dry = " (dry run: nothing stored)" if dry_run else ""
     progress.phase(f"Snapshot of cluster {where.name}{dry}")
     # The newest snapshot of this cluster is read (and checked) while the cluster is.
