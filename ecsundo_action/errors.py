@@ -16,6 +16,10 @@ class NotFoundError(EcsundoError):
     """A cluster, service, snapshot or task definition that was asked for does not exist."""
 
 
+class SnapshotNotFound(NotFoundError):
+    """No snapshot with that id, or none at all, for the cluster in the store."""
+
+
 class SnapshotRefused(EcsundoError):
     """A stored snapshot document failed its checksum, schema or ownership checks."""
 

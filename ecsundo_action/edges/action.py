@@ -12,9 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ecsundo_action.edges import guard
-from ecsundo_action.errors import NotFoundError, reason
+from ecsundo_action.errors import SnapshotNotFound, reason
 from ecsundo_action.request import OPTIONS, Mode, Request, build, parse_mode
-from ecsundo_action.snapshots.stores import FileStore, open_store
 
 if TYPE_CHECKING:
     from ecsundo_action.edges.runner import Runner
@@ -33,10 +32,10 @@ def read_inputs(get: Callable[[str], str], environ: Mapping[str, str]) -> Reques
     return build(mode, get("cluster"), given, edge="action", environ=environ)
 
 
-def _not_found_hint(exc: NotFoundError, request: Request) -> str:
+def _not_found_hint(exc: SnapshotNotFound, request: Request) -> str:
     """A file store in Actions lives for one job: say how to restore across runs."""
     message = str(exc)
-    if isinstance(open_store(request.store), FileStore) and message.startswith("no snapshot"):
+    if isinstance(exc, SnapshotNotFound) and request.store.startswith("file:"):
         message += (
             "; the default store lives in RUNNER_TEMP for one job only: to restore a snapshot"
             " taken in another run, set store: s3://BUCKET/PREFIX for both steps"
@@ -81,9 +80,9 @@ def run(request: Request, runner: Runner, environ: Mapping[str, str]) -> int:
 
     try:
         outcome = execute(request, progress=runner, environ=environ)
-    except NotFoundError as exc:
+    except SnapshotNotFound as exc:
         runner.end_phase()
-        raise NotFoundError(_not_found_hint(exc, request)) from None
+        raise SnapshotNotFound(_not_found_hint(exc, request)) from None
     except BaseException:
         runner.end_phase()
         raise

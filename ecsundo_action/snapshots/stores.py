@@ -21,7 +21,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ecsundo_action.aws.records import Cluster
-from ecsundo_action.errors import InputError, NotFoundError, SnapshotRefused, StoreError
+from ecsundo_action.errors import (
+    InputError,
+    SnapshotNotFound,
+    SnapshotRefused,
+    StoreError,
+)
 from ecsundo_action.snapshots import document as doc
 
 LATEST = "latest"  # names the newest snapshot of a cluster in a store, never an id
@@ -86,7 +91,7 @@ class Store(ABC):
         key = self.key(cluster, snapshot_id)
         data = self._read(key)
         if data is None:
-            raise NotFoundError(
+            raise SnapshotNotFound(
                 f"snapshot {snapshot_id!r} not found for cluster {cluster.name!r} in {self.uri}"
             )
         snapshot = doc.loads(data, repr(snapshot_id))
@@ -110,7 +115,7 @@ class Store(ABC):
     def latest(self, cluster: Cluster) -> doc.Snapshot:
         ids = self.list(cluster)
         if not ids:
-            raise NotFoundError(
+            raise SnapshotNotFound(
                 f"no snapshot of cluster {cluster.name!r} ({cluster.region}, "
                 f"account {cluster.account_id}) in {self.uri}"
             )
