@@ -147,7 +147,19 @@ def test_examples_cover_the_three_stories() -> None:
     dispatch = manual[True]["workflow_dispatch"]["inputs"]  # YAML 1.1 reads `on` as True
     assert dispatch["mode"]["type"] == "choice"
     assert dispatch["snapshot-id"]["default"] == "latest"
-    assert "concurrency" in manual
+    # The Region and the window come from the form: fleets reuse cluster names by Region.
+    [undo] = [s for s in manual["jobs"]["rollback"]["steps"] if s.get("id") == "undo"]
+    [credentials] = manual["jobs"]["rollback"]["steps"][:1]
+    assert credentials["with"]["aws-region"] == "${{ inputs.region }}"
+    assert undo["with"]["since"] == "${{ inputs.since }}" and "since" in dispatch
+    # One concurrency group per cluster and Region, ecs-<region>-<cluster>, in every example
+    # that deploys or rolls back, so a manual rollback never runs beside a deploy.
+    assert manual["concurrency"]["group"] == "ecs-${{ inputs.region }}-${{ inputs.cluster }}"
+    fleet = yaml.safe_load(texts["fleet.yml"])
+    groups = [job["concurrency"]["group"] for job in fleet["jobs"].values() if "concurrency" in job]
+    assert groups == ["ecs-${{ matrix.region }}-${{ matrix.cluster }}"]
+    for name in ("auto-rollback.yml", "guard.yml"):  # eu-west-1's prod, as in their steps
+        assert yaml.safe_load(texts[name])["concurrency"]["group"] == "ecs-eu-west-1-prod", name
     # The three work together as copied: every step that snapshots or restores uses the one
     # store named once, in the repository variable.
     for name, text in texts.items():
