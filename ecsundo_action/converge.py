@@ -38,12 +38,13 @@ from ecsundo_action.aws.records import (
     ServiceRevision,
     TaskDefinition,
     by_age,
+    running_revision,
 )
 from ecsundo_action.errors import AwsError, Conflict, EcsundoError, reason
 from ecsundo_action.facts import facts_from, look_up_facts
 from ecsundo_action.plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
 from ecsundo_action.progress import QUIET, Progress
-from ecsundo_action.reasons import Reason, Why, because, plural
+from ecsundo_action.reasons import Reason, Why, because, plural, say
 from ecsundo_action.result import ServiceResult, Status
 from ecsundo_action.threads import Loop, Threads
 from ecsundo_action.wait import Settled, wait_for
@@ -288,10 +289,10 @@ def dry_run_results(plan: Plan) -> list[ServiceResult]:
 
 
 class NotChanged(AwsError):
-    """A change this run did not make, and why."""
+    """A change this run did not make, and why (with what it did make on the way)."""
 
-    def __init__(self, why: Reason) -> None:
-        super().__init__(str(why))
+    def __init__(self, *why: Reason) -> None:
+        super().__init__(say(why))
         self.why = why
 
 
@@ -379,7 +380,14 @@ class Changes:
             to = registered.result()
         except EcsundoError as exc:
             raise NotChanged(because(Why.NOT_UPDATED, error=str(exc))) from exc
-        done = self._update(step, to)
+        try:
+            done = self._update(step, to)
+        except NotChanged:
+            raise
+        except EcsundoError as exc:  # the registration stands: the row says so
+            failed = because(Why.CALL_FAILED, error=str(exc))
+            kept = because(Why.REGISTERED_ONLY, copy=short_name(to))
+            raise NotChanged(failed, kept) from exc
         # The service's change began with its registration.
         return replace(done, at=self._began.get(step.target or "", done.at))
 
@@ -438,9 +446,9 @@ class Changes:
                 why = (
                     exc.why
                     if isinstance(exc, NotChanged)
-                    else because(Why.CALL_FAILED, error=str(exc))
+                    else (because(Why.CALL_FAILED, error=str(exc)),)
                 )
-                rows[step.service] = ServiceResult.of(step, Status.FAILED, why=(why,))
+                rows[step.service] = ServiceResult.of(step, Status.FAILED, why=why)
                 continue
             except Exception as exc:  # a bug must cost one row, never the whole report
                 rows[step.service] = ServiceResult.of(
@@ -483,7 +491,38 @@ class Changes:
                 changed=True,
                 why=(*done_why, *outcome.why) if outcome.ok else (*outcome.why, *done_why),
             )
-        return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
+        every = [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
+        return self._read_back(every)
+
+    def _read_back(self, rows: list[ServiceResult]) -> list[ServiceResult]:
+        """A failed row tells what the service runs after the run, never what it should have
+        run: unchanged, what it ran when read; changed (a rollout that failed or was rolled
+        back, a deploy over ours), what ECS says it runs now (unknown if that cannot be read)."""
+        arns = {step.service: step.service_arn for step in self.plan.steps if step.service_arn}
+        changed = [r for r in rows if r.status == Status.FAILED and r.changed and r.name in arns]
+        running: dict[str, tuple[str | None, tuple[ContainerImage, ...]]] = {}
+        if changed:
+            try:
+                found, _ = self.gateway.describe_services(
+                    self.plan.cluster_arn, [arns[r.name] for r in changed], self.threads.map
+                )
+                serving = [a for service in found for a in service.current_revisions]
+                revisions = self.gateway.describe_service_revisions(serving, self.threads.map)
+                for service in found:
+                    now = running_revision(service, revisions)
+                    running[service.name] = (service.task_definition, now.images if now else ())
+            except EcsundoError:
+                pass  # what runs cannot be read: the rows say unknown, not a guess
+        told = []
+        for row in rows:
+            if row.status != Status.FAILED:
+                told.append(row)
+            elif not row.changed:
+                told.append(replace(row, after=row.before))
+            else:
+                to, images = running.get(row.name, (row.to, ()))
+                told.append(replace(row, to=to, after=images))
+        return told
 
     def _verify(
         self, updated: dict[str, tuple[Step, Updated]], settled: dict[str, Settled]

@@ -48,6 +48,7 @@ class Why(StrEnum):
     INTERRUPTED = "interrupted"  # the run was stopping when its turn came
     CALL_FAILED = "call-failed"  # error: ECS refused a change
     NOT_UPDATED = "not-updated"  # error: its registration failed
+    REGISTERED_ONLY = "registered-only"  # copy: registered, but the service was not updated
     INTERNAL = "internal"  # kind, error: a bug, costing this row only
     RACING = "racing"  # other: a deploy that began after this run read the service
     STOP_TOO_LATE = "stop-too-late"  # the deployment finished first: updated instead
@@ -114,6 +115,7 @@ WORDS: dict[Why, str] = {
     Why.INTERRUPTED: "not changed: the run was interrupted",
     Why.CALL_FAILED: "{error}",
     Why.NOT_UPDATED: "not updated: {error}",
+    Why.REGISTERED_ONLY: "{copy} was registered and is kept: a later restore reuses it",
     Why.INTERNAL: "internal error: {kind}: {error}",
     Why.RACING: "another deploy (to {other}) started after ecsundo read this service; "
     "ecsundo's update went over it: check the service, then rerun",

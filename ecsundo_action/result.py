@@ -85,7 +85,7 @@ class ServiceResult:
             changed,
             step.before,
             step.after,
-            happened(step, status, to),
+            happened(step, status, to, why),
             why,
         )
 
@@ -104,7 +104,7 @@ class ServiceResult:
         }
 
 
-def happened(step: Step, status: Status, to: str | None) -> str:
+def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...] = ()) -> str:
     """What was done, would be done (dry run) or was tried, in words a person reads during
     an incident: "re-registered api:1 as api:3", "ECS rolled back the in-flight deployment"."""
     action = step.action
@@ -137,6 +137,9 @@ def happened(step: Step, status: Status, to: str | None) -> str:
     if step.settings:
         plan, done = plan + " and its settings", done + " and its settings"
     if status == Status.FAILED:
+        kept = next((r for r in why if r.why == Why.REGISTERED_ONLY), None)
+        if kept is not None:  # the registration was made; the update after it was not
+            return f"re-registered {target} as {kept.get('copy')}; the update failed"
         return f"tried to {plan}"
     return done if status in (Status.SUCCESS, Status.UPDATED) else plan
 

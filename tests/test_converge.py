@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from ecsundo_action.aws.gateway import EcsGateway
-from ecsundo_action.aws.records import Deployment, Service, ServiceDeployment
+from ecsundo_action.aws.records import ContainerImage, Deployment, Service, ServiceDeployment
 from ecsundo_action.converge import Changes, Options, _racing_deployment, ecs_says, planned
 from ecsundo_action.plan import Action, Plan, Registration, Step
 from ecsundo_action.progress import Progress
+from ecsundo_action.reasons import Why
 from ecsundo_action.result import ServiceResult, Status
 from ecsundo_action.threads import Threads
 from tests.conftest import TD, body, saying, until
@@ -349,6 +350,59 @@ def test_a_refused_update_fails_only_its_own_row(shop: Any, gateway: EcsGateway)
     assert (web.status, web.changed) == (Status.FAILED, False)
     assert web.message.startswith("update service web: AccessDeniedException: "), web.message
     assert (api.status, api.message) == (Status.SUCCESS, "rollout completed")
+
+
+def image_of(name: str, version: str) -> ContainerImage:
+    return ContainerImage(name, f"shop/{name}:{version}")
+
+
+def test_a_failed_row_tells_what_runs_after_the_run_not_what_was_wanted(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    """web's update is refused: it still runs web:1's image. api's rollout is rolled back by
+    the circuit breaker: read back, it runs web:1's again, and the row says so."""
+    shop.rules.refusals[("UpdateService", "web")] = "AccessDeniedException"
+    shop.rules.outcomes["api"] = "circuit-breaker"
+    web, api = (
+        replace(update(n, shop.register(body(n, "2"))), before=(image_of(n, "1"),))
+        for n in ("web", "api")
+    )
+    plan = Plan(CLUSTER, [replace(s, after=(image_of(s.service, "2"),)) for s in (web, api)])
+    [refused, rolled_back], _, _ = apply(gateway, plan)
+    assert (refused.status, refused.changed) == (Status.FAILED, False)
+    assert [i.reference for i in refused.after] == ["shop/web:1"]  # never changed
+    assert (rolled_back.status, rolled_back.changed) == (Status.FAILED, True)
+    assert rolled_back.to == TD.format("api:1")  # where ECS took it back
+    assert [i.image for i in rolled_back.after] == ["shop/api:1"]
+    assert rolled_back.to_dict()["to-images"] == [i.reference for i in rolled_back.after]
+
+
+def test_a_failed_row_whose_service_cannot_be_read_back_says_unknown(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    shop.rules.outcomes["api"] = "circuit-breaker"
+    api = replace(update("api", shop.register(body("api", "2"))), after=(image_of("api", "2"),))
+    shop.rules.refusals[("DescribeServiceRevisions", "*")] = "AccessDeniedException"
+    [row], _, _ = apply(gateway, Plan(CLUSTER, [api]), wait=True)
+    assert row.status == Status.FAILED and row.after == ()  # unknown, not the wanted images
+
+
+def test_a_registration_whose_update_is_refused_is_kept_and_said(
+    shop: Any, gateway: EcsGateway
+) -> None:
+    original = TD.format("web:1")
+    shop.rules.refusals[("UpdateService", "web")] = "AccessDeniedException"
+    plan = Plan(CLUSTER)
+    plan.add(
+        Step("web", SVC.format("web"), Action.REREGISTER, TD.format("web:1"), original),
+        Registration(original, body("web", "1"), []),
+    )
+    [row], _, _ = apply(gateway, plan)
+    assert (row.status, row.changed) == (Status.FAILED, False)
+    assert row.what == "re-registered web:1 as web:2; the update failed"
+    assert row.has(Why.REGISTERED_ONLY) and row.has(Why.CALL_FAILED)
+    assert row.message.startswith("update service web: AccessDeniedException: "), row.message
+    assert row.message.endswith("; web:2 was registered and is kept: a later restore reuses it")
 
 
 def test_a_bug_costs_one_row_never_the_report(shop: Any, gateway: EcsGateway) -> None:

@@ -69,6 +69,10 @@ PINNED: list[tuple[Reason, str]] = [
     (because(Why.INTERRUPTED), "not changed: the run was interrupted"),
     (because(Why.CALL_FAILED, error="update service web: denied"), "update service web: denied"),
     (because(Why.NOT_UPDATED, error="denied"), "not updated: denied"),
+    (
+        because(Why.REGISTERED_ONLY, copy="web:3"),
+        "web:3 was registered and is kept: a later restore reuses it",
+    ),
     (because(Why.INTERNAL, kind="KeyError", error="'x'"), "internal error: KeyError: 'x'"),
     (
         because(Why.RACING, other="web:2"),
