@@ -145,7 +145,13 @@ def converge(
     deciding.run()
     targets = deciding.targets
     plan.order(order)
-    told = warnings(targets)
+    told = warnings(targets) + [
+        f"{name}: {note}"  # pin-images: always could not pin a container: never silent
+        for name, target in targets.items()
+        if target.want is not None
+        for note in target.want.notes
+        if note.why == Why.NOT_PINNED
+    ]
     progress = options.progress
     for line in told:
         progress.note(f"warning: {line}")

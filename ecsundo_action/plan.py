@@ -273,7 +273,11 @@ def pins_for(
     pins: list[ContainerImage] = []
     notes: list[Reason] = []
     for image in recorded:
-        if not image.digest or "@" in image.image:
+        if "@" in image.image:
+            continue  # already named by its digest
+        if not image.digest:
+            if mode == PinImages.ALWAYS:  # asked for, and cannot be done: said, not silent
+                notes.append(because(Why.NOT_PINNED, container=image.container))
             continue
         moved = now.get((image.container, image.image))
         # Already on a copy pinned to this digest: stay pinned (a restore is idempotent).

@@ -19,6 +19,7 @@ class Why(StrEnum):
     PREVIOUS = "previous"  # source: a Source
     PIN_MOVED = "pin-moved"  # image, now, digest: its tag points at another build now
     PIN = "pin"  # digest: pin-images always
+    NOT_PINNED = "not-pinned"  # container: pin-images always, but no digest was recorded
     SETTING = "setting"  # name, now, was
     SETTING_KEPT = "setting-kept"  # name, now: UpdateService cannot unset it
     SETTINGS_UNCOMPARED = "settings-uncompared"
@@ -86,6 +87,8 @@ WORDS: dict[Why, str] = {
     Why.PREVIOUS: "previous per {source}",
     Why.PIN_MOVED: "{image} now points at {now}; pinning to {digest} as in the snapshot",
     Why.PIN: "pinning to {digest} as in the snapshot",
+    Why.NOT_PINNED: "{container} not pinned: the snapshot recorded no digest for it (its tag "
+    "runs whatever it points at now)",
     Why.SETTING: "{name}: {now} -> {was}",
     Why.SETTING_KEPT: "{name}: {now} -> unset (UpdateService cannot unset it)",
     Why.SETTINGS_UNCOMPARED: "service settings not compared: what runs now could not be read",

@@ -611,3 +611,29 @@ def test_a_refused_stop_falls_back_to_the_normal_path(
     assert "not stopped (the stop failed: stop the in-flight deployment: Access" in api.message
     now = shop.client("ecs").describe_services(cluster="shop", services=["api"])["services"][0]
     assert now["taskDefinition"].endswith("task-definition/api:1")
+
+
+def test_pin_images_always_warns_of_a_container_with_no_recorded_digest(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    """Version consistency disabled for a container: ECS records no digest, so `always`
+    cannot pin it. The run says so, naming the service and the container."""
+    store = f"file://{tmp_path}"
+    taken = run(gateway, "snapshot", "shop", store=store)
+    assert taken.snapshot_uri is not None
+    path = Path(taken.snapshot_uri.removeprefix("file://"))
+    document = json.loads(path.read_text())
+    for record in document["services"]:
+        if record["name"] == "api":
+            for image in record["images"]:
+                image.pop("imageDigest")
+    document["checksum"] = doc.checksum(document)
+    path.write_text(json.dumps(document))
+
+    result = restore(gateway, store, pin_images="always", dry_run=True)
+
+    assert (
+        "api: api not pinned: the snapshot recorded no digest for it (its tag runs whatever "
+        "it points at now)"
+    ) in result.warnings
+    assert not any(w.startswith("web:") for w in result.warnings)

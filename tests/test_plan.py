@@ -606,14 +606,24 @@ def test_always_pins_every_tagged_image_and_never_none() -> None:
     running = revision(ContainerImage("app", f"{REPO}:1.4", NEW))
     pins, notes = pins_said(recorded, running, "always")
     assert pins == [recorded[2], recorded[3]]
+    # A tagged image without a recorded digest cannot be pinned: said, never silent.
+    unpinned = (
+        "nodigest not pinned: the snapshot recorded no digest for it (its tag runs whatever "
+        "it points at now)"
+    )
     assert notes == [
+        unpinned,
         f"{REPO}:1.4 now points at b2b2b2b2b2b2; pinning to a1a1a1a1a1a1 as in the snapshot",
         "pinning to a1a1a1a1a1a1 as in the snapshot",
     ]
     assert pins_said(recorded, None, "always")[1] == [
+        unpinned,
         "pinning to a1a1a1a1a1a1 as in the snapshot",
         "pinning to a1a1a1a1a1a1 as in the snapshot",
     ]
+    assert pins_said(recorded, running, "auto")[1] == [
+        f"{REPO}:1.4 now points at b2b2b2b2b2b2; pinning to a1a1a1a1a1a1 as in the snapshot"
+    ]  # auto pins only where it sees a tag move: nothing to say of the others
     assert pins_said(recorded, running, "never") == ([], [])
     assert pins_said(None, running, "always") == ([], [])
     assert pins_said((), running, "always") == ([], [])

@@ -16,6 +16,11 @@ PINNED: list[tuple[Reason, str]] = [
     ),
     (because(Why.PIN, digest="a1a1a1a1a1a1"), "pinning to a1a1a1a1a1a1 as in the snapshot"),
     (
+        because(Why.NOT_PINNED, container="app"),
+        "app not pinned: the snapshot recorded no digest for it (its tag runs whatever it "
+        "points at now)",
+    ),
+    (
         because(Why.SETTING, name="platformVersion", now='"LATEST"', was='"1.4.0"'),
         'platformVersion: "LATEST" -> "1.4.0"',
     ),
