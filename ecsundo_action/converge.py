@@ -40,7 +40,7 @@ from ecsundo_action.aws.records import (
     by_age,
     running_revision,
 )
-from ecsundo_action.errors import AwsError, Conflict, EcsundoError, reason
+from ecsundo_action.errors import STOPPING, AwsError, Conflict, EcsundoError, reason, signal_number
 from ecsundo_action.facts import facts_from, look_up_facts
 from ecsundo_action.plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
 from ecsundo_action.progress import QUIET, Progress
@@ -122,6 +122,7 @@ class Converged:
     targets: dict[str, Target]
     decided_at: float  # monotonic: when everything was read and decided
     durations: dict[str, float]  # register, update, wait: first start to last end
+    interrupted: int | None = None  # the signal that stopped the run, if one did
 
 
 def converge(
@@ -142,7 +143,10 @@ def converge(
     plan = Plan(cluster_arn)
     changes = Changes(gateway, threads, plan, options)
     deciding = _Deciding(gateway, threads, plan, changes, iter(reads), options, gate)
-    deciding.run()
+    try:
+        deciding.run()
+    except STOPPING as exc:
+        return _interrupted(plan, changes, deciding.targets, order, exc)
     targets = deciding.targets
     plan.order(order)
     told = warnings(targets) + [
@@ -157,8 +161,29 @@ def converge(
         progress.note(f"warning: {line}")
     progress.planned(plan, options.dry_run)
     decided_at = time.monotonic()
-    rows = dry_run_results(plan) if options.dry_run else changes.finish()
+    try:
+        rows = dry_run_results(plan) if options.dry_run else changes.finish()
+    except STOPPING as exc:
+        return _interrupted(plan, changes, targets, order, exc, told)
     return Converged(plan, rows, told, targets, decided_at, changes.durations())
+
+
+def _interrupted(
+    plan: Plan,
+    changes: Changes,
+    targets: dict[str, Target],
+    order: Sequence[str],
+    exc: BaseException,
+    told: list[str] | None = None,
+) -> Converged:
+    """Ctrl-C or SIGTERM: no change starts any more; those ECS accepted are rows like any
+    other (not waited for), the rest say they were not started. Quick: it waits only for
+    calls already on the wire."""
+    changes.threads.stopped.set()
+    plan.order(order)
+    rows = changes.settle_interrupted()
+    at = time.monotonic()
+    return Converged(plan, rows, told or [], targets, at, changes.durations(), signal_number(exc))
 
 
 class _Deciding:
@@ -300,6 +325,13 @@ class NotChanged(AwsError):
     def __init__(self, *why: Reason) -> None:
         super().__init__(say(why))
         self.why = why
+
+
+def _failed(exc: EcsundoError) -> tuple[Reason, ...]:
+    """Why a change failed: ours, or the call ECS refused."""
+    if isinstance(exc, NotChanged):
+        return exc.why
+    return (because(Why.CALL_FAILED, error=str(exc)),)
 
 
 @dataclass(frozen=True)
@@ -449,12 +481,7 @@ class Changes:
             try:
                 done = future.result()
             except EcsundoError as exc:
-                why = (
-                    exc.why
-                    if isinstance(exc, NotChanged)
-                    else (because(Why.CALL_FAILED, error=str(exc)),)
-                )
-                rows[step.service] = ServiceResult.of(step, Status.FAILED, why=why)
+                rows[step.service] = ServiceResult.of(step, Status.FAILED, why=_failed(exc))
                 continue
             except Exception as exc:  # a bug must cost one row, never the whole report
                 rows[step.service] = ServiceResult.of(
@@ -499,6 +526,26 @@ class Changes:
             )
         every = [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
         return self._read_back(every)
+
+    def settle_interrupted(self) -> list[ServiceResult]:
+        """The rows of an interrupted run: each change started is awaited (those not yet on
+        the wire see the run stopping and change nothing); none is waited for to settle."""
+        rows: dict[str, ServiceResult] = {}
+        for step, future in self._started:
+            try:
+                done = future.result()
+            except EcsundoError as exc:
+                rows[step.service] = ServiceResult.of(step, Status.FAILED, why=_failed(exc))
+                continue
+            step = done.instead or step
+            rows[step.service] = ServiceResult.of(
+                step,
+                Status.UPDATED,
+                to=done.to,
+                changed=True,
+                why=(*step.why, because(Why.STOPPED_WAITING)),
+            )
+        return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
 
     def _read_back(self, rows: list[ServiceResult]) -> list[ServiceResult]:
         """A failed row tells what the service runs after the run, never what it should have

@@ -36,6 +36,32 @@ class Conflict(AwsError):
     """ECS refused a change the resource's state no longer allows (ConflictException)."""
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread as KeyboardInterrupt is for SIGINT (GitHub sends
+    SIGINT on cancel, then SIGTERM about 7.5 s later)."""
+
+
+STOPPING = (KeyboardInterrupt, Terminated)
+
+
+def signal_number(exc: BaseException) -> int:
+    """The signal that stopped a run: 15 for SIGTERM, else 2 (SIGINT, Ctrl-C)."""
+    return 15 if isinstance(exc, Terminated) else 2
+
+
+def raise_on_sigterm() -> None:
+    """From now on SIGTERM stops the run as Ctrl-C does, so that it can report (only the
+    main thread can be told of signals: elsewhere, nothing changes)."""
+    import signal
+    import threading
+
+    def stop(*_: object) -> None:
+        raise Terminated
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 def reason(exc: BaseException) -> str:
     """One line for any error: ours as they are, anything else named as internal."""
     if isinstance(exc, EcsundoError):

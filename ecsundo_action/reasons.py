@@ -55,6 +55,7 @@ class Why(StrEnum):
     STOP_TOO_LATE = "stop-too-late"  # the deployment finished first: updated instead
     STOP_FAILED = "stop-failed"  # error: updated instead
     NOT_WAITED = "not-waited"
+    STOPPED_WAITING = "stopped-waiting"  # the run was interrupted while it waited
     ROLLOUT_COMPLETED = "rollout-completed"
     TASKS_RUNNING = "tasks-running"  # running, desired: a service without rolloutState
     ROLLOUT_FAILED = "rollout-failed"  # reason (may be empty)
@@ -125,6 +126,7 @@ WORDS: dict[Why, str] = {
     Why.STOP_TOO_LATE: "in-flight deployment not stopped (it finished first): updated instead",
     Why.STOP_FAILED: "in-flight deployment not stopped (the stop failed: {error}): updated instead",
     Why.NOT_WAITED: "not waited for",
+    Why.STOPPED_WAITING: "not waited for: the run was interrupted",
     Why.ROLLOUT_COMPLETED: "rollout completed",
     Why.TASKS_RUNNING: "{running}/{desired} tasks running",
     Why.ROLLOUT_FAILED: "rollout FAILED",

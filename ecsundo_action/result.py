@@ -38,6 +38,7 @@ class Verdict(StrEnum):
     FAILED = "failed"
     UNCHANGED = "unchanged"
     DRY_RUN = "dry-run"
+    INTERRUPTED = "interrupted"  # Ctrl-C or SIGTERM: the rows say what was done
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class Outcome:
     # the rest is still being read).
     timings: dict[str, float] = field(default_factory=dict)
     clusters: list[dict[str, str]] | None = None  # discover: {cluster, region} pairs
+    interrupted: int | None = None  # the signal that stopped the run (2: SIGINT, 15: SIGTERM)
 
     @property
     def snapshot_id(self) -> str | None:
@@ -176,6 +178,8 @@ class Outcome:
 
     @property
     def verdict(self) -> Verdict:
+        if self.interrupted is not None:
+            return Verdict.INTERRUPTED
         if self.dry_run:
             return Verdict.DRY_RUN
         bad = [s for s in self.services if s.status not in OK]
@@ -184,6 +188,14 @@ class Outcome:
             moved = any(s.status in MOVED for s in self.services)
             return Verdict.SUCCESS if reads or moved else Verdict.UNCHANGED
         return Verdict.PARTIAL if len(bad) < len(self.services) else Verdict.FAILED
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every service ended where it should, 128 + the signal when interrupted
+        (130 Ctrl-C, 143 SIGTERM), else 1."""
+        if self.interrupted is not None:
+            return 128 + self.interrupted
+        return 0 if self.ok else 1
 
     @property
     def ok(self) -> bool:

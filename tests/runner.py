@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,7 +115,10 @@ def run_step(
     *,
     state: dict[str, str] | None = None,
     timeout: float = 120,
+    during: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> Step:
+    """Run an action step as the runner does. during(process): what happens while it runs
+    (a signal, as a cancelled job gets)."""
     files = workspace.parent / f"file_commands_{script.replace('.', '_')}"
     files.mkdir(exist_ok=True)
     paths = {
@@ -142,22 +146,28 @@ def run_step(
         **{f"STATE_{name}": value for name, value in (state or {}).items()},
         **measured(),
     }
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, str(ROOT / script)],
         env=environ,
         cwd=workspace,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
     )
+    try:
+        if during is not None:
+            during(proc)
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        proc.kill()
     return Step(
         proc.returncode,
-        proc.stdout,
-        proc.stderr,
+        stdout,
+        stderr,
         parse_file_commands(paths["GITHUB_OUTPUT"].read_text()),
         parse_file_commands(paths["GITHUB_STATE"].read_text()),
         paths["GITHUB_STEP_SUMMARY"].read_text(),
-        parse_commands(proc.stdout),
+        parse_commands(stdout),
     )
 
 

@@ -93,6 +93,7 @@ PINNED: list[tuple[Reason, str]] = [
         "in-flight deployment not stopped (the stop failed: denied): updated instead",
     ),
     (because(Why.NOT_WAITED), "not waited for"),
+    (because(Why.STOPPED_WAITING), "not waited for: the run was interrupted"),
     (because(Why.ROLLOUT_COMPLETED), "rollout completed"),
     (because(Why.TASKS_RUNNING, running=2, desired=2), "2/2 tasks running"),
     (because(Why.ROLLOUT_FAILED, reason=""), "rollout FAILED"),

@@ -12,7 +12,13 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from ecsundo_action.edges import guard
-from ecsundo_action.errors import SnapshotNotFound, reason
+from ecsundo_action.errors import (
+    STOPPING,
+    SnapshotNotFound,
+    raise_on_sigterm,
+    reason,
+    signal_number,
+)
 from ecsundo_action.request import OPTIONS, Mode, Request, build, parse_mode
 
 if TYPE_CHECKING:
@@ -87,7 +93,19 @@ def run(request: Request, runner: Runner, environ: Mapping[str, str]) -> int:
         runner.end_phase()
         raise
     _report(runner, request, outcome, environ)
-    return 0 if outcome.ok else 1
+    return outcome.exit_status
+
+
+def _stopped(runner: Runner, mode: str, exc: BaseException) -> int:
+    """Interrupted outside the changes (reading, or reporting): one line, the signal's exit
+    status. Interrupted while changing, the run reports its rows instead (converge)."""
+    from ecsundo_action.render import markdown as summary
+
+    runner.end_phase()
+    said = f"interrupted ({'SIGTERM' if signal_number(exc) == 15 else 'SIGINT'})"
+    runner.error(said)
+    runner.summary(summary.error_summary(mode or "action", said))
+    return 128 + signal_number(exc)
 
 
 def _fail(runner: Runner, mode: str, exc: BaseException) -> int:
@@ -106,11 +124,14 @@ def main(environ: Mapping[str, str] | None = None) -> int:
 
     environ = os.environ if environ is None else environ
     runner = Runner()
+    raise_on_sigterm()  # a cancelled job gets SIGINT, then SIGTERM: both report
     mode = ""
     try:
         request = read_inputs(core.get_input, environ)
         mode = str(request.mode)
         return run(request, runner, environ)
+    except STOPPING as exc:  # before any change could start: nothing to report but that
+        return _stopped(runner, mode, exc)
     except Exception as exc:  # never a traceback in the log: one line, exit 1
         return _fail(runner, mode, exc)
 
@@ -124,6 +145,7 @@ def post(environ: Mapping[str, str] | None = None) -> int:
 
     environ = os.environ if environ is None else environ
     runner = Runner()
+    raise_on_sigterm()
     saved = core.get_state(guard.STATE)
     if not saved:
         runner.info("ecsundo: no guard snapshot in this job; nothing to restore")
@@ -134,5 +156,7 @@ def post(environ: Mapping[str, str] | None = None) -> int:
             "ecsundo guard: the job did not succeed; restoring the snapshot taken before it"
         )
         return run(request, runner, environ)
+    except STOPPING as exc:
+        return _stopped(runner, "guard", exc)
     except Exception as exc:
         return _fail(runner, "guard", exc)

@@ -22,7 +22,14 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
-from ecsundo_action.errors import EcsundoError, InputError, reason
+from ecsundo_action.errors import (
+    STOPPING,
+    EcsundoError,
+    InputError,
+    raise_on_sigterm,
+    reason,
+    signal_number,
+)
 from ecsundo_action.modes import selection
 from ecsundo_action.request import BY_FIELD, OPTIONS, Mode, Request, build, run_place
 
@@ -259,11 +266,12 @@ def _run(args: argparse.Namespace, out: Any) -> int:
     # On a terminal, long lines are cut to its width; piped or logged, nothing is cut.
     width = shutil.get_terminal_size().columns if out.isatty() else None
     print(json.dumps(outcome.to_dict()) if args.json else text(outcome, width), file=out)
-    return 0 if outcome.ok else 1
+    return outcome.exit_status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    raise_on_sigterm()
     parser = _parser()
     if not argv or argv[0] in ("help", "-h", "--help"):
         parser.print_help()
@@ -273,9 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EcsundoError as exc:
         print(f"{PROG}: error: {reason(exc)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except STOPPING as exc:  # before any change could start
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return 128 + signal_number(exc)
     except Exception as exc:  # never a traceback for the user; ECSUNDO_DEBUG=1 shows one
         if os.environ.get("ECSUNDO_DEBUG"):
             raise

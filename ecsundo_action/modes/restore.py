@@ -366,4 +366,5 @@ def restore(
         store=store.uri,
         uncovered=uncovered,
         warnings=done.warnings,
+        interrupted=done.interrupted,
     )

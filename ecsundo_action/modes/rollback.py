@@ -375,4 +375,5 @@ def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: O
         timings={"read": done.decided_at - began, **done.durations},
         plan=done.plan,
         warnings=done.warnings,
+        interrupted=done.interrupted,
     )

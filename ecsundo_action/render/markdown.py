@@ -41,6 +41,7 @@ ICONS = {
     "skipped": "⏭️",
     "partial": "⚠️",
     "dry-run": "📝",
+    "interrupted": "⛔",
 }
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
