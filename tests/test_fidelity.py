@@ -637,3 +637,32 @@ def test_pin_images_always_warns_of_a_container_with_no_recorded_digest(
         "it points at now)"
     ) in result.warnings
     assert not any(w.startswith("web:") for w in result.warnings)
+
+
+def test_a_second_bad_build_is_undone_with_the_pinned_copy_already_registered(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    """The original task definition is still ACTIVE, but its tag runs a bad build: the
+    pinned copy the first restore registered is reused, not registered yet again."""
+    store = f"file://{tmp_path}"
+    good = shop.digest(IMAGE)
+    run(gateway, "snapshot", "shop", store=store)
+    ecs = shop.client("ecs")
+    original = ecs.describe_services(cluster="shop", services=["web"])["services"][0][
+        "taskDefinition"
+    ]
+    shop.push(IMAGE)
+    ecs.update_service(cluster="shop", service="web", forceNewDeployment=True)
+    [first] = [s for s in restore(gateway, store).services if s.name == "web"]
+    assert first.action == "re-register" and first.status == Status.SUCCESS, first
+    copy = first.to
+
+    # Another bad build, deployed from the original task definition again.
+    shop.push(IMAGE)
+    ecs.update_service(cluster="shop", service="web", taskDefinition=original)
+    shop.calls.clear()
+    [second] = [s for s in restore(gateway, store).services if s.name == "web"]
+
+    assert (second.action, second.to, second.status) == ("update", copy, Status.SUCCESS)
+    assert "RegisterTaskDefinition" not in [c.operation for c in shop.calls]
+    assert running_digest(shop, "web") == good
