@@ -127,7 +127,10 @@ def test_ecs_says_why_it_stopped_a_deployment_in_a_few_words(
     deployment: dict[str, Any], words: str
 ) -> None:
     says = ecs_says(ServiceDeployment.from_api(deployment))
-    assert (str(says)[1:-1] if says else "") == words
+    if not words:  # ECS said nothing: nothing is added, not an empty "()"
+        assert says is None
+    else:
+        assert says is not None and str(says) == f"({words})"
 
 
 # -- a deploy racing this run --------------------------------------------------------------------
@@ -418,6 +421,7 @@ def test_once_the_run_is_stopping_nothing_is_changed(shop: Any, gateway: EcsGate
     shop.calls.clear()
     [row], _, _ = apply(gateway, plan, stopped=True)
     assert (row.status, row.message) == (Status.FAILED, "not changed: the run was interrupted")
+    assert row.has(Why.INTERRUPTED) and not row.has(Why.CALL_FAILED)  # ours, not ECS's
     assert shop.mutating_calls() == []
 
 
