@@ -40,6 +40,7 @@ class Why(StrEnum):
     NO_TARGET = "no-target"  # the snapshot holds nothing to restore
     NO_EARLIER = "no-earlier"  # source: nothing earlier to roll back to
     NO_TASK_DEFINITION = "no-task-definition"
+    ECS_ROLLED_BACK_ALREADY = "ecs-rolled-back-already"  # failed: ECS rolled it back from
     NOT_DEPLOYED_SINCE = "not-deployed-since"  # minutes
     NOT_RESTORED = "not-restored"  # error: its target could not be looked up or planned
     UNREADABLE = "unreadable"  # error: the service could not be read
@@ -111,6 +112,8 @@ WORDS: dict[Why, str] = {
     Why.NO_TARGET: "skipped: no task definition to restore",
     Why.NO_EARLIER: "no earlier task definition ({source})",
     Why.NO_TASK_DEFINITION: "it has no task definition to roll back",
+    Why.ECS_ROLLED_BACK_ALREADY: "ECS already rolled it back from {failed}: it runs the "
+    "release before that deploy",
     Why.NOT_DEPLOYED_SINCE: "not deployed in the last {minutes:g} minutes",
     Why.NOT_RESTORED: "not restored: {error}",
     Why.UNREADABLE: "not restored: it could not be read ({error})",

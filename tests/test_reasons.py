@@ -66,6 +66,10 @@ PINNED: list[tuple[Reason, str]] = [
         "holds nothing earlier)",
     ),
     (because(Why.NO_TASK_DEFINITION), "it has no task definition to roll back"),
+    (
+        because(Why.ECS_ROLLED_BACK_ALREADY, failed="web:2"),
+        "ECS already rolled it back from web:2: it runs the release before that deploy",
+    ),
     (because(Why.NOT_DEPLOYED_SINCE, minutes=60.0), "not deployed in the last 60 minutes"),
     (because(Why.NOT_RESTORED, error="denied"), "not restored: denied"),
     (because(Why.UNREADABLE, error="denied"), "not restored: it could not be read (denied)"),

@@ -489,21 +489,53 @@ def test_a_deployment_listed_without_a_date_is_taken_as_the_oldest(
     assert row(web) == ("update", td("web:2"), td("web:1"), Status.PLANNED, BY_HISTORY)
 
 
-def test_only_a_deployment_that_put_the_current_revision_in_place_names_what_ran_before(
+def test_a_service_ecs_already_rolled_back_is_unchanged_never_one_release_too_far(
     sim: Any, gateway: EcsGateway
 ) -> None:
     """web:3 was deployed over an unfinished deploy of other:1, and ECS's circuit breaker
-    took the service back to web:2. That failed deployment's sources (web:2, other:1) are
-    not what ran before web:2: the deployment that made web:2 says web:1."""
+    took the service back to web:2, the release before the bad deploy. ECS's rollback is not
+    a release: rolling back again would go one release too far (to web:1)."""
     web_1_then_2(sim)
     in_flight(sim, "web", "1", family="other")
     sim.rules.outcomes["web"] = "circuit-breaker"
     deploy(sim, "web", "3")
     sim.rules.outcomes.clear()
+    sim.calls.clear()
 
-    [web] = rollback(gateway, dry_run=True).services
+    for named in (None, ["web"]):
+        result = rollback(gateway, services=named)
+        [web] = result.services
+        assert row(web) == (
+            "unchanged",
+            td("web:2"),
+            td("web:2"),
+            Status.UNCHANGED,
+            "ECS already rolled it back from web:3: it runs the release before that deploy",
+        )
+        assert web.has(Why.ECS_ROLLED_BACK_ALREADY) and result.verdict == Verdict.UNCHANGED
+    assert sim.mutating_calls() == []
 
-    assert row(web) == ("update", td("web:2"), td("web:1"), Status.PLANNED, BY_HISTORY)
+
+def test_a_restart_is_not_a_release_for_the_window(sim: Any, gateway: EcsGateway) -> None:
+    """web:2 was released before the window; the bad deploy only restarted web
+    (forceNewDeployment: same task definition, same build). Its release did not start in the
+    window: a whole-cluster rollback leaves it alone; named, it still goes back to web:1."""
+    web_1_then_2(sim)
+    history = ecs_history(sim)
+    for deployment in history.deployments.values():  # web:2's release: two hours ago
+        deployment["createdAt"] = deployment["createdAt"] - timedelta(hours=2)
+    sim.client("ecs").update_service(cluster="prod", service="web", forceNewDeployment=True)
+
+    [web] = rollback(gateway, since_minutes=60, dry_run=True).services
+    assert row(web) == (
+        "unchanged",
+        td("web:2"),
+        td("web:2"),
+        Status.UNCHANGED,
+        "not deployed in the last 60 minutes",
+    )
+    [named] = rollback(gateway, services=["web"], dry_run=True).services
+    assert row(named) == ("update", td("web:2"), td("web:1"), Status.PLANNED, BY_HISTORY)
 
 
 def test_a_rebuilt_re_registration_is_stepped_past_not_taken_back_to_its_earlier_build(

@@ -60,6 +60,9 @@ class Previous:
     described: TaskDefinition | None = None  # its body and tags (None: deleted, or no arn)
     history: InHistory | None = None  # with ECS's history: the revisions (settings, digests)
     now: tuple[ContainerImage, ...] = ()  # the images running now (for the report)
+    # ECS itself rolled the newest deployment back, from this task definition: the service
+    # already runs the release before it, and going further back would be one too far.
+    rolled_back_from: str | None = None
 
     @property
     def then(self) -> tuple[ContainerImage, ...]:
@@ -94,13 +97,26 @@ class InHistory:
     running: ServiceRevision | None  # the one running now
     deployment: ServiceDeployment | None = None  # the deployment that replaced it
 
+    @property
+    def started_at(self) -> datetime | None:
+        """When the current release first started (restarts of it since do not count)."""
+        return self.deployment.created_at if self.deployment else None
+
+
+@dataclass(frozen=True)
+class RolledBackByEcs:
+    """ECS rolled the newest deployment back (its circuit breaker, alarms, or a stop): the
+    service runs the release before it again."""
+
+    failed: str  # the task definition of the deployment ECS rolled back
+
 
 def previous_from_history(
     gateway: EcsGateway,
     cluster_arn: str,
     service: Service,
     current_td: TaskDefinition | None = None,
-) -> InHistory | None:
+) -> InHistory | RolledBackByEcs | None:
     """What ran before the current task definition, per ECS's deployment history.
 
     A later revision of the same family is never "before" (after a rollback from B to A,
@@ -131,6 +147,10 @@ def previous_from_history(
         ]
     )
     running = running_revision(service, known)
+    newest = deployments[0]
+    failed = known.get(newest.target or "")
+    if newest.status == "ROLLBACK_SUCCESSFUL" and failed and failed.task_definition not in same:
+        return RolledBackByEcs(failed.task_definition or "?")
     for deployment in deployments:
         made = known.get(deployment.target or "")
         if made is None or made.task_definition not in same:
@@ -187,9 +207,14 @@ def find_previous(
     arn, source, described, before = None, Source.REVISIONS, None, None
     if history.available:
         try:
-            before = previous_from_history(gateway, cluster_arn, service, current)
+            found = previous_from_history(gateway, cluster_arn, service, current)
         except HistoryUnavailable:
             history.available = False
+            found = None
+        if isinstance(found, RolledBackByEcs):
+            now = images_of(current.body) if current else ()
+            return Previous(None, Source.HISTORY, now=now, rolled_back_from=found.failed)
+        before = found
         arn = before.task_definition if before else None
     if arn:
         source = Source.HISTORY
@@ -260,10 +285,12 @@ def look_back(
     history: _History,
     request: Request,
     named: bool = False,
+    since: datetime | None = None,
 ) -> Found:
     """Read-only, one worker's whole chain for one service: what it ran before, and the
     Target of going back there. Nothing earlier: a failure for a service named explicitly,
-    unchanged (and said) for one a whole-cluster rollback takes."""
+    unchanged (and said) for one a whole-cluster rollback takes. A release (not a restart
+    of it) that started before `since` is left alone, as ECS's own rollback is."""
     previous = find_previous(gateway, cluster_arn, service, history)
     wanted = want_previous(previous, scope=request.scope, pin_images=request.pin_images)
     before = short_name(previous.arn) if previous.arn else "nothing earlier"
@@ -288,6 +315,14 @@ def look_back(
         after=previous.then,
         notes=(f"{service.name}: {before} (per {SOURCES[previous.source]})",),
     )
+    if previous.rolled_back_from is not None:
+        back = because(Why.ECS_ROLLED_BACK_ALREADY, failed=short_name(previous.rolled_back_from))
+        return Found([replace(target, step=unchanged_step(service, back), after=previous.now)])
+    started = history_before.started_at if history_before else None
+    if since is not None and started is not None and started < since and not named:
+        minutes = (datetime.now(UTC) - since).total_seconds() / 60
+        old = because(Why.NOT_DEPLOYED_SINCE, minutes=round(minutes))
+        return Found([replace(target, step=unchanged_step(service, old), after=previous.now)])
     if previous.arn is None and not named:
         nothing = because(Why.NO_EARLIER, source=previous.source)
         return Found([replace(target, step=unchanged_step(service, nothing))])
@@ -351,7 +386,8 @@ def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: O
             at_once.append(Target(service.name, step=step, service=service))
         else:
             known = service.name in named
-            look = partial(look_back, gateway, where.arn, service, history, request, known)
+            since = now - timedelta(minutes=window) if window is not None else None
+            look = partial(look_back, gateway, where.arn, service, history, request, known, since)
             reads.append(Read(look, partial(_not_rolled_back_list, service)))
     if at_once:
         reads.insert(0, Read(partial(Found, at_once), lambda why: []))
