@@ -473,10 +473,12 @@ class Changes:
         primary = service.primary
         return Updated(to, primary.id if primary else None, at, _racing_deployment(step, service))
 
-    def finish(self) -> list[ServiceResult]:
-        """Wait, in one loop, for every updated service to settle; one result per step."""
+    def _accepted(self) -> tuple[dict[str, ServiceResult], dict[str, tuple[Step, Updated]]]:
+        """Each change started, once its calls are done: a row for each that failed (or
+        raced another deploy), and, by service ARN, the step and what ECS accepted for the
+        others."""
         rows: dict[str, ServiceResult] = {}
-        updated: dict[str, tuple[Step, Updated]] = {}  # service ARN -> ...
+        accepted: dict[str, tuple[Step, Updated]] = {}
         for step, future in self._started:
             try:
                 done = future.result()
@@ -500,7 +502,16 @@ class Changes:
                     why=(because(Why.RACING, other=short_name(done.racing)),),
                 )
             else:
-                updated[step.service_arn or ""] = (step, done)
+                accepted[step.service_arn or ""] = (step, done)
+        return rows, accepted
+
+    def _in_plan_order(self, rows: dict[str, ServiceResult]) -> list[ServiceResult]:
+        """One row per step of the plan, in its order; a step never started says so."""
+        return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
+
+    def finish(self) -> list[ServiceResult]:
+        """Wait, in one loop, for every updated service to settle; one result per step."""
+        rows, updated = self._accepted()
         settled = self._wait(updated) if self.options.wait and updated else {}
         settled = self._why(self._verify(updated, settled))
         for arn, (step, done) in updated.items():
@@ -524,20 +535,13 @@ class Changes:
                 changed=True,
                 why=(*done_why, *outcome.why) if outcome.ok else (*outcome.why, *done_why),
             )
-        every = [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
-        return self._read_back(every)
+        return self._read_back(self._in_plan_order(rows))
 
     def settle_interrupted(self) -> list[ServiceResult]:
         """The rows of an interrupted run: each change started is awaited (those not yet on
         the wire see the run stopping and change nothing); none is waited for to settle."""
-        rows: dict[str, ServiceResult] = {}
-        for step, future in self._started:
-            try:
-                done = future.result()
-            except EcsundoError as exc:
-                rows[step.service] = ServiceResult.of(step, Status.FAILED, why=_failed(exc))
-                continue
-            step = done.instead or step
+        rows, accepted = self._accepted()
+        for step, done in accepted.values():
             rows[step.service] = ServiceResult.of(
                 step,
                 Status.UPDATED,
@@ -545,7 +549,7 @@ class Changes:
                 changed=True,
                 why=(*step.why, because(Why.STOPPED_WAITING)),
             )
-        return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
+        return self._in_plan_order(rows)
 
     def _read_back(self, rows: list[ServiceResult]) -> list[ServiceResult]:
         """A failed row tells what the service runs after the run, never what it should have
