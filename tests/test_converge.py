@@ -204,6 +204,17 @@ def apply(
         return changes.finish(), changes, said
 
 
+def reregister_web() -> Plan:
+    """web on web:1, which must be registered again (its body: body("web", "1"))."""
+    original = TD.format("web:1")
+    plan = Plan(CLUSTER)
+    plan.add(
+        Step("web", SVC.format("web"), Action.REREGISTER, original, original),
+        Registration(original, body("web", "1"), []),
+    )
+    return plan
+
+
 def update(name: str, to: str, reason: str = "", **fields: Any) -> Step:
     fields.setdefault("current", TD.format(f"{name}:1"))
     return Step(name, SVC.format(name), Action.UPDATE, target=to, why=saying(reason), **fields)
@@ -393,13 +404,8 @@ def test_a_failed_row_whose_service_cannot_be_read_back_says_unknown(
 def test_a_registration_whose_update_is_refused_is_kept_and_said(
     shop: Any, gateway: EcsGateway
 ) -> None:
-    original = TD.format("web:1")
     shop.rules.refusals[("UpdateService", "web")] = "AccessDeniedException"
-    plan = Plan(CLUSTER)
-    plan.add(
-        Step("web", SVC.format("web"), Action.REREGISTER, TD.format("web:1"), original),
-        Registration(original, body("web", "1"), []),
-    )
+    plan = reregister_web()
     [row], _, _ = apply(gateway, plan)
     assert (row.status, row.changed) == (Status.FAILED, False)
     assert row.what == "re-registered web:1 as web:2; the update failed"
@@ -579,12 +585,7 @@ def test_a_service_started_after_its_registration_ended_is_updated_to_it_at_once
 def test_a_re_registered_service_s_seconds_count_from_its_registration(
     shop: Any, gateway: EcsGateway
 ) -> None:
-    original = TD.format("web:1")
-    plan = Plan(CLUSTER)
-    plan.add(
-        Step("web", SVC.format("web"), Action.REREGISTER, TD.format("web:1"), original),
-        Registration(original, body("web", "1"), []),
-    )
+    plan = reregister_web()
 
     def slow_registration(call: Any) -> None:  # RegisterTaskDefinition's quota is 1/s
         if call.operation == "RegisterTaskDefinition":
@@ -598,12 +599,7 @@ def test_a_re_registered_service_s_seconds_count_from_its_registration(
 def test_a_registration_that_fails_fails_each_update_behind_it(
     shop: Any, gateway: EcsGateway
 ) -> None:
-    original = TD.format("web:1")
-    plan = Plan(CLUSTER)
-    plan.add(
-        Step("web", SVC.format("web"), Action.REREGISTER, TD.format("web:1"), original),
-        Registration(original, body("web", "1"), []),
-    )
+    plan = reregister_web()
     shop.rules.refusals[("RegisterTaskDefinition", "*")] = "AccessDeniedException"
     [row], changes, _ = apply(gateway, plan)
     assert row.status == Status.FAILED and row.message.startswith(

@@ -36,29 +36,40 @@ def shop(sim: Any, tmp_path: Path) -> tuple[Any, str]:
     return sim, store
 
 
-@pytest.mark.parametrize(("sent", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interrupted_restore_reports_what_it_changed(
-    shop: tuple[Any, str], sent: int, status: int
-) -> None:
-    sim, store = shop
-    env = {**sim.env, "PATH": "/usr/bin:/bin", **measured()}
+def both_changed(sim: Any) -> None:
+    """Wait until both UpdateService calls are in: the restore then waits on the rollouts."""
+    until(
+        lambda: sum(c.operation == "UpdateService" for c in list(sim.calls)) == 2,
+        "both UpdateService calls",
+    )
+
+
+def restore_interrupted(sim: Any, store: str, sent: int, *flags: str) -> tuple[int, str, str]:
+    """`ecsundo cluster restore shop` as a process, sent `sent` once both changes are in:
+    its exit status, stdout and stderr."""
     proc = subprocess.Popen(
-        [ECSUNDO, "cluster", "restore", "shop", "--store", store, "--json"],
-        env=env,
+        [ECSUNDO, "cluster", "restore", "shop", "--store", store, *flags],
+        env={**sim.env, "PATH": "/usr/bin:/bin", **measured()},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        until(
-            lambda: sum(c.operation == "UpdateService" for c in list(sim.calls)) == 2,
-            "both UpdateService calls",
-        )
+        both_changed(sim)
         proc.send_signal(sent)
         out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
-    assert proc.returncode == status, (out, err)
+    return proc.returncode, out, err
+
+
+@pytest.mark.parametrize(("sent", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_restore_reports_what_it_changed(
+    shop: tuple[Any, str], sent: int, status: int
+) -> None:
+    sim, store = shop
+    returncode, out, err = restore_interrupted(sim, store, sent, "--json")
+    assert returncode == status, (out, err)
     assert "Traceback" not in err
     told = json.loads(out)
     assert told["result"] == "interrupted"
@@ -72,24 +83,8 @@ def test_an_interrupted_restore_reports_what_it_changed(
 
 def test_an_interrupted_restore_prints_its_table(shop: tuple[Any, str]) -> None:
     sim, store = shop
-    env = {**sim.env, "PATH": "/usr/bin:/bin", **measured()}
-    proc = subprocess.Popen(
-        [ECSUNDO, "cluster", "restore", "shop", "--store", store],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        until(
-            lambda: sum(c.operation == "UpdateService" for c in list(sim.calls)) == 2,
-            "both changes",
-        )
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    assert proc.returncode == 130, (out, err)
+    returncode, out, err = restore_interrupted(sim, store, signal.SIGINT)
+    assert returncode == 130, (out, err)
     assert out.splitlines()[-1] == "result: interrupted", out
     rows = out.splitlines()[2:4]  # after the head and the header
     assert [row.split()[:2] for row in rows] == [["api", "updated"], ["web", "updated"]], out
@@ -104,10 +99,7 @@ def test_a_cancelled_action_step_reports_in_its_outputs_summary_and_log(
     sim, store = shop
 
     def cancel(process: subprocess.Popen[str]) -> None:
-        until(
-            lambda: sum(c.operation == "UpdateService" for c in list(sim.calls)) == 2,
-            "both UpdateService calls",
-        )
+        both_changed(sim)
         process.send_signal(signal.SIGINT)
 
     step = run_step(
