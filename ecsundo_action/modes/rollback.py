@@ -285,12 +285,13 @@ def look_back(
     history: _History,
     request: Request,
     named: bool = False,
-    since: datetime | None = None,
+    window: tuple[float, datetime] | None = None,
 ) -> Found:
     """Read-only, one worker's whole chain for one service: what it ran before, and the
     Target of going back there. Nothing earlier: a failure for a service named explicitly,
     unchanged (and said) for one a whole-cluster rollback takes. A release (not a restart
-    of it) that started before `since` is left alone, as ECS's own rollback is."""
+    of it) that started before the window (minutes, counted back from a moment) is left
+    alone, as ECS's own rollback is."""
     previous = find_previous(gateway, cluster_arn, service, history)
     wanted = want_previous(previous, scope=request.scope, pin_images=request.pin_images)
     before = short_name(previous.arn) if previous.arn else "nothing earlier"
@@ -319,10 +320,12 @@ def look_back(
         back = because(Why.ECS_ROLLED_BACK_ALREADY, failed=short_name(previous.rolled_back_from))
         return Found([replace(target, step=unchanged_step(service, back), after=previous.now)])
     started = history_before.started_at if history_before else None
-    if since is not None and started is not None and started < since and not named:
-        minutes = (datetime.now(UTC) - since).total_seconds() / 60
-        old = because(Why.NOT_DEPLOYED_SINCE, minutes=round(minutes))
-        return Found([replace(target, step=unchanged_step(service, old), after=previous.now)])
+    if window is not None and started is not None and not named:
+        minutes, now = window
+        if started < now - timedelta(minutes=minutes):
+            old = because(Why.NOT_DEPLOYED_SINCE, minutes=minutes)
+            step = unchanged_step(service, old)
+            return Found([replace(target, step=step, after=previous.now)])
     if previous.arn is None and not named:
         nothing = because(Why.NO_EARLIER, source=previous.source)
         return Found([replace(target, step=unchanged_step(service, nothing))])
@@ -386,7 +389,7 @@ def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: O
             at_once.append(Target(service.name, step=step, service=service))
         else:
             known = service.name in named
-            since = now - timedelta(minutes=window) if window is not None else None
+            since = (window, now) if window is not None else None
             look = partial(look_back, gateway, where.arn, service, history, request, known, since)
             reads.append(Read(look, partial(_not_rolled_back_list, service)))
     if at_once:
