@@ -42,6 +42,7 @@ class Why(StrEnum):
     NO_TASK_DEFINITION = "no-task-definition"
     ECS_ROLLED_BACK_ALREADY = "ecs-rolled-back-already"  # failed: ECS rolled it back from
     NOT_DEPLOYED_SINCE = "not-deployed-since"  # minutes
+    REGISTERED_BEFORE = "registered-before"  # minutes, task_definition: running, older
     NOT_RESTORED = "not-restored"  # error: its target could not be looked up or planned
     UNREADABLE = "unreadable"  # error: the service could not be read
     NOT_ROLLED_BACK = "not-rolled-back"  # error
@@ -115,6 +116,8 @@ WORDS: dict[Why, str] = {
     Why.ECS_ROLLED_BACK_ALREADY: "ECS already rolled it back from {failed}: it runs the "
     "release before that deploy",
     Why.NOT_DEPLOYED_SINCE: "not deployed in the last {minutes:g} minutes",
+    Why.REGISTERED_BEFORE: "runs {task_definition}, registered before the last {minutes:g} "
+    "minutes: restarted or returned to since, not released (name it to roll it back)",
     Why.NOT_RESTORED: "not restored: {error}",
     Why.UNREADABLE: "not restored: it could not be read ({error})",
     Why.NOT_ROLLED_BACK: "not rolled back: {error}",

@@ -473,7 +473,8 @@ def age_deployments(
     account_id: str, region: str, service: str, cluster: str | None, age: timedelta
 ) -> None:
     """Move the deployments of the services named `service` (in `cluster`, a name or ARN, or
-    in any cluster) `age` into the past, as if they had been made that long ago."""
+    in any cluster) `age` into the past, as if they had been made that long ago: ECS's
+    history of them too, and the registration of what they run (never after they began)."""
     backend: EC2ContainerServiceBackend = ecs_backends[account_id][region]
     with _lock:
         services = [
@@ -483,10 +484,25 @@ def age_deployments(
         ]
         if not services:
             raise ValueError(f"no service {service!r} in {cluster or 'any cluster'}")
+        history = history_of(backend)
         for found in services:
             for deployment in found.deployments:
                 deployment["createdAt"] -= age
                 deployment["updatedAt"] -= age
+                # What a deployment ran was registered no later than the deployment began.
+                family, revision = deployment["taskDefinition"].rsplit("/", 1)[1].split(":")
+                ran = backend.task_definitions.get(family, {}).get(int(revision))
+                if ran is not None:
+                    ran.registered_at = min(ran.registered_at, deployment["createdAt"])
+            # ECS's history of the service moves with them.
+            for arn in history.by_service.get(found.arn, []):
+                kept = history.deployments[arn]
+                for moment in ("createdAt", "startedAt", "updatedAt", "finishedAt"):
+                    if moment in kept:
+                        kept[moment] -= age
+            for revision_record in history.revisions.values():
+                if revision_record["serviceArn"] == found.arn:
+                    revision_record["createdAt"] -= age
 
 
 # --- the patches -----------------------------------------------------------------------------
@@ -658,9 +674,11 @@ def _registered_revisions(backend: EC2ContainerServiceBackend) -> dict[str, int]
 def _register(
     self: EC2ContainerServiceBackend, family: str, *args: Any, **kwargs: Any
 ) -> TaskDefinition:
-    """Revision numbers keep increasing: a deleted revision's number is never reused."""
+    """Revision numbers keep increasing: a deleted revision's number is never reused. Each
+    revision says when it was registered (registeredAt), which moto leaves out."""
     with _lock:
         task_definition = _moto_register(self, family, *args, **kwargs)
+        task_definition.registered_at = utcnow()
         _registered_revisions(self)[family] = task_definition.revision
         return task_definition
 

@@ -208,6 +208,41 @@ def test_rollback_and_list_modes(shop: Any, workspace: Path) -> None:
     assert web["to"].endswith("task-definition/web:1") and web["status"] == "success"
 
 
+@pytest.mark.parametrize("history", [True, False], ids=["history", "revisions"])
+def test_a_rollback_after_a_restart_and_ecs_own_rollback_changes_nothing(
+    shop: Any, workspace: Path, history: bool
+) -> None:
+    """A whole-cluster rollback after a deploy that only restarted api and that ECS already
+    rolled back on web: both run their release from before the deploy, with ECS's history
+    and without it."""
+    ecs = shop.client("ecs")
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2"))
+    )
+    for name in ("web", "api"):
+        shop.age_deployments(name, hours=3, cluster="shop")
+    ecs.update_service(cluster="shop", service="api", forceNewDeployment=True)
+    shop.rules.outcomes["web"] = "circuit-breaker"
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "3"))
+    )
+    shop.rules.outcomes.clear()
+    shop.rules.history = history
+    shop.calls.clear()
+
+    rolled = run_step(
+        "entrypoint.py", defaults(mode="rollback", cluster="shop"), shop.env, workspace
+    )
+
+    assert rolled.returncode == 0, rolled.stdout
+    assert rolled.outputs["result"] == "unchanged" and rolled.outputs["changed-services"] == "[]"
+    rows = {s["name"]: s for s in json.loads(rolled.outputs["services"])}
+    assert rows["web"]["to"].endswith("task-definition/web:2")
+    assert rows["api"]["to"].endswith("task-definition/api:1")
+    assert {row["status"] for row in rows.values()} == {"unchanged"}
+    assert shop.mutating_calls() == []
+
+
 def test_guard_restores_in_the_post_step_after_a_failed_job(shop: Any, workspace: Path) -> None:
     guard = run_step("entrypoint.py", defaults(mode="guard", cluster="shop"), shop.env, workspace)
     assert guard.returncode == 0, guard.stdout + guard.stderr

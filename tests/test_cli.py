@@ -120,6 +120,39 @@ def test_a_named_service_is_rolled_back_whatever_the_window(shop: Any) -> None:
     assert web["status"] == "success" and web["to"].endswith("task-definition/web:1")
 
 
+def restarted_and_rolled_back_by_ecs(sim: Any) -> None:
+    """web and api released hours ago; the bad deploy restarted api (same task definition,
+    same build) and put web:3 out, which ECS's circuit breaker took back to web:2."""
+    ecs = sim.client("ecs")
+    ecs.update_service(cluster="shop", service="web", taskDefinition=sim.register(body("web", "2")))
+    for name in ("web", "api"):
+        sim.age_deployments(name, hours=3, cluster="shop")
+    ecs.update_service(cluster="shop", service="api", forceNewDeployment=True)
+    sim.rules.outcomes["web"] = "circuit-breaker"
+    ecs.update_service(cluster="shop", service="web", taskDefinition=sim.register(body("web", "3")))
+    sim.rules.outcomes.clear()
+    sim.calls.clear()
+
+
+@pytest.mark.parametrize("history", [True, False], ids=["history", "revisions"])
+def test_a_restart_or_ecs_own_rollback_is_never_rolled_back_one_release_too_far(
+    shop: Any, history: bool
+) -> None:
+    """Issue 23's first sequence, whole-cluster, with ECS's history and without: both
+    services already run the release before the bad deploy, so both are unchanged."""
+    restarted_and_rolled_back_by_ecs(shop)
+    shop.rules.history = history
+
+    rolled = run(shop, "cluster", "shop", "--since", "60", "--json")
+
+    assert rolled.returncode == 0, rolled.stderr
+    out = json.loads(rolled.stdout)
+    rows = {s["name"]: (s["status"], s["to"].rsplit("/", 1)[1]) for s in out["services"]}
+    assert out["result"] == "unchanged"
+    assert rows == {"api": ("unchanged", "api:1"), "web": ("unchanged", "web:2")}
+    assert shop.mutating_calls() == []
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [

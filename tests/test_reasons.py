@@ -71,6 +71,11 @@ PINNED: list[tuple[Reason, str]] = [
         "ECS already rolled it back from web:2: it runs the release before that deploy",
     ),
     (because(Why.NOT_DEPLOYED_SINCE, minutes=60.0), "not deployed in the last 60 minutes"),
+    (
+        because(Why.REGISTERED_BEFORE, minutes=60.0, task_definition="web:2"),
+        "runs web:2, registered before the last 60 minutes: restarted or returned to since, "
+        "not released (name it to roll it back)",
+    ),
     (because(Why.NOT_RESTORED, error="denied"), "not restored: denied"),
     (because(Why.UNREADABLE, error="denied"), "not restored: it could not be read (denied)"),
     (because(Why.NOT_ROLLED_BACK, error="denied"), "not rolled back: denied"),

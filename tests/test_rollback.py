@@ -538,6 +538,61 @@ def test_a_restart_is_not_a_release_for_the_window(sim: Any, gateway: EcsGateway
     assert row(named) == ("update", td("web:2"), td("web:1"), Status.PLANNED, BY_HISTORY)
 
 
+def test_without_history_a_restart_is_not_a_release_for_the_window(
+    sim: Any, no_history: Any, gateway: EcsGateway
+) -> None:
+    """The revisions fallback: web:2 was registered and released two hours ago; the bad
+    deploy only restarted it. Its task definition's registration bounds when the release
+    began, so a whole-cluster rollback leaves it alone; named, it goes back to web:1."""
+    web_1_then_2(sim)
+    sim.age_deployments("web", hours=2)
+    sim.client("ecs").update_service(cluster="prod", service="web", forceNewDeployment=True)
+
+    [web] = rollback(gateway, since_minutes=60, dry_run=True).services
+    assert row(web) == (
+        "unchanged",
+        td("web:2"),
+        td("web:2"),
+        Status.UNCHANGED,
+        "runs web:2, registered before the last 60 minutes: restarted or returned to since, "
+        "not released (name it to roll it back)",
+    )
+    [named] = rollback(gateway, services=["web"], dry_run=True).services
+    assert row(named) == ("update", td("web:2"), td("web:1"), Status.PLANNED, BY_REVISIONS)
+
+
+def test_without_history_ecs_own_rollback_is_not_a_release_either(
+    sim: Any, no_history: Any, gateway: EcsGateway
+) -> None:
+    """web:2 ran for hours; web:3 failed and ECS's circuit breaker took the service back to
+    web:2 a minute ago. Without ECS's history, web:2's registration shows that its release
+    began before the window: going back to web:1 would be one release too far."""
+    web_1_then_2(sim)
+    sim.age_deployments("web", hours=3)
+    sim.rules.outcomes["web"] = "circuit-breaker"
+    deploy(sim, "web", "3")
+    sim.rules.outcomes.clear()
+    sim.calls.clear()
+
+    result = rollback(gateway, since_minutes=60)
+
+    [web] = result.services
+    assert (web.action, web.from_, web.status) == ("unchanged", td("web:2"), Status.UNCHANGED)
+    assert web.has(Why.REGISTERED_BEFORE) and result.verdict == Verdict.UNCHANGED
+    assert sim.mutating_calls() == []
+
+
+def test_without_history_a_release_in_the_window_goes_back(
+    sim: Any, no_history: Any, gateway: EcsGateway
+) -> None:
+    """web:2 was registered and deployed a minute ago: a release in the window."""
+    web_1_then_2(sim)
+
+    [web] = rollback(gateway, since_minutes=60, dry_run=True).services
+
+    assert row(web) == ("update", td("web:2"), td("web:1"), Status.PLANNED, BY_REVISIONS)
+
+
 def test_a_rebuilt_re_registration_is_stepped_past_not_taken_back_to_its_earlier_build(
     sim: Any, gateway: EcsGateway
 ) -> None:

@@ -367,11 +367,13 @@ class EcsGateway:
         self, described: Mapping[str, Any], tags: Sequence[Mapping[str, Any]]
     ) -> TaskDefinition:
         body = {name: described[name] for name in self.fields if name in described}
+        registered = described.get("registeredAt")
         return TaskDefinition(
             described["taskDefinitionArn"],
             described.get("status", "ACTIVE"),
             body,
             [dict(tag) for tag in tags],
+            registered if isinstance(registered, datetime) else None,
         )
 
     # -- service-deployment history (2024 APIs; not everywhere) --------------------------

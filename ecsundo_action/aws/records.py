@@ -38,6 +38,7 @@ class TaskDefinition:
     status: str
     body: dict[str, Any]
     tags: list[dict[str, str]] = field(default_factory=list)
+    registered_at: datetime | None = None  # a release of it cannot have started earlier
 
     @property
     def family(self) -> str:

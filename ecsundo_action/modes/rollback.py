@@ -2,6 +2,9 @@
 
 "Before" comes from ECS's service-deployment history when it can be read: the newest
 deployment that put the current task definition in place names what ran before it.
+A restart of the current release, or ECS's own rollback to it, is not a release: the
+`since` window counts from when the release first started (per the history; without it,
+no earlier than its task definition's registration).
 Where that API is not available, it is the newest lower revision of the family whose
 containers differ from the current ones, skipping this tool's own re-registrations and
 counting a re-registration as the revision it recreates (so rolling back twice steps
@@ -63,6 +66,17 @@ class Previous:
     # ECS itself rolled the newest deployment back, from this task definition: the service
     # already runs the release before it, and going further back would be one too far.
     rolled_back_from: str | None = None
+    # The task definition running now, when it was registered: without ECS's history, the
+    # only bound on when the current release first started (restarts of it come later).
+    current: TaskDefinition | None = None
+
+    @property
+    def released_at(self) -> datetime | None:
+        """When the current release first started: per ECS's history, or, without it, no
+        earlier than its task definition's registration."""
+        if self.history is not None and self.history.started_at is not None:
+            return self.history.started_at
+        return self.current.registered_at if self.current else None
 
     @property
     def then(self) -> tuple[ContainerImage, ...]:
@@ -230,7 +244,7 @@ def find_previous(
         now = before.running.images
     else:
         now = images_of(current.body) if current else ()
-    return Previous(arn, source, described if arn else None, before, now)
+    return Previous(arn, source, described if arn else None, before, now, current=current)
 
 
 def want_previous(previous: Previous, *, scope: Scope, pin_images: PinImages) -> Want | None:
@@ -319,11 +333,15 @@ def look_back(
     if previous.rolled_back_from is not None:
         back = because(Why.ECS_ROLLED_BACK_ALREADY, failed=short_name(previous.rolled_back_from))
         return Found([replace(target, step=unchanged_step(service, back), after=previous.now)])
-    started = history_before.started_at if history_before else None
+    started = previous.released_at
     if window is not None and started is not None and not named:
         minutes, now = window
         if started < now - timedelta(minutes=minutes):
-            old = because(Why.NOT_DEPLOYED_SINCE, minutes=minutes)
+            if history_before is not None:
+                old = because(Why.NOT_DEPLOYED_SINCE, minutes=minutes)
+            else:  # a restart, or a return to it (ECS's rollback, say): not a release
+                running = short_name(service.task_definition or "")
+                old = because(Why.REGISTERED_BEFORE, minutes=minutes, task_definition=running)
             step = unchanged_step(service, old)
             return Found([replace(target, step=step, after=previous.now)])
     if previous.arn is None and not named:
