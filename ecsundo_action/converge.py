@@ -40,7 +40,15 @@ from ecsundo_action.aws.records import (
     by_age,
     running_revision,
 )
-from ecsundo_action.errors import STOPPING, AwsError, Conflict, EcsundoError, reason, signal_number
+from ecsundo_action.errors import (
+    STOPPING,
+    AwsError,
+    Conflict,
+    EcsundoError,
+    SettingsGone,
+    reason,
+    signal_number,
+)
 from ecsundo_action.facts import facts_from, look_up_facts
 from ecsundo_action.plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
 from ecsundo_action.progress import QUIET, Progress
@@ -345,6 +353,9 @@ class Updated:
     rolling_back: bool = False  # ECS rolls back a stopped deployment itself
     note: Reason | None = None  # why a stop became an update
     instead: Step | None = None  # the step taken because a stop could not be made
+    # The settings ECS refused (a resource they name is gone): the update was made without
+    # them, and the row is partial.
+    settings_left: Reason | None = None
 
 
 class Changes:
@@ -460,18 +471,32 @@ class Changes:
         # Staying on the same task definition (a count or settings only): do not name it, it
         # may have been deregistered since.
         same = to == step.current and (step.desired_count is not None or bool(step.settings))
+        left = None
         try:
-            service = self.gateway.update_service(
-                self.plan.cluster_arn,
-                step.service_arn,
-                None if same else to,
-                step.desired_count,
-                step.settings,
-            )
+            try:
+                service = self.gateway.update_service(
+                    self.plan.cluster_arn,
+                    step.service_arn,
+                    None if same else to,
+                    step.desired_count,
+                    step.settings,
+                )
+            except SettingsGone as exc:
+                if same and step.desired_count is None:
+                    raise  # the settings were all there was to put back
+                # Put back what can be: the task definition (and count) without them.
+                left = because(Why.SETTINGS_LEFT, settings=", ".join(exc.settings), error=str(exc))
+                service = self.gateway.update_service(
+                    self.plan.cluster_arn,
+                    step.service_arn,
+                    None if same else to,
+                    step.desired_count,
+                )
         finally:
             self._span("update", at)
         primary = service.primary
-        return Updated(to, primary.id if primary else None, at, _racing_deployment(step, service))
+        racing = _racing_deployment(step, service)
+        return Updated(to, primary.id if primary else None, at, racing, settings_left=left)
 
     def _accepted(self) -> tuple[dict[str, ServiceResult], dict[str, tuple[Step, Updated]]]:
         """Each change started, once its calls are done: a row for each that failed (or
@@ -516,20 +541,23 @@ class Changes:
         settled = self._why(self._verify(updated, settled))
         for arn, (step, done) in updated.items():
             outcome = settled.get(arn)
+            left = (done.settings_left,) if done.settings_left else ()
             if outcome is None:
                 rows[step.service] = ServiceResult.of(
                     step,
-                    Status.UPDATED,
+                    Status.PARTIAL if left else Status.UPDATED,
                     to=done.to,
                     changed=True,
-                    why=(*step.why, because(Why.NOT_WAITED)),
+                    why=(*step.why, *left, because(Why.NOT_WAITED)),
                 )
                 continue
             # A failure leads with what went wrong; a success with what was done.
-            done_why = (*step.why, *((done.note,) if done.note else ()))
+            done_why = (*step.why, *((done.note,) if done.note else ()), *left)
+            status = Status.PARTIAL if left else Status.SUCCESS
+            status = status if outcome.ok else Status.FAILED
             rows[step.service] = ServiceResult.of(
                 step,
-                Status.SUCCESS if outcome.ok else Status.FAILED,
+                status,
                 to=done.to,
                 seconds=outcome.seconds,
                 changed=True,
@@ -547,7 +575,7 @@ class Changes:
                 Status.UPDATED,
                 to=done.to,
                 changed=True,
-                why=(*step.why, because(Why.STOPPED_WAITING)),
+                why=(*step.why, *filter(None, (done.settings_left,)), because(Why.STOPPED_WAITING)),
             )
         return self._in_plan_order(rows)
 

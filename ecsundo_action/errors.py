@@ -36,6 +36,15 @@ class Conflict(AwsError):
     """ECS refused a change the resource's state no longer allows (ConflictException)."""
 
 
+class SettingsGone(AwsError):
+    """ECS refused service settings that name a resource deleted since (a security group,
+    subnet, target group, Cloud Map namespace...): the settings by their API names."""
+
+    def __init__(self, message: str, settings: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.settings = settings
+
+
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread as KeyboardInterrupt is for SIGINT (GitHub sends
     SIGINT on cancel, then SIGTERM about 7.5 s later)."""

@@ -338,17 +338,69 @@ def setting_changes(
             notes.append(because(Why.SETTING_KEPT, name=name, now=_compact(now)))
             continue
         send[name] = was if was is not None else _CLEARED[name]
-        notes.append(because(Why.SETTING, name=name, now=_compact(now), was=_compact(was)))
+        notes.extend(_difference(name, now, was))
     return send, notes
+
+
+SHORT = 80  # a setting this long or shorter is told whole
+LEAF = 256  # no ID or ARN is longer; a longer value (not one ECS holds) is cut
+SAID = 5  # differing values told of one setting, then a count of the rest
+
+
+def _difference(name: str, now: Any, was: Any) -> list[Reason]:
+    """How a setting differs, in words: whole when short, else each value that differs, by
+    its path (networkConfiguration.awsvpcConfiguration.securityGroups[0]: sg-1 -> sg-2),
+    never cut inside an ID, so the resource can be found."""
+    whole_now, whole_was = _json(now), _json(was)
+    if len(whole_now) <= SHORT and len(whole_was) <= SHORT:
+        return [because(Why.SETTING, name=name, now=whole_now, was=whole_was)]
+    leaves_now, leaves_was = _leaves(now), _leaves(was)
+    paths = [
+        p
+        for p in dict.fromkeys([*leaves_now, *leaves_was])
+        if leaves_now.get(p) != leaves_was.get(p)
+    ]
+    notes = [
+        because(
+            Why.SETTING,
+            name=name + path,
+            now=leaves_now.get(path, "none"),
+            was=leaves_was.get(path, "none"),
+        )
+        for path in paths[:SAID]
+    ]
+    if len(paths) > SAID:
+        notes.append(because(Why.SETTING_MORE, name=name, count=len(paths) - SAID))
+    return notes
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, str]:
+    """Each scalar in a setting by its path, as JSON (none for none: it is told as none)."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {
+            p: v for key, item in value.items() for p, v in _leaves(item, f"{path}.{key}").items()
+        }
+    if isinstance(value, list):
+        return {
+            p: v for i, item in enumerate(value) for p, v in _leaves(item, f"{path}[{i}]").items()
+        }
+    text = json.dumps(value, default=str)
+    return {path: text if len(text) <= LEAF else text[: LEAF - 3] + "..."}
 
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def _json(value: Any) -> str:
+    return "none" if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def _compact(value: Any) -> str:
-    text = "none" if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return text if len(text) <= 80 else text[:77] + "..."
+    text = _json(value)
+    return text if len(text) <= SHORT else text[: SHORT - 3] + "..."
 
 
 @dataclass(frozen=True)

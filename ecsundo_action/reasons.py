@@ -21,6 +21,7 @@ class Why(StrEnum):
     PIN = "pin"  # digest: pin-images always
     NOT_PINNED = "not-pinned"  # container: pin-images always, but no digest was recorded
     SETTING = "setting"  # name, now, was
+    SETTING_MORE = "setting-more"  # name, count: differences of a setting not told
     SETTING_KEPT = "setting-kept"  # name, now: UpdateService cannot unset it
     SETTINGS_UNCOMPARED = "settings-uncompared"
     ON_COPY = "on-copy"  # target: already on its re-registration
@@ -42,6 +43,7 @@ class Why(StrEnum):
     NO_TASK_DEFINITION = "no-task-definition"
     ECS_ROLLED_BACK_ALREADY = "ecs-rolled-back-already"  # failed: ECS rolled it back from
     NOT_DEPLOYED_SINCE = "not-deployed-since"  # minutes
+    SETTINGS_LEFT = "settings-left"  # settings, error: ECS refused them, the rest was put back
     REGISTERED_BEFORE = "registered-before"  # minutes, task_definition: running, older
     NOT_RESTORED = "not-restored"  # error: its target could not be looked up or planned
     UNREADABLE = "unreadable"  # error: the service could not be read
@@ -93,6 +95,7 @@ WORDS: dict[Why, str] = {
     Why.NOT_PINNED: "{container} not pinned: the snapshot recorded no digest for it (its tag "
     "runs whatever it points at now)",
     Why.SETTING: "{name}: {now} -> {was}",
+    Why.SETTING_MORE: "{name}: {count} more differences",
     Why.SETTING_KEPT: "{name}: {now} -> unset (UpdateService cannot unset it)",
     Why.SETTINGS_UNCOMPARED: "service settings not compared: what runs now could not be read",
     Why.ON_COPY: "already on its re-registration of {target}",
@@ -116,6 +119,8 @@ WORDS: dict[Why, str] = {
     Why.ECS_ROLLED_BACK_ALREADY: "ECS already rolled it back from {failed}: it runs the "
     "release before that deploy",
     Why.NOT_DEPLOYED_SINCE: "not deployed in the last {minutes:g} minutes",
+    Why.SETTINGS_LEFT: "{settings} left as it is, the task definition put back without it: "
+    "a resource it names is gone ({error})",
     Why.REGISTERED_BEFORE: "runs {task_definition}, registered before the last {minutes:g} "
     "minutes: restarted or returned to since, not released (name it to roll it back)",
     Why.NOT_RESTORED: "not restored: {error}",

@@ -26,10 +26,15 @@ class Status(StrEnum):
     FAILED = "failed"
     MISSING = "missing"  # in the snapshot, deleted from the cluster since
     SKIPPED = "skipped"  # not ECS's to deploy (CodeDeploy, task sets): how to, in the message
+    # Its task definition put back, some settings not (ECS refused them: a resource they name
+    # was deleted since); the message names them.
+    PARTIAL = "partial"
 
 
 OK = {Status.SUCCESS, Status.UPDATED, Status.UNCHANGED, Status.PLANNED, Status.SKIPPED}
 MOVED = {Status.SUCCESS, Status.UPDATED}
+# Rows a person must look at: the run did not put them where they should be.
+NEEDS_ATTENTION = (Status.FAILED, Status.MISSING, Status.PARTIAL)
 
 
 class Verdict(StrEnum):
@@ -136,13 +141,15 @@ def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...]
     else:
         plan, done = f"update to {target}", f"updated to {landed}"
     if step.settings:
-        plan, done = plan + " and its settings", done + " and its settings"
+        plan = plan + " and its settings"
+        # A partial row's settings were left as they are (its message says which).
+        done = done + ("" if status == Status.PARTIAL else " and its settings")
     if status == Status.FAILED:
         kept = next((r for r in why if r.why == Why.REGISTERED_ONLY), None)
         if kept is not None:  # the registration was made; the update after it was not
             return f"re-registered {target} as {kept.get('copy')}; the update failed"
         return f"tried to {plan}"
-    return done if status in (Status.SUCCESS, Status.UPDATED) else plan
+    return done if status in (Status.SUCCESS, Status.UPDATED, Status.PARTIAL) else plan
 
 
 @dataclass
@@ -187,7 +194,8 @@ class Outcome:
             reads = self.mode in (Mode.SNAPSHOT, Mode.GUARD, Mode.LIST, Mode.DISCOVER)
             moved = any(s.status in MOVED for s in self.services)
             return Verdict.SUCCESS if reads or moved else Verdict.UNCHANGED
-        return Verdict.PARTIAL if len(bad) < len(self.services) else Verdict.FAILED
+        some = len(bad) < len(self.services) or any(s.status == Status.PARTIAL for s in bad)
+        return Verdict.PARTIAL if some else Verdict.FAILED
 
     @property
     def exit_status(self) -> int:

@@ -26,6 +26,8 @@ from typing import Any, Literal, TypeVar
 from botocore import xform_name
 from moto.core.responses import ActionResult
 from moto.core.utils import camelcase_to_underscores, method_names_from_class, utcnow
+from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError, InvalidSubnetIdError
+from moto.ec2.models import ec2_backends
 from moto.ecs.exceptions import (
     EcsClientException,
     InvalidParameterException,
@@ -118,6 +120,11 @@ class Rules:
     #: (operation, name) -> error code, e.g. ("UpdateService", "api"):
     #: "AccessDeniedException". The request changes nothing, as on AWS.
     refusals: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Resources deleted since that moto's ECS cannot look up (target groups, Cloud Map
+    #: services and namespaces, capacity providers: ARNs or names): CreateService or
+    #: UpdateService naming one is refused as ECS refuses it, and changes nothing. (Subnets
+    #: and security groups are looked up in moto's EC2: delete them there.)
+    deleted: set[str] = field(default_factory=set)
     #: Called with each request (a Call) before it reaches moto: a test's hook for what
     #: another actor does at that moment (a racing deploy, say).
     before_request: Callable[[Any], None] | None = None
@@ -503,6 +510,60 @@ def age_deployments(
             for revision_record in history.revisions.values():
                 if revision_record["serviceArn"] == found.arn:
                     revision_record["createdAt"] -= age
+
+
+def missing_resource(
+    params: dict[str, Any], deleted: set[str], account_id: str, region: str
+) -> tuple[str, str] | None:
+    """(error code, message) with which ECS refuses a CreateService or UpdateService whose
+    settings name a resource that does not exist; None when all of them exist. ECS checks
+    what the request names, not the settings it leaves as they are.
+
+    Subnets and security groups are looked up in moto's EC2 (moto checks them on
+    CreateService only, ECS on UpdateService too). moto's ECS knows nothing of the other
+    resources a service names (target groups, Cloud Map services and namespaces, capacity
+    providers): Rules.deleted names the ones deleted since."""
+    network = (params.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+    ec2 = ec2_backends[account_id][region]
+    for subnet in network.get("subnets") or []:
+        try:
+            ec2.describe_subnets(subnet_ids=[subnet])
+        except InvalidSubnetIdError:
+            return (
+                "InvalidParameterException",
+                f"Error retrieving subnet information for [{subnet}]: The subnet ID "
+                f"'{subnet}' does not exist (ErrorCode: InvalidSubnetID.NotFound)",
+            )
+    for group in network.get("securityGroups") or []:
+        try:
+            ec2.describe_security_groups(group_ids=[group])
+        except InvalidSecurityGroupNotFoundError:
+            return (
+                "InvalidParameterException",
+                f"Error retrieving security group information for [{group}]: The security "
+                f"group '{group}' does not exist (ErrorCode: InvalidGroup.NotFound)",
+            )
+    lattice = params.get("vpcLatticeConfigurations") or []
+    for balancer in [*(params.get("loadBalancers") or []), *lattice]:
+        group = balancer.get("targetGroupArn")
+        if group in deleted:
+            return ("InvalidParameterException", f"The target group {group} does not exist.")
+    for registry in params.get("serviceRegistries") or []:
+        if registry.get("registryArn") in deleted:
+            return (
+                "InvalidParameterException",
+                f"The service registry {registry['registryArn']} does not exist.",
+            )
+    connect = params.get("serviceConnectConfiguration") or {}
+    if connect.get("enabled") and connect.get("namespace") in deleted:
+        return ("NamespaceNotFoundException", "The specified namespace wasn't found.")
+    for item in params.get("capacityProviderStrategy") or []:
+        if item.get("capacityProvider") in deleted:
+            return (
+                "InvalidParameterException",
+                f"The specified capacity provider {item['capacityProvider']} was not found.",
+            )
+    return None
 
 
 # --- the patches -----------------------------------------------------------------------------

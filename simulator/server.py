@@ -30,7 +30,14 @@ import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
-from simulator.rules import Rules, activate, age_deployments, install, rules_lock
+from simulator.rules import (
+    Rules,
+    activate,
+    age_deployments,
+    install,
+    missing_resource,
+    rules_lock,
+)
 from simulator.wire import UnparsedCall, parse_call
 
 #: Dummy credentials: moto accepts any, and maps these to its default account.
@@ -62,6 +69,12 @@ def _signing_service(authorization: str) -> str | None:
     _, found, rest = authorization.partition("Credential=")
     scope = rest.split(",")[0].split("/")
     return scope[3] if found and len(scope) > 3 else None
+
+
+def _signing_region(authorization: str) -> str:
+    """The Region in a SigV4 credential scope."""
+    scope = authorization.partition("Credential=")[2].split(",")[0].split("/")
+    return scope[2] if len(scope) > 2 else "us-east-1"
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -236,6 +249,15 @@ class _Recorder:
         refusal = (
             _refusal(rules, call) if service in ("ecs", "tagging") and rules.refusals else None
         )
+        if (
+            refusal is None
+            and service == "ecs"
+            and call.operation in ("CreateService", "UpdateService")
+        ):
+            region = _signing_region(environ.get("HTTP_AUTHORIZATION", ""))
+            missing = missing_resource(call.params, rules.deleted, DEFAULT_ACCOUNT_ID, region)
+            if missing is not None:
+                refusal = json.dumps({"__type": missing[0], "message": missing[1]}).encode()
         if refusal is not None:
             return _answer(start_response, "400 Bad Request", refusal)
         quota = rules.quotas.get(call.operation) if service == "ecs" else None

@@ -132,7 +132,7 @@ def test_service_settings_a_deploy_changed_are_put_back_with_scope_service(
 
     result = restore(gateway, store)
     row = next(s for s in result.services if s.name == "api")
-    assert row.status == Status.SUCCESS and "serviceRegistries:" in row.message, row
+    assert row.status == Status.SUCCESS and "serviceRegistries[0].registryArn:" in row.message, row
     described = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
     assert not described.get("serviceRegistries")
     assert described["taskDefinition"].endswith(":1")
@@ -295,7 +295,7 @@ def test_history_rollback_goes_back_to_the_previous_revision_digests_and_setting
     [web] = result.services
     assert web.status == Status.SUCCESS, web
     assert "previous per deployment history" in web.message
-    assert "pinning to" in web.message and "serviceRegistries:" in web.message
+    assert "pinning to" in web.message and "serviceRegistries[0].registryArn:" in web.message
     operations = {c.operation for c in shop.calls}
     assert {"ListServiceDeployments", "DescribeServiceDeployments"} <= operations
     assert running_digest(shop, "web") == good

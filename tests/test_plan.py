@@ -735,11 +735,37 @@ def test_a_setting_a_deploy_removed_is_sent_back() -> None:
     assert notes == ['platformVersion: none -> "1.4.0"']
 
 
-def test_long_settings_are_cut_to_80_characters_in_words() -> None:
-    exactly = "x" * 78  # 80 with its quotes: kept whole
-    longer = "y" * 79  # 81: cut to 77 and "..."
-    _, notes = changes_said({"platformVersion": exactly}, {"platformVersion": longer})
-    assert notes == [f'platformVersion: "{"y" * 76}... -> "{exactly}"']
+def test_a_short_setting_is_told_whole_and_a_long_one_by_the_values_that_differ() -> None:
+    """Up to 80 characters a setting is told as it is; longer, each value that differs by
+    its path, whole, so that a security group or target group can be looked up (the words
+    used to cut them: "sg-b05... -> ...sg-034...")."""
+    exactly = "x" * 78  # 80 with its quotes: told whole
+    _, short = changes_said({"platformVersion": exactly}, {"platformVersion": "LATEST"})
+    assert short == [f'platformVersion: "LATEST" -> "{exactly}"']
+
+    def network(*groups: str) -> dict[str, Any]:
+        subnets = ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
+        vpc = {"subnets": subnets, "securityGroups": list(groups), "assignPublicIp": "DISABLED"}
+        return {"networkConfiguration": {"awsvpcConfiguration": vpc}}
+
+    old, new = "sg-0b05f1c2d3e4a5b60", "sg-0340aa1b2c3d4e5f6"
+    _, long = changes_said(network(old, "sg-0keep"), network(new, "sg-0keep", "sg-0added1"))
+    path = "networkConfiguration.awsvpcConfiguration.securityGroups"
+    assert long == [f'{path}[0]: "{new}" -> "{old}"', f'{path}[2]: "sg-0added1" -> none']
+
+
+def test_a_long_setting_tells_five_differences_then_counts_the_rest() -> None:
+    was = {"platformVersion": [f"a-long-value-{i:02d}" * 2 for i in range(8)]}
+    now = {"platformVersion": [f"b-long-value-{i:02d}" * 2 for i in range(8)]}
+    _, notes = changes_said(was, now)
+    assert len(notes) == 6 and notes[0].startswith('platformVersion[0]: "b-long-value-00')
+    assert notes[-1] == "platformVersion: 3 more differences"
+
+
+def test_a_value_longer_than_any_id_is_cut_in_words() -> None:
+    huge = "z" * 300
+    _, notes = changes_said({"platformVersion": huge}, {"platformVersion": "1.4.0"})
+    assert notes == [f'platformVersion: "1.4.0" -> "{"z" * 252}...']
 
 
 def test_settings_not_json_compare_as_text() -> None:

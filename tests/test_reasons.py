@@ -72,6 +72,15 @@ PINNED: list[tuple[Reason, str]] = [
     ),
     (because(Why.NOT_DEPLOYED_SINCE, minutes=60.0), "not deployed in the last 60 minutes"),
     (
+        because(Why.SETTING_MORE, name="loadBalancers", count=3),
+        "loadBalancers: 3 more differences",
+    ),
+    (
+        because(Why.SETTINGS_LEFT, settings="networkConfiguration", error="sg-1 does not exist"),
+        "networkConfiguration left as it is, the task definition put back without it: a "
+        "resource it names is gone (sg-1 does not exist)",
+    ),
+    (
         because(Why.REGISTERED_BEFORE, minutes=60.0, task_definition="web:2"),
         "runs web:2, registered before the last 60 minutes: restarted or returned to since, "
         "not released (name it to roll it back)",

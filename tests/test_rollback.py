@@ -41,10 +41,10 @@ from tests.conftest import TD, body
 BY_HISTORY = "previous per deployment history"
 BY_REVISIONS = "previous per task-definition revisions"
 REGISTRY = [{"registryArn": "arn:aws:servicediscovery:us-east-1:123456789012:service/srv-1"}]
-# How a row tells that a deploy added REGISTRY (its value cut to 80 characters).
+# How a row tells that a deploy added REGISTRY (longer than 80 characters: by its ARN, whole).
 REGISTRY_ADDED = (
-    'serviceRegistries: [{"registryArn":"arn:aws:servicediscovery:us-east-1:123456789012:'
-    "service/srv-... -> none"
+    'serviceRegistries[0].registryArn: "arn:aws:servicediscovery:us-east-1:123456789012:'
+    'service/srv-1" -> none'
 )
 STOP = "stop the in-flight deployment; ECS rolls back to web:1"
 

@@ -816,8 +816,20 @@ def test_staged_strategies_shift_traffic_in_their_steps_then_bake(
     shifts = [w for _, stage, w, _ in seen if stage == "PRODUCTION_TRAFFIC_SHIFT"]
     assert shifts == [w for w in weights if w in shifts], seen
     stages = [stage for _, stage, _, _ in seen]
-    assert stages[0] == "SCALE_UP" and stages[-1] == "CLEAN_UP"
-    assert ("BAKE_TIME" in stages) == bool(configuration.get("bakeTimeInMinutes")), stages
+    order = [
+        "SCALE_UP",
+        "TEST_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "POST_PRODUCTION_TRAFFIC_SHIFT",
+        "BAKE_TIME",
+        "CLEAN_UP",
+    ]
+    # The stages seen never go backwards and end on CLEAN_UP; none is seen that the
+    # configuration does not have (a bake without bake minutes).
+    ranks = [order.index(stage) for stage in stages if stage in order]
+    assert ranks == sorted(ranks) and stages[-1] == "CLEAN_UP", stages
+    if not configuration.get("bakeTimeInMinutes"):
+        assert "BAKE_TIME" not in stages, stages
     assert seen[-1][0] == "SUCCESSFUL" and describe(sim)["taskDefinition"] == arns[1]
     assert describe(sim)["deployments"][0]["rolloutState"] == "COMPLETED"
 

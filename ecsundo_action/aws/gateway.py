@@ -10,6 +10,7 @@ token from the API's bucket before every call (pacing.py) and leaves retries to 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -34,7 +35,13 @@ from ecsundo_action.aws.records import (
     ServiceRevision,
     TaskDefinition,
 )
-from ecsundo_action.errors import AwsError, Conflict, EcsundoError, NotFoundError
+from ecsundo_action.errors import (
+    AwsError,
+    Conflict,
+    EcsundoError,
+    NotFoundError,
+    SettingsGone,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -136,6 +143,38 @@ class HistoryUnavailable(AwsError):
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+_GONE = re.compile(r"does ?n[o']t exist|not found|was ?n[o']t found|no longer exists", re.I)
+
+
+def _settings_gone(exc: ClientError, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The settings whose referenced resource ECS says no longer exists (empty: refused
+    for another reason). ECS names the missing ID or ARN in its message, except for a
+    Service Connect namespace, which has its own error code."""
+    error = exc.response.get("Error", {})
+    code, message = error.get("Code", ""), str(error.get("Message", ""))
+    if code == "NamespaceNotFoundException" and "serviceConnectConfiguration" in settings:
+        return ("serviceConnectConfiguration",)
+    if code not in ("InvalidParameterException", "ClientException") or not _GONE.search(message):
+        return ()
+    return tuple(
+        name
+        for name, value in settings.items()
+        if any(len(text) > 3 and text in message for text in _strings(value))
+    )
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a setting's value (IDs, ARNs, names)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def translate(doing: str, exc: ClientError | BotoCoreError) -> AwsError:
@@ -288,9 +327,16 @@ class EcsGateway:
             kwargs["taskDefinition"] = task_definition
         if desired_count is not None:
             kwargs["desiredCount"] = desired_count
-        answer = self._call(
-            f"update service {short_name(service_arn)}", self.ecs.update_service, **kwargs
-        )
+        doing = f"update service {short_name(service_arn)}"
+        try:
+            answer = self.ecs.update_service(**kwargs)
+        except ClientError as exc:
+            gone = _settings_gone(exc, settings or {})
+            if gone:
+                raise SettingsGone(str(translate(doing, exc)), gone) from exc
+            raise translate(doing, exc) from exc
+        except BotoCoreError as exc:
+            raise translate(doing, exc) from exc
         return Service.from_api(answer["service"])
 
     # -- task definitions ----------------------------------------------------------------

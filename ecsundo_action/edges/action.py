@@ -52,13 +52,13 @@ def _not_found_hint(exc: SnapshotNotFound, request: Request) -> str:
 def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping[str, str]) -> None:
     from ecsundo_action.render import markdown as summary
     from ecsundo_action.render.text import text
-    from ecsundo_action.result import Status
+    from ecsundo_action.result import NEEDS_ATTENTION
 
     if outcome.mode in (Mode.RESTORE, Mode.ROLLBACK):
         runner.end_phase()  # the result table stands outside the groups, seen at a glance
     runner.verbatim(text(outcome))
     runner.end_phase()
-    failures = [s for s in outcome.services if s.status in (Status.FAILED, Status.MISSING)]
+    failures = [s for s in outcome.services if s.status in NEEDS_ATTENTION]
     for service in failures[:SERVICE_ERRORS]:
         runner.error(
             f"{service.name}: {service.message or service.status}",

@@ -24,7 +24,7 @@ from ecsundo_action.render.text import (
     took,
 )
 from ecsundo_action.request import Mode
-from ecsundo_action.result import Outcome, ServiceResult, Status
+from ecsundo_action.result import NEEDS_ATTENTION, Outcome, ServiceResult
 from ecsundo_action.snapshots.document import Snapshot
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
@@ -153,7 +153,7 @@ def run_summary(result: Outcome, server_url: str | None = None) -> str:
     quiet = [s for s in services if s.status in UNEVENTFUL]
     folded = quiet if len(quiet) > FOLD_OVER else []
     shown = services[: len(services) - len(folded)]  # ordered() puts the quiet ones last
-    failures = [s for s in result.services if s.status in (Status.FAILED, Status.MISSING)]
+    failures = [s for s in result.services if s.status in NEEDS_ATTENTION]
     notes = _section(
         "What went wrong",
         [f"**{escape(s.name)}**: {escape(s.message)}" for s in failures],

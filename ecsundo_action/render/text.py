@@ -12,7 +12,7 @@ from ecsundo_action.plan import Action, Plan
 from ecsundo_action.progress import Progress
 from ecsundo_action.reasons import plural
 from ecsundo_action.request import Mode
-from ecsundo_action.result import Outcome, ServiceResult, Status
+from ecsundo_action.result import NEEDS_ATTENTION, Outcome, ServiceResult, Status
 from ecsundo_action.snapshots.document import ServiceRecord, Snapshot
 
 
@@ -70,7 +70,7 @@ def ordered(services: list[ServiceResult]) -> list[ServiceResult]:
     """Failed and missing first, then the changed, then the rest, each in plan order."""
 
     def rank(s: ServiceResult) -> int:
-        if s.status in (Status.FAILED, Status.MISSING):
+        if s.status in NEEDS_ATTENTION:
             return 0
         return 2 if s.status in UNEVENTFUL else 1
 
