@@ -31,6 +31,7 @@ from typing import Any
 
 from ecsundo_action.aws.arns import short_name
 from ecsundo_action.aws.gateway import EcsGateway
+from ecsundo_action.aws.images import NOT_IN_ECR, Checked, by_digest
 from ecsundo_action.aws.records import (
     ContainerImage,
     Service,
@@ -50,7 +51,16 @@ from ecsundo_action.errors import (
     signal_number,
 )
 from ecsundo_action.facts import facts_from, look_up_facts
-from ecsundo_action.plan import Action, Plan, Registration, Step, TargetFacts, Want, stop_step
+from ecsundo_action.plan import (
+    Action,
+    Plan,
+    Registration,
+    Step,
+    TargetFacts,
+    Want,
+    not_taken,
+    stop_step,
+)
 from ecsundo_action.progress import QUIET, Progress
 from ecsundo_action.reasons import Reason, Why, because, plural, say
 from ecsundo_action.result import ServiceResult, Status
@@ -165,6 +175,15 @@ def converge(
         if note.why == Why.NOT_PINNED
     ]
     progress = options.progress
+    outside = [image for image, why in deciding.unchecked.items() if why == NOT_IN_ECR]
+    if outside:
+        progress.note(f"not checked in ECR (outside it): {_some(outside)}")
+    unknown = {image: why for image, why in deciding.unchecked.items() if why != NOT_IN_ECR}
+    if unknown:
+        told.append(
+            f"{plural(len(unknown), 'pinned image')} could not be checked in ECR "
+            f"({next(iter(unknown.values()))}; ecr:BatchGetImage): {_some(list(unknown))}"
+        )
     for line in told:
         progress.note(f"warning: {line}")
     progress.planned(plan, options.dry_run)
@@ -174,6 +193,12 @@ def converge(
     except STOPPING as exc:
         return _interrupted(plan, changes, targets, order, exc, told)
     return Converged(plan, rows, told, targets, decided_at, changes.durations())
+
+
+def _some(items: list[str], shown: int = 3) -> str:
+    """The first few items, and how many more."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def _interrupted(
@@ -215,6 +240,7 @@ class _Deciding:
         self.facts: dict[tuple[str, str], Future[TargetFacts]] = {}
         self.waiting: dict[tuple[str, str], list[Target]] = defaultdict(list)
         self.changing = False  # a change has been started
+        self.unchecked: dict[str, str] = {}  # images pulled by digest ECR could not tell of
 
     def run(self) -> None:
         for _ in range(self.threads.concurrency):
@@ -276,7 +302,29 @@ class _Deciding:
                 step = _stopping(target, step)
             except Exception as exc:  # this service is left alone; the others go on
                 step, registration = target.unable(reason(exc)), None
+            self.check_images(step, registration, target)
+
+    def check_images(self, step: Step, registration: Registration | None, target: Target) -> None:
+        """A change that pulls images by digest is taken once ECR says they still exist: a
+        build a lifecycle policy expired would fail only after the change, unexplained."""
+        body = registration.body if registration else target.want.body if target.want else {}
+        pulled = by_digest(body)
+        images = self.gateway.images
+        if not (step.changes and pulled and images is not None):
             self.take(step, registration, target)
+            return
+        then = partial(self.on_images, step, registration, target)
+        self.loop.start(then, images.check, pulled)
+
+    def on_images(
+        self, step: Step, registration: Registration | None, target: Target, done: Future[Checked]
+    ) -> None:
+        checked = done.result()  # never raises: what ECR could not say is unchecked
+        self.unchecked.update(checked.unchecked)
+        if checked.gone:
+            gone = [because(Why.IMAGE_GONE, image=image) for image in checked.gone]
+            step, registration = not_taken(step, *gone, because(Why.IMAGE_GONE_NEXT)), None
+        self.take(step, registration, target)
 
     def take(
         self, step: Step, registration: Registration | None = None, target: Target | None = None

@@ -241,6 +241,12 @@ def skip_step(service: Service, target: str | None, why: Reason) -> Step:
     return Step(service.name, service.arn, Action.SKIP, service.task_definition, target, why=(why,))
 
 
+def not_taken(step: Step, *why: Reason) -> Step:
+    """A step decided, then not to be taken (an image it pulls is gone): its service is left
+    as it is, with the reasons."""
+    return Step(step.service, step.service_arn, Action.SKIP, step.current, step.target, why=why)
+
+
 def unchanged_step(service: Service, why: Reason) -> Step:
     return Step(
         service.name,

@@ -43,6 +43,8 @@ class Why(StrEnum):
     NO_TASK_DEFINITION = "no-task-definition"
     ECS_ROLLED_BACK_ALREADY = "ecs-rolled-back-already"  # failed: ECS rolled it back from
     NOT_DEPLOYED_SINCE = "not-deployed-since"  # minutes
+    IMAGE_GONE = "image-gone"  # image: a digest it would pull is no longer in ECR
+    IMAGE_GONE_NEXT = "image-gone-next"  # what to do about it
     SETTINGS_LEFT = "settings-left"  # settings, error: ECS refused them, the rest was put back
     REGISTERED_BEFORE = "registered-before"  # minutes, task_definition: running, older
     NOT_RESTORED = "not-restored"  # error: its target could not be looked up or planned
@@ -119,6 +121,9 @@ WORDS: dict[Why, str] = {
     Why.ECS_ROLLED_BACK_ALREADY: "ECS already rolled it back from {failed}: it runs the "
     "release before that deploy",
     Why.NOT_DEPLOYED_SINCE: "not deployed in the last {minutes:g} minutes",
+    Why.IMAGE_GONE: "{image} no longer exists in ECR (a lifecycle policy?)",
+    Why.IMAGE_GONE_NEXT: "left as it is: push that build again, or run with pin-images never "
+    "to run what its tag points at now",
     Why.SETTINGS_LEFT: "{settings} left as it is, the task definition put back without it: "
     "a resource it names is gone ({error})",
     Why.REGISTERED_BEFORE: "runs {task_definition}, registered before the last {minutes:g} "

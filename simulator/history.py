@@ -67,31 +67,58 @@ def _repository_and_tag(image: str) -> tuple[str, str]:
 
 @dataclass
 class Registry:
-    """Image tags and the digests they point at now. A tag seen for the first time points at
-    a build of its own; push() moves it to a new build."""
+    """Image tags and the digests they point at now, and the builds each repository holds. A
+    tag seen for the first time points at a build of its own; push() moves it to a new build
+    (the old one stays, untagged, as in ECR); expire() deletes a build, as a lifecycle policy
+    does (a tag on it goes too)."""
 
     tags: dict[str, str] = field(default_factory=dict)  # "repo:tag" -> "sha256:..."
+    builds: dict[str, set[str]] = field(default_factory=dict)  # repo -> its digests
     _builds: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def resolve(self, image: str) -> str:
         """The digest an image reference runs now."""
         if "@sha256:" in image:
-            return image.split("@", 1)[1]
+            repository, digest = image.split("@", 1)
+            repository = _repository_and_tag(repository)[0]
+            self.builds.setdefault(repository, set()).add(digest)  # someone pushed it
+            return digest
         repository, tag = _repository_and_tag(image)
         key = f"{repository}:{tag}"
         if key not in self.tags:
-            self.tags[key] = self._digest(key)
+            self.tags[key] = self._digest(repository, key)
         return self.tags[key]
 
     def push(self, image: str) -> str:
-        """A new build pushed under image's tag: the tag now points at a new digest."""
+        """A new build pushed under image's tag: the tag now points at a new digest. A
+        reference by digest (repo@sha256:...) pushes that build (again)."""
+        if "@sha256:" in image:
+            return self.resolve(image)
         repository, tag = _repository_and_tag(image)
         key = f"{repository}:{tag}"
-        self.tags[key] = self._digest(key)
+        self.tags[key] = self._digest(repository, key)
         return self.tags[key]
 
-    def _digest(self, key: str) -> str:
-        return "sha256:" + hashlib.sha256(f"{key}#{next(self._builds)}".encode()).hexdigest()
+    def expire(self, image: str) -> str:
+        """The build image names (repo:tag, or repo@digest) is deleted; its digest."""
+        digest = self.resolve(image)
+        repository = _repository_and_tag(image.split("@", 1)[0])[0]
+        self.builds.get(repository, set()).discard(digest)
+        for key in [
+            k for k, d in self.tags.items() if d == digest and k.rsplit(":", 1)[0] == repository
+        ]:
+            del self.tags[key]
+        return digest
+
+    def holds(self, repository: str, digest: str) -> bool | None:
+        """Whether the repository holds the build (None: no such repository)."""
+        found = self.builds.get(repository)
+        return None if found is None else digest in found
+
+    def _digest(self, repository: str, key: str) -> str:
+        digest = "sha256:" + hashlib.sha256(f"{key}#{next(self._builds)}".encode()).hexdigest()
+        self.builds.setdefault(repository, set()).add(digest)
+        return digest
 
 
 @dataclass

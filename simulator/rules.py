@@ -28,6 +28,8 @@ from moto.core.responses import ActionResult
 from moto.core.utils import camelcase_to_underscores, method_names_from_class, utcnow
 from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError, InvalidSubnetIdError
 from moto.ec2.models import ec2_backends
+from moto.ecr.exceptions import RepositoryNotFoundException
+from moto.ecr.responses import ECRResponse
 from moto.ecs.exceptions import (
     EcsClientException,
     InvalidParameterException,
@@ -115,7 +117,7 @@ class Rules:
     #: An outage: once this many requests of this operation were answered, every request
     #: has its connection dropped until the field is set back to None.
     outage_after: tuple[str, int] | None = None
-    #: AWS errors answered instead of moto, per ECS or tagging operation and per name the
+    #: AWS errors answered instead of moto, per ECS, tagging or ECR operation and per name the
     #: request carries (its service, task-definition family or cluster; "*": any):
     #: (operation, name) -> error code, e.g. ("UpdateService", "api"):
     #: "AccessDeniedException". The request changes nothing, as on AWS.
@@ -1024,6 +1026,45 @@ def rules_lock() -> threading.RLock:
     return _lock
 
 
+def _batch_get_image(self: ECRResponse) -> ActionResult:
+    """ECR's BatchGetImage, answered from the registry ECS resolves tags in (moto's ECR
+    knows nothing of those builds): an image a lifecycle policy expired (Registry.expire) is
+    an ImageNotFound failure, a repository with no builds a RepositoryNotFoundException."""
+    account = self._get_param("registryId") or self.current_account
+    name = self._get_param("repositoryName")
+    repository = f"{account}.dkr.ecr.{self.region}.amazonaws.com/{name}"
+    with _lock:
+        registry = history_of(ecs_backends[self.current_account][self.region]).registry
+        images: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
+        for image_id in self._get_param("imageIds") or []:
+            tag = image_id.get("imageTag")
+            digest = image_id.get("imageDigest") or registry.tags.get(f"{repository}:{tag}")
+            held = registry.holds(repository, digest or "")
+            if held is None:
+                raise RepositoryNotFoundException(name, account)
+            if held:
+                found = {**image_id, "imageDigest": digest}
+                images.append(
+                    {
+                        "registryId": account,
+                        "repositoryName": name,
+                        "imageId": found,
+                        "imageManifest": "{}",
+                        "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json",
+                    }
+                )
+            else:
+                failures.append(
+                    {
+                        "imageId": image_id,
+                        "failureCode": "ImageNotFound",
+                        "failureReason": "Requested image not found",
+                    }
+                )
+    return ActionResult({"images": images, "failures": failures})
+
+
 def install() -> None:
     """Layer the rules over moto's ECS in this process; calling it again does nothing."""
     with _lock:
@@ -1047,4 +1088,5 @@ def install() -> None:
         _Response.describe_service_revisions = _describe_service_revisions
         _Response.stop_service_deployment = _stop_service_deployment
         _Response.continue_service_deployment = _continue_service_deployment
+        ECRResponse.batch_get_image = _batch_get_image
         _Backend._ecsundo_rules = True

@@ -247,7 +247,9 @@ class _Recorder:
         if fault == "error":
             return _answer(start_response, "500 Internal Server Error", _INTERNAL)
         refusal = (
-            _refusal(rules, call) if service in ("ecs", "tagging") and rules.refusals else None
+            _refusal(rules, call)
+            if service in ("ecs", "tagging", "ecr") and rules.refusals
+            else None
         )
         if (
             refusal is None
@@ -511,6 +513,16 @@ class Simulator:
 
         with rules_lock():
             return history_of(ecs_backends[self.account_id][self.region]).registry.push(image)
+
+    def expire(self, image: str) -> str:
+        """ECR deletes the build image names (repo:tag or repo@digest), as a lifecycle policy
+        does; returns its digest. A deployment of it would fail to pull."""
+        from moto.ecs.models import ecs_backends
+
+        from simulator.history import history_of
+
+        with rules_lock():
+            return history_of(ecs_backends[self.account_id][self.region]).registry.expire(image)
 
     def digest(self, image: str) -> str:
         """The digest image's tag points at now."""

@@ -194,6 +194,7 @@ def connect(sim: Simulator, *, config: Any = None, quotas: Any = ECS_QUOTAS) -> 
         sim.client("ecs", **options),
         quotas=quotas,
         tagging=sim.client("resourcegroupstaggingapi", **options),
+        make_ecr=lambda region: sim.client("ecr", region_name=region, **options),
     )
 
 

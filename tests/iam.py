@@ -34,6 +34,8 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> set[str]:
         return {S3_ACTIONS[operation]}
     if service == "tagging":
         return {f"tag:{operation}"}
+    if service == "ecr":
+        return {f"ecr:{operation}"}
     assert service == "ecs", (service, operation)
     actions = {f"ecs:{operation}"}
     if operation == "RegisterTaskDefinition":

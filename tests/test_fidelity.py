@@ -15,7 +15,7 @@ import pytest
 from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.result import Outcome, Status, Verdict
 from ecsundo_action.snapshots import document as doc
-from tests.conftest import body, run
+from tests.conftest import body, ecsundo, run
 from tests.runner import defaults, measured, run_step
 
 ECSUNDO = str(Path(sys.executable).parent / "ecsundo")
@@ -666,3 +666,112 @@ def test_a_second_bad_build_is_undone_with_the_pinned_copy_already_registered(
     assert (second.action, second.to, second.status) == ("update", copy, Status.SUCCESS)
     assert "RegisterTaskDefinition" not in [c.operation for c in shop.calls]
     assert running_digest(shop, "web") == good
+
+
+# -- a pinned build a lifecycle policy deleted: found before any change --------------------
+
+ECR_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/web:latest"
+
+
+@pytest.fixture
+def expired(sim: Any, tmp_path: Path) -> tuple[Any, str, str]:
+    """web runs acme/web:latest from ECR and api shop/api:1, snapshotted; the bad deploy
+    pushes a new build under the tag (forceNewDeployment) and api:2; then ECR's lifecycle
+    policy deletes the good build. Restore would pin web to a digest ECR no longer has."""
+    sim.create_cluster("shop")
+    sim.create_service("shop", "web", sim.register(body("web", image=ECR_IMAGE)))
+    sim.create_service("shop", "api", sim.register(body("api", "1")))
+    store = f"file://{tmp_path}"
+    good = sim.digest(ECR_IMAGE)
+    assert ecsundo(sim, "cluster", "snapshot", "shop", "--store", store).returncode == 0
+    sim.push(ECR_IMAGE)
+    ecs = sim.client("ecs")
+    ecs.update_service(cluster="shop", service="web", forceNewDeployment=True)
+    ecs.update_service(cluster="shop", service="api", taskDefinition=sim.register(body("api", "2")))
+    sim.expire(f"{ECR_IMAGE.rsplit(':', 1)[0]}@{good}")
+    return sim, store, good
+
+
+def gone_words(good: str) -> str:
+    return (
+        f"123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/web@{good} no longer exists in ECR "
+        "(a lifecycle policy?); left as it is: push that build again, or run with pin-images "
+        "never to run what its tag points at now"
+    )
+
+
+def test_a_pinned_digest_ecr_no_longer_has_fails_its_row_before_any_change(
+    expired: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, good = expired
+    sim.calls.clear()
+    planned = restore(gateway, store, dry_run=True)
+    assert {s.name: s.status for s in planned.services} == {
+        "api": Status.PLANNED,
+        "web": Status.FAILED,
+    }
+    [asked] = [c.params for c in sim.calls if c.operation == "BatchGetImage"]
+    assert asked == {
+        "registryId": "123456789012",
+        "repositoryName": "acme/web",
+        "imageIds": [{"imageDigest": good}],
+    }
+    sim.calls.clear()
+
+    result = restore(gateway, store)
+
+    rows = {s.name: s for s in result.services}
+    assert rows["web"].status == Status.FAILED and rows["web"].message == gone_words(good)
+    assert not rows["web"].changed and rows["api"].status == Status.SUCCESS
+    assert result.verdict == Verdict.PARTIAL
+    changed = {c.params.get("family") or c.params.get("service", "") for c in sim.mutating_calls()}
+    assert not any("web" in name for name in changed), changed
+
+
+def test_a_pinned_digest_ecr_still_has_is_restored_after_one_question(
+    expired: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    sim, store, good = expired
+    sim.push(f"{ECR_IMAGE.rsplit(':', 1)[0]}@{good}")  # pushed again: ECR holds it once more
+    sim.calls.clear()
+
+    result = restore(gateway, store)
+
+    assert result.verdict == Verdict.SUCCESS
+    assert running_digest(sim, "web") == good
+    assert len([c for c in sim.calls if c.operation == "BatchGetImage"]) == 1
+
+
+def test_an_ecr_that_cannot_be_asked_is_a_warning_and_the_restore_goes_on(
+    expired: tuple[Any, str, str], gateway: EcsGateway
+) -> None:
+    """Without ecr:BatchGetImage the digest cannot be checked: the run says so and does
+    what it did before the check existed (ECS then finds the build gone)."""
+    sim, store, _ = expired
+    sim.rules.refusals[("BatchGetImage", "*")] = "AccessDeniedException"
+
+    result = restore(gateway, store, dry_run=True)
+
+    assert {s.name: s.status for s in result.services}["web"] == Status.PLANNED
+    [warning] = [w for w in result.warnings if "ECR" in w]
+    assert warning.startswith(
+        "1 pinned image could not be checked in ECR (ECR answered AccessDeniedException; "
+        "ecr:BatchGetImage): 123456789012.dkr.ecr.us-east-1.amazonaws.com/acme/web@sha256:"
+    )
+
+
+def test_a_deleted_build_through_the_cli_and_the_action(
+    expired: tuple[Any, str, str], workspace: Path
+) -> None:
+    sim, store, good = expired
+    cli = ecsundo(sim, "cluster", "restore", "shop", "--store", store, "--json")
+    assert cli.returncode == 1, cli.stderr
+    rows = {s["name"]: s for s in json.loads(cli.stdout)["services"]}
+    assert rows["web"]["status"] == "failed" and rows["web"]["message"] == gone_words(good)
+    assert rows["api"]["status"] == "success"
+
+    inputs = defaults(mode="restore", cluster="shop", store=store, **{"snapshot-id": "latest"})
+    step = run_step("entrypoint.py", inputs, sim.env, workspace)
+    assert step.returncode == 1 and step.outputs["result"] == "partial"  # api is back already
+    assert any("no longer exists in ECR" in error for error in step.errors)
+    assert "no longer exists in ECR" in step.summary

@@ -72,6 +72,15 @@ PINNED: list[tuple[Reason, str]] = [
     ),
     (because(Why.NOT_DEPLOYED_SINCE, minutes=60.0), "not deployed in the last 60 minutes"),
     (
+        because(Why.IMAGE_GONE, image="acme/web@sha256:ab"),
+        "acme/web@sha256:ab no longer exists in ECR (a lifecycle policy?)",
+    ),
+    (
+        because(Why.IMAGE_GONE_NEXT),
+        "left as it is: push that build again, or run with pin-images never to run what its "
+        "tag points at now",
+    ),
+    (
         because(Why.SETTING_MORE, name="loadBalancers", count=3),
         "loadBalancers: 3 more differences",
     ),

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 from botocore.model import StructureShape
 
 from ecsundo_action.aws.arns import family_and_revision, short_name
+from ecsundo_action.aws.images import Registries
 from ecsundo_action.aws.pacing import ECS_QUOTAS, Pacer
 from ecsundo_action.aws.records import (
     Cluster,
@@ -206,8 +207,11 @@ class EcsGateway:
         quotas: Mapping[str, tuple[float, float]] | None = ECS_QUOTAS,
         tagging: Any | None = None,
         make_tagging: Callable[[], Any] | None = None,
+        make_ecr: Callable[[str], Any] | None = None,
     ) -> None:
         self.ecs = ecs
+        # ECR, by Region, to check that pinned digests still exist (None: not checked).
+        self.images = Registries(make_ecr) if make_ecr is not None else None
         # The Resource Groups Tagging API, to find resources by tag in one call (None: not
         # used; lookups that would use it scan instead). make_tagging makes it on first use:
         # a snapshot never needs one, and a client costs tens of milliseconds to make.
@@ -222,7 +226,11 @@ class EcsGateway:
     def connect(cls, region: str | None = None, *, max_concurrency: int = 8) -> EcsGateway:
         ecs = make_client("ecs", region, max_concurrency=max_concurrency)
         region_name = ecs.meta.region_name
-        return cls(ecs, make_tagging=lambda: make_client("resourcegroupstaggingapi", region_name))
+        return cls(
+            ecs,
+            make_tagging=lambda: make_client("resourcegroupstaggingapi", region_name),
+            make_ecr=lambda region: make_client("ecr", region, max_concurrency=max_concurrency),
+        )
 
     @property
     def tagging(self) -> Any | None:
