@@ -42,6 +42,10 @@ class Step:
     def errors(self) -> list[str]:
         return [value for name, value in self.commands if name == "error"]
 
+    @property
+    def warnings(self) -> list[str]:
+        return [value for name, value in self.commands if name == "warning"]
+
 
 def parse_file_commands(text: str) -> dict[str, str]:
     """GITHUB_OUTPUT / GITHUB_STATE as the runner reads them: name=value or name<<DELIM."""

@@ -366,3 +366,76 @@ def test_hostile_aws_text_never_issues_a_command_or_breaks_the_summary(
         }
         json.loads(step.outputs["services"])
     assert restored.returncode == 1 and restored.outputs["result"] == "partial"
+
+
+MANUAL_RESTORE = """\
+on:
+  push:
+  workflow_dispatch:
+jobs:
+  deploy:
+    steps:
+      - uses: org/ecsundo-action@v1
+        with: {mode: snapshot, cluster: shop}
+      - uses: org/ecsundo-action@v1
+        if: github.event_name == 'workflow_dispatch'
+        with:
+          mode: 'restore'
+          cluster: shop
+"""
+
+
+@pytest.mark.parametrize(
+    ("workflow", "store", "warned"),
+    [
+        (MANUAL_RESTORE, None, True),
+        (MANUAL_RESTORE.replace("  workflow_dispatch:\n", ""), None, False),  # never by hand
+        (MANUAL_RESTORE, "s3", False),  # a store that outlives the job
+        (None, None, False),  # the workflow is not checked out: nothing to go by
+    ],
+    ids=["dispatch-restore", "no-dispatch", "s3-store", "not-checked-out"],
+)
+def test_a_job_scoped_snapshot_in_a_workflow_that_restores_by_hand_warns(
+    shop: Any, workspace: Path, workflow: str | None, store: str | None, warned: bool
+) -> None:
+    """examples/manual-rollback.yml's lesson, said where it matters: a snapshot in the
+    default store (RUNNER_TEMP, this job only) cannot be restored by a later, manual run."""
+    if workflow is not None:
+        folder = workspace / ".github" / "workflows"
+        folder.mkdir(parents=True)
+        (folder / "deploy.yml").write_text(workflow)
+    inputs = defaults(mode="snapshot", cluster="shop")
+    if store:
+        shop.client("s3").create_bucket(Bucket="snapshots")
+        inputs["store"] = "s3://snapshots/ecsundo"
+    env = {
+        **shop.env,
+        "GITHUB_WORKFLOW_REF": "org/shop/.github/workflows/deploy.yml@refs/heads/main",
+    }
+
+    step = run_step("entrypoint.py", inputs, env, workspace)
+
+    assert step.returncode == 0, step.stdout
+    said = [w for w in step.warnings if "workflow_dispatch" in w]
+    assert bool(said) == warned, step.warnings
+    if warned:
+        assert said[0].startswith("store: the default store lives in RUNNER_TEMP for this job")
+
+
+@pytest.mark.parametrize(
+    ("text", "offers"),
+    [
+        ("on: [push, workflow_dispatch]\n  - with:\n      mode: restore\n", True),
+        ("on:\n  - push\n  - workflow_dispatch\nsteps:\n  - with: {}\n    mode: restore\n", True),
+        ("on: [push]\nif: github.event_name == 'workflow_dispatch'\nmode: restore\n", False),
+        ("on: workflow_dispatch\nmode: rollback\n", False),  # needs no store
+    ],
+)
+def test_which_workflows_offer_a_manual_restore(tmp_path: Path, text: str, offers: bool) -> None:
+    from ecsundo_action.edges.action import offers_manual_restore
+
+    (tmp_path / "w.yml").write_text(text)
+    environ = {"GITHUB_WORKSPACE": str(tmp_path), "GITHUB_WORKFLOW_REF": "o/r/w.yml@refs/x"}
+    assert offers_manual_restore(environ) is offers
+    outside = {**environ, "GITHUB_WORKFLOW_REF": "o/r/../../etc/passwd@refs/x"}
+    assert offers_manual_restore(outside) is False

@@ -8,7 +8,9 @@ step) execute it and report the Outcome through the runner.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ecsundo_action.edges import guard
@@ -20,6 +22,7 @@ from ecsundo_action.errors import (
     signal_number,
 )
 from ecsundo_action.request import OPTIONS, Mode, Request, build, parse_mode
+from ecsundo_action.snapshots.stores import default_store_uri
 
 if TYPE_CHECKING:
     from ecsundo_action.edges.runner import Runner
@@ -47,6 +50,50 @@ def _not_found_hint(exc: SnapshotNotFound, request: Request) -> str:
             " taken in another run, set store: s3://BUCKET/PREFIX for both steps"
         )
     return message
+
+
+# In a workflow file's text: workflow_dispatch as a trigger (a key under on:, an item of
+# its list, or inline: on: [push, workflow_dispatch]), and a step that restores.
+_DISPATCH = re.compile(
+    r"^\s*(?:workflow_dispatch\s*:|-\s*workflow_dispatch\s*$|on\s*:.*\bworkflow_dispatch\b)",
+    re.MULTILINE,
+)
+_RESTORE_STEP = re.compile(r"^\s*mode:\s*['\"]?restore\b", re.MULTILINE)
+
+
+def offers_manual_restore(environ: Mapping[str, str]) -> bool:
+    """Whether the running workflow can also be started by hand (workflow_dispatch) and has
+    a restore step: read from its file in the checkout (GITHUB_WORKFLOW_REF names it); False
+    when it is not checked out or cannot be read."""
+    ref = environ.get("GITHUB_WORKFLOW_REF", "")  # owner/repo/.github/workflows/x.yml@ref
+    workspace = environ.get("GITHUB_WORKSPACE")
+    parts = ref.split("@", 1)[0].split("/", 2)
+    if not workspace or len(parts) < 3:
+        return False
+    root = Path(workspace).resolve()
+    path = (root / parts[2]).resolve()
+    if not path.is_relative_to(root):
+        return False
+    try:
+        with path.open(encoding="utf-8", errors="replace") as file:
+            text = file.read(1_000_000)
+    except OSError:
+        return False
+    return _DISPATCH.search(text) is not None and _RESTORE_STEP.search(text) is not None
+
+
+def store_warning(request: Request, environ: Mapping[str, str]) -> str | None:
+    """A snapshot in a store that lasts for this job only, taken in a workflow that also
+    restores when started by hand: that later run will not find it."""
+    if request.mode is not Mode.SNAPSHOT or request.store != default_store_uri(environ):
+        return None
+    if environ.get("GITHUB_ACTIONS") != "true" or not offers_manual_restore(environ):
+        return None
+    return (
+        "store: the default store lives in RUNNER_TEMP for this job only, but this workflow "
+        "also restores when started by hand (workflow_dispatch): that run will not find this "
+        "snapshot; set store: s3://BUCKET/PREFIX for both"
+    )
 
 
 def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping[str, str]) -> None:
@@ -92,6 +139,9 @@ def run(request: Request, runner: Runner, environ: Mapping[str, str]) -> int:
     except BaseException:
         runner.end_phase()
         raise
+    warning = store_warning(request, environ)
+    if warning is not None:
+        outcome.warnings.append(warning)
     _report(runner, request, outcome, environ)
     return outcome.exit_status
 
