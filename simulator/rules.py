@@ -113,7 +113,7 @@ class Rules:
     #: An outage: once this many requests of this operation were answered, every request
     #: has its connection dropped until the field is set back to None.
     outage_after: tuple[str, int] | None = None
-    #: AWS errors answered instead of moto, per ECS or tagging operation and per name the
+    #: AWS errors answered instead of moto, per ECS, tagging or KMS operation and per name the
     #: request carries (its service, task-definition family or cluster; "*": any):
     #: (operation, name) -> error code, e.g. ("UpdateService", "api"):
     #: "AccessDeniedException". The request changes nothing, as on AWS.
