@@ -38,7 +38,7 @@ from simulator.wire import UnparsedCall, parse_call
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
 
-READ_PREFIXES = ("Describe", "List", "Get", "Head")
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "Verify")  # VerifyMac changes nothing
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -435,7 +435,7 @@ class Simulator:
         return self._recorder.unparsed
 
     def mutating_calls(self) -> list[Call]:
-        """The calls that may change something: not Describe*, List*, Get* or Head*."""
+        """The calls that may change something: not Describe*, List*, Get*, Head* or Verify*."""
         return [call for call in self.calls if not call.operation.startswith(READ_PREFIXES)]
 
     # --- seeding (over HTTP, like any client, except what no API can do) ----------------------

@@ -32,8 +32,8 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> set[str]:
     """The IAM actions one call needs."""
     if service == "s3":
         return {S3_ACTIONS[operation]}
-    if service == "tagging":
-        return {f"tag:{operation}"}
+    if service in ("tagging", "kms"):  # the signing key's GenerateMac and VerifyMac
+        return {f"{'tag' if service == 'tagging' else 'kms'}:{operation}"}
     assert service == "ecs", (service, operation)
     actions = {f"ecs:{operation}"}
     if operation == "RegisterTaskDefinition":

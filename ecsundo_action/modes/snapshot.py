@@ -35,7 +35,7 @@ from ecsundo_action.snapshots.document import (
     prepare,
     timestamp,
 )
-from ecsundo_action.snapshots.stores import Store, new_snapshot_id
+from ecsundo_action.snapshots.stores import Loaded, Store, new_snapshot_id
 from ecsundo_action.threads import Loop, Threads
 
 # GitHub's environment variables -> the document's github fields.
@@ -268,15 +268,16 @@ def capture(
     return taken, warnings
 
 
-def _previous(
-    loading: Future[Snapshot] | None, progress: Progress
-) -> dict[str, KeptTaskDefinition]:
+def _previous(loading: Future[Loaded] | None, progress: Progress) -> dict[str, KeptTaskDefinition]:
     """The task definitions the newest snapshot of this cluster in this store kept; none
     (a full snapshot) when there is none, it cannot be read, or none is wanted."""
     if loading is None:
         return {}
     try:
-        return dict(loading.result().task_definitions)
+        previous, skipped = loading.result()
+        for why in skipped:  # with a signing key: never a base the key does not verify
+            progress.note(f"warning: {why}: not reused")
+        return dict(previous.task_definitions)
     except NotFoundError:
         return {}
     except EcsundoError as exc:
@@ -301,7 +302,7 @@ def snapshot(
     dry = " (dry run: nothing stored)" if dry_run else ""
     progress.phase(f"Snapshot of cluster {where.name}{dry}")
     # The newest snapshot of this cluster is read (and checked) while the cluster is.
-    loading = None if request.full else threads.submit(store.latest, where)
+    loading = None if request.full else threads.submit(store.newest, where)
     known = cache(partial(_previous, loading, progress))
     taken, warnings = capture(
         gateway,
