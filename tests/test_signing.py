@@ -243,9 +243,28 @@ def test_an_incremental_snapshot_reuses_no_body_the_key_does_not_verify(
         return str(kept.body["containerDefinitions"][0]["image"])
 
     # Without a key the forged body is carried forward: the attack of issue 23.
-    assert image(run(gateway, "snapshot", "shop", store=store)) == "evil/miner:1"
+    unsigned = run(gateway, "snapshot", "shop", store=store)
+    assert image(unsigned) == "evil/miner:1"
     sim.calls.clear()
     signed = run(gateway, "snapshot", "shop", store=store, signing_key="alias/snapshots")
     assert image(signed) == "shop/web:1"
     assert [c.operation for c in sim.calls].count("DescribeTaskDefinition") == 1
     assert [c.operation for c in sim.calls].count("GenerateMac") == 1
+    assert unsigned.snapshot is not None
+    [warning] = signed.warnings  # neither is reused, and the run says so, naming both
+    assert warning.startswith(
+        f"no snapshot of cluster 'shop' in {store} verifies with signing key 'alias/snapshots': "
+        f"snapshot {unsigned.snapshot.id!r} is not signed"
+    )
+    assert f"snapshot {first.snapshot.id!r} fails its signature check" in warning
+    assert warning.endswith(": a full snapshot")
+    # A newer snapshot passed over while an older one verifies: named, and not reused.
+    newer = run(gateway, "snapshot", "shop", store=store, full=True)
+    assert newer.snapshot is not None
+    sim.calls.clear()
+    again = run(gateway, "snapshot", "shop", store=store, signing_key="alias/snapshots")
+    assert again.warnings == [
+        f"snapshot {newer.snapshot.id!r} is not signed: with signing key 'alias/snapshots', "
+        "only snapshots signed with it are read: not reused"
+    ]
+    assert [c.operation for c in sim.calls].count("DescribeTaskDefinition") == 0  # reused
