@@ -1,8 +1,9 @@
 """execute(request) -> Outcome: the one way into the engine, for every mode and edge.
 
-It opens the store, connects to ECS (unless given a gateway), owns the run's threads, and
-hands the request to its mode's module. The edges only translate their syntax into a
-Request and the Outcome into text, outputs and an exit status.
+It opens the store (which signs and verifies with the signing key, if any), connects to
+ECS (unless given a gateway), owns the run's threads, and hands the request to its mode's
+module. The edges only translate their syntax into a Request and the Outcome into text,
+outputs and an exit status.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ecsundo_action.progress import QUIET, Progress
-from ecsundo_action.request import Mode, Request
+from ecsundo_action.request import SIGNED, Mode, Request
+from ecsundo_action.snapshots.signing import Signer
 from ecsundo_action.snapshots.stores import open_store
 
 if TYPE_CHECKING:
@@ -40,7 +42,10 @@ def execute(
     from ecsundo_action.threads import Threads
 
     environ = os.environ if environ is None else environ
-    store = open_store(request.store, "store")
+    signer = None
+    if request.signing_key and request.mode in SIGNED:
+        signer = Signer(request.signing_key, request.region)
+    store = open_store(request.store, "store", signer)
     gateway = gateway or EcsGateway.connect(request.region, max_concurrency=request.max_concurrency)
     options = Options(
         dry_run=request.dry_run,

@@ -24,6 +24,11 @@ class SnapshotRefused(EcsundoError):
     """A stored snapshot document failed its checksum, schema or ownership checks."""
 
 
+class SigningKeyError(EcsundoError):
+    """The signing key cannot be used: KMS has none such, it is disabled or pending deletion,
+    it is no HMAC key, or this role may not use it."""
+
+
 class StoreError(EcsundoError):
     """The snapshot store could not be read or written."""
 

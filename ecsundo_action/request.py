@@ -19,6 +19,7 @@ from ecsundo_action.aws.arns import CLUSTER_ARN, check_cluster
 from ecsundo_action.errors import InputError
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import PinImages, Scope
+from ecsundo_action.snapshots.signing import check_key
 from ecsundo_action.snapshots.stores import LATEST, check_snapshot_id, default_store_uri, open_store
 
 E = TypeVar("E", bound=StrEnum)
@@ -185,8 +186,18 @@ OPTIONS: tuple[Option, ...] = (
         _regions,
         "discover: comma-separated Regions to look in (default: the current one)",
     ),
+    Option(
+        "signing_key",
+        "signing-key",
+        "--signing-key",
+        "",
+        check_key,
+        "a KMS HMAC key (id, ARN, alias/NAME): sign snapshots, read only those it verifies",
+    ),
     Option("poll_interval", None, "--poll-interval", "6", _number(0.01, 300), "seconds"),
 )
+# The modes that store or read snapshots: the only ones a signing key means anything to.
+SIGNED = (Mode.SNAPSHOT, Mode.GUARD, Mode.RESTORE)
 BY_FIELD = {option.field: option for option in OPTIONS}
 
 
@@ -221,6 +232,9 @@ class Request:
     regions: tuple[str, ...] | None = _default("regions")  # discover; None: the current one
     # snapshot: describe every task definition, not only those the previous one lacks
     full: bool = _default("full")
+    # A KMS key: snapshots are signed with it when stored, and only those it verifies are
+    # read (restore, latest, an incremental snapshot's base). None: checksums only.
+    signing_key: str | None = _default("signing_key")
     # The (Region, account) that service ARNs in `services` name: each must be the
     # cluster's (checked once the cluster is described, before anything changes).
     places: tuple[tuple[str, str], ...] = ()
@@ -312,4 +326,6 @@ def build(
     else:
         snapshot_id = None  # rollback and list take none (a dispatch form may send one)
     values["snapshot_id"] = snapshot_id
+    if mode not in SIGNED:
+        values["signing_key"] = None  # rollback, list and discover read no snapshot's body
     return Request(mode=mode, cluster=cluster, **values)

@@ -117,8 +117,8 @@ class Rules:
     #: An outage: once this many requests of this operation were answered, every request
     #: has its connection dropped until the field is set back to None.
     outage_after: tuple[str, int] | None = None
-    #: AWS errors answered instead of moto, per ECS, tagging or ECR operation and per name the
-    #: request carries (its service, task-definition family or cluster; "*": any):
+    #: AWS errors answered instead of moto, per ECS, tagging, ECR or KMS operation and per
+    #: name the request carries (its service, task-definition family or cluster; "*": any):
     #: (operation, name) -> error code, e.g. ("UpdateService", "api"):
     #: "AccessDeniedException". The request changes nothing, as on AWS.
     refusals: dict[tuple[str, str], str] = field(default_factory=dict)

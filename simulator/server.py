@@ -30,6 +30,7 @@ import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
+from simulator import kms
 from simulator.rules import (
     Rules,
     activate,
@@ -44,7 +45,7 @@ from simulator.wire import UnparsedCall, parse_call
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
 
-READ_PREFIXES = ("Describe", "List", "Get", "Head")
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "Verify")  # VerifyMac changes nothing
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -144,16 +145,20 @@ _THROTTLED = json.dumps({"__type": "ThrottlingException", "message": "Rate excee
 _INTERNAL = json.dumps({"__type": "ServerException", "message": "Service unavailable"}).encode()
 
 
-# What ECS says with each error code a test may inject (Rules.refusals).
+# What ECS (or KMS) says with each error code a test may inject (Rules.refusals).
 _REFUSALS = {
     "AccessDeniedException": "User: arn:aws:sts::{account}:assumed-role/deploy/ci is not "
-    "authorized to perform: ecs:{operation} on resource: {name} because no identity-based "
-    "policy allows the ecs:{operation} action",
+    "authorized to perform: {prefix}:{operation} on resource: {name} because no "
+    "identity-based policy allows the {prefix}:{operation} action",
     "InvalidParameterException": "Invalid parameter for {operation}: {name}.",
     "ClientException": "{operation} failed for {name}: the request was refused.",
     "ServiceNotFoundException": "Service not found.",
     "ClusterNotFoundException": "Cluster not found.",
 }
+
+
+# Services whose calls Rules.refusals may refuse, and how IAM names their actions.
+_IAM_PREFIX = {"ecs": "ecs", "tagging": "tag", "kms": "kms", "ecr": "ecr"}
 
 
 def _names(params: dict[str, Any]) -> set[str]:
@@ -174,8 +179,9 @@ def _refusal(rules: Rules, call: Call) -> bytes | None:
         code = rules.refusals.get((call.operation, name))
         if code is not None:
             template = _REFUSALS.get(code, "{operation} refused.")
+            prefix = _IAM_PREFIX.get(call.service, call.service)
             message = template.format(
-                account=DEFAULT_ACCOUNT_ID, operation=call.operation, name=name
+                account=DEFAULT_ACCOUNT_ID, operation=call.operation, name=name, prefix=prefix
             )
             return json.dumps({"__type": code, "message": message}).encode()
     return None
@@ -246,11 +252,7 @@ class _Recorder:
             return _drop(environ)
         if fault == "error":
             return _answer(start_response, "500 Internal Server Error", _INTERNAL)
-        refusal = (
-            _refusal(rules, call)
-            if service in ("ecs", "tagging", "ecr") and rules.refusals
-            else None
-        )
+        refusal = _refusal(rules, call) if service in _IAM_PREFIX and rules.refusals else None
         if (
             refusal is None
             and service == "ecs"
@@ -324,6 +326,7 @@ class Simulator:
                     "process, so stop it first"
                 )
             install()
+            kms.install()
             activate(self._rules)
             _quiet_request_log()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -454,7 +457,7 @@ class Simulator:
         return self._recorder.unparsed
 
     def mutating_calls(self) -> list[Call]:
-        """The calls that may change something: not Describe*, List*, Get* or Head*."""
+        """The calls that may change something: not Describe*, List*, Get*, Head* or Verify*."""
         return [call for call in self.calls if not call.operation.startswith(READ_PREFIXES)]
 
     # --- seeding (over HTTP, like any client, except what no API can do) ----------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -151,6 +152,30 @@ def snapshotted_then_bad_deploy(
         if i % deregister_every == 0:
             ecs.deregister_task_definition(taskDefinition=f"{family(i)}:1")
     return store
+
+
+def signing_key(sim: Any, usage: str = "GENERATE_VERIFY_MAC", alias: str | None = None) -> str:
+    """A KMS key for signed snapshots (usage GENERATE_VERIFY_MAC: an HMAC_256 key); its ARN.
+    alias: also name it alias/<alias>."""
+    kms = sim.client("kms")
+    spec = {"KeySpec": "HMAC_256"} if usage == "GENERATE_VERIFY_MAC" else {}
+    key = kms.create_key(KeyUsage=usage, **spec)["KeyMetadata"]
+    if alias is not None:
+        kms.create_alias(AliasName=f"alias/{alias}", TargetKeyId=key["KeyId"])
+    return str(key["Arn"])
+
+
+def forge(path: Path, old: str, new: str) -> None:
+    """What issue 23's attacker did to a stored snapshot: edit its text, then recompute the
+    checksum, which anyone who can write to the store can do."""
+    from ecsundo_action.snapshots.document import checksum
+
+    text = json.dumps(json.loads(path.read_text()))  # one line: ", " and ": " between items
+    assert old in text, f"{old!r} is not in {path.name}"
+    document = json.loads(text.replace(old, new))
+    document["checksum"] = checksum(document)
+    os.chmod(path, 0o600)
+    path.write_text(json.dumps(document, indent=2))
 
 
 @pytest.fixture(scope="session")

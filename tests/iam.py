@@ -28,14 +28,15 @@ S3_ACTIONS = {
 USED: set[str] = set()
 
 
+IAM_PREFIX = {"tagging": "tag", "ecr": "ecr", "kms": "kms"}  # by signing name
+
+
 def needs(service: str, operation: str, params: dict[str, Any]) -> set[str]:
     """The IAM actions one call needs."""
     if service == "s3":
         return {S3_ACTIONS[operation]}
-    if service == "tagging":
-        return {f"tag:{operation}"}
-    if service == "ecr":
-        return {f"ecr:{operation}"}
+    if service in IAM_PREFIX:  # tagging; ECR's BatchGetImage; the signing key's MACs
+        return {f"{IAM_PREFIX[service]}:{operation}"}
     assert service == "ecs", (service, operation)
     actions = {f"ecs:{operation}"}
     if operation == "RegisterTaskDefinition":

@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def measured() -> dict[str, str]:
-    """coverage.py's variables, for a child process to be measured too (make coverage); the
-    children get a clean environment otherwise."""
-    return {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
+    """What a child process takes from this run (it gets a clean environment otherwise):
+    coverage.py's variables, to be measured too (make coverage), and this checkout first on
+    its path, so that `ecsundo` runs the code under test even where the venv's editable
+    install points at another checkout (a git worktree sharing the venv)."""
+    coverage = {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
+    return {**coverage, "PYTHONPATH": str(ROOT)}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ecsundo_action.snapshots import document as doc
+from tests.conftest import forge, signing_key
 from tests.runner import defaults, everything, log_groups, run_step
 
 SECRET = "hunter2-env-value"
@@ -262,6 +263,45 @@ def test_guard_restores_in_the_post_step_after_a_failed_job(shop: Any, workspace
         running = ecs.describe_services(cluster="shop", services=[name])["services"][0]
         image = ecs.describe_task_definition(taskDefinition=running["taskDefinition"])
         assert image["taskDefinition"]["containerDefinitions"][0]["image"] == f"shop/{name}:1"
+
+
+def test_a_signed_guard_restores_and_a_forged_snapshot_is_one_error_changing_nothing(
+    shop: Any, workspace: Path
+) -> None:
+    signing_key(shop, alias="snapshots")
+    signed = defaults(mode="guard", cluster="shop", signing_key="alias/snapshots")
+    guard = run_step("entrypoint.py", signed, shop.env, workspace)
+    assert guard.returncode == 0, guard.stdout + guard.stderr
+    path = Path(guard.outputs["snapshot-uri"].removeprefix("file://"))
+    assert json.loads(path.read_text())["signature"]["macAlgorithm"] == "HMAC_SHA_256"
+
+    bad_deploy(shop, "web")
+    post = run_step("post.py", signed, shop.env, workspace, state=guard.state)
+    assert post.returncode == 0, post.stdout + post.stderr
+    assert "signature verified with signing key alias/snapshots" in post.stdout
+    assert json.loads(post.outputs["changed-services"]) == ["web"]
+
+    # The attack: a body edited to another image, the checksum recomputed.
+    bad_deploy(shop, "web")
+    forge(path, '"image": "shop/web:1"', '"image": "evil/miner:1"')
+    shop.calls.clear()
+    for step in (
+        run_step("post.py", signed, shop.env, workspace, state=guard.state),
+        run_step(
+            "entrypoint.py",
+            defaults(
+                mode="restore", cluster="shop", snapshot_id="latest", signing_key="alias/snapshots"
+            ),
+            shop.env,
+            workspace,
+        ),
+    ):
+        assert step.returncode == 1, step.stdout
+        [error] = step.errors
+        assert "fails its signature check with signing key 'alias/snapshots'" in error, error
+        assert guard.outputs["snapshot-id"] in error and "\n" not in error
+        assert "fails its signature check" in step.summary
+    assert shop.mutating_calls() == []
 
 
 def test_post_step_without_a_guard_snapshot_does_nothing(shop: Any, workspace: Path) -> None:

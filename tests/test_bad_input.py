@@ -224,6 +224,21 @@ STRICT = [
     ),
     (["cluster", "shop", "--services", " "], "--services: got an empty value"),
     (["cluster", "restore", "shop", "--store", ""], "--store: got an empty value"),
+    # A blank key must not mean "no signature checks": an unset variable would turn them off.
+    (
+        ["cluster", "restore", "shop", "--signing-key", " "],
+        "--signing-key: got an empty value; leave the option out for its default",
+    ),
+    (
+        ["cluster", "shop", "--signing-key", "alias/snapshots"],
+        "ecsundo cluster <cluster> takes no --signing-key: did you mean ecsundo cluster "
+        "restore <cluster> --signing-key ... or ecsundo cluster snapshot <cluster> "
+        "--signing-key ...?",
+    ),
+    (
+        ["cluster", "snapshot", "shop", "--signing-key", "snapshots"],
+        "--signing-key: expected a KMS key id, key ARN, alias/NAME or alias ARN, got 'snapshots'",
+    ),
 ]
 
 

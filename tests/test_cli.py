@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ecsundo_action.edges.cli import main
-from tests.conftest import Terminal, ecsundo
+from tests.conftest import Terminal, ecsundo, forge, signing_key
 
 BUCKET = "snapshots"
 
@@ -302,3 +302,112 @@ def test_the_result_table_fits_a_terminal_and_is_whole_when_piped() -> None:
     assert "took 5s: read 1s" in cut
     whole = text(outcome)
     assert "why " * 40 in whole  # piped or logged: nothing is cut
+
+
+# --- signed snapshots (--signing-key): the store is not trusted --------------------------------
+
+
+def test_a_signed_snapshot_restores_with_its_key_and_an_edited_resealed_one_never(
+    shop: Any, tmp_path: Path
+) -> None:
+    key = signing_key(shop, alias="snapshots")
+    store, signed = f"file://{tmp_path}", ["--signing-key", "alias/snapshots"]
+    taken = run(shop, "cluster", "snapshot", "shop", "--store", store, *signed, "--json")
+    assert taken.returncode == 0, taken.stderr
+    snapshot_id = json.loads(taken.stdout)["snapshot-id"]
+    path = Path(json.loads(taken.stdout)["snapshot-uri"].removeprefix("file://"))
+    assert json.loads(path.read_text())["signature"]["keyId"] == key
+    ecs = shop.client("ecs")
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "2"))
+    )
+
+    restored = run(shop, "cluster", "restore", "shop", "--store", store, *signed)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "VerifyMac" in [c.operation for c in shop.calls]
+
+    ecs.update_service(
+        cluster="shop", service="web", taskDefinition=shop.register(body("web", "3"))
+    )
+    forge(path, '"image": "shop/web:1"', '"image": "evil/miner:1"')
+    shop.calls.clear()
+    refused = run(shop, "cluster", "restore", "shop", "--store", store, *signed)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        f"ecsundo: error: no snapshot of cluster 'shop' in {store} verifies with signing key "
+        f"'alias/snapshots': snapshot '{snapshot_id}' fails its signature check with signing "
+        "key 'alias/snapshots' (changed since it was signed, or signed with another key)\n"
+    )
+    by_id = run(
+        shop, "cluster", "restore", "shop", "--store", store, *signed, "--snapshot-id", snapshot_id
+    )
+    assert by_id.returncode == 1 and by_id.stderr == (
+        f"ecsundo: error: snapshot '{snapshot_id}' fails its signature check with signing key "
+        "'alias/snapshots' (changed since it was signed, or signed with another key)\n"
+    )
+    assert shop.mutating_calls() == []
+    running = ecs.describe_services(cluster="shop", services=["web"])["services"][0]
+    assert running["taskDefinition"].endswith("web:3")  # nothing changed in ECS
+    # Without a key, the checksum alone lets the forged document through: what the key is for.
+    unsigned = run(shop, "cluster", "restore", "shop", "--store", store, "--dry-run")
+    assert unsigned.returncode == 0, unsigned.stderr
+
+
+def test_latest_with_a_key_passes_over_newer_unsigned_snapshots_saying_so(
+    shop: Any, tmp_path: Path
+) -> None:
+    signing_key(shop, alias="snapshots")
+    store, signed = f"file://{tmp_path}", ["--signing-key", "alias/snapshots"]
+    good = run(shop, "cluster", "snapshot", "shop", "--store", store, *signed, "--json")
+    unsigned = run(shop, "cluster", "snapshot", "shop", "--store", store, "--json")
+    good_id, unsigned_id = (json.loads(p.stdout)["snapshot-id"] for p in (good, unsigned))
+    refused = run(
+        shop, "cluster", "restore", "shop", "--store", store, *signed, "--snapshot-id", unsigned_id
+    )
+    assert refused.returncode == 1 and refused.stderr == (
+        f"ecsundo: error: snapshot '{unsigned_id}' is not signed: with signing key "
+        "'alias/snapshots', only snapshots signed with it are read\n"
+    )
+    latest = run(shop, "cluster", "restore", "shop", "--store", store, *signed)
+    assert latest.returncode == 0, latest.stderr
+    assert good_id in latest.stdout.splitlines()[0], latest.stdout
+    assert (
+        f"warning: snapshot '{unsigned_id}' is not signed: with signing key 'alias/snapshots', "
+        "only snapshots signed with it are read: skipped (latest is the newest one the key "
+        "verifies)"
+    ) in latest.stdout.splitlines()
+
+
+@pytest.mark.parametrize("problem", ["another key", "encrypting key", "disabled key", "no key"])
+def test_a_key_that_cannot_sign_or_verify_is_one_line_and_changes_nothing(
+    shop: Any, tmp_path: Path, problem: str
+) -> None:
+    store = f"file://{tmp_path}"
+    signing_key(shop, alias="snapshots")
+    taken = run(
+        shop, "cluster", "snapshot", "shop", "--store", store, "--signing-key", "alias/snapshots"
+    )
+    assert taken.returncode == 0, taken.stderr
+    key = {
+        "another key": lambda: signing_key(shop),
+        "encrypting key": lambda: signing_key(shop, "ENCRYPT_DECRYPT"),
+        "disabled key": lambda: signing_key(shop, alias="off"),
+        "no key": lambda: "alias/none",
+    }[problem]()
+    if problem == "disabled key":
+        shop.client("kms").disable_key(KeyId=key.rsplit("/", 1)[1])
+    said = {
+        "another key": f"fails its signature check with signing key {key!r}",
+        "encrypting key": f"signing key {key!r} makes no HMAC_SHA_256 MACs",
+        "disabled key": f"signing key {key!r} is disabled in KMS",
+        "no key": "KMS has no key 'alias/none' in us-east-1",
+    }[problem]
+    shop.calls.clear()
+    for command in ("restore", "snapshot"):
+        proc = run(shop, "cluster", command, "shop", "--store", store, "--signing-key", key)
+        if command == "snapshot" and problem == "another key":
+            assert proc.returncode == 0, proc.stderr  # a new key signs; the old base is not reused
+            continue
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+        assert said in proc.stderr and "Traceback" not in proc.stderr
+    assert [c for c in shop.mutating_calls() if c.service != "kms"] == []

@@ -19,6 +19,10 @@ def test_policy_names_every_action_and_uses_no_wildcard() -> None:
         "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
     }
     assert all("*" not in resource for resource in passrole["Resource"])
+    # The signing key's calls are allowed on that key alone (by its ARN: IAM does not take an
+    # alias as a resource), never on every key.
+    signing = next(s for s in iam.statements() if "kms:GenerateMac" in s["Action"])
+    assert signing["Resource"] == "arn:aws:kms:REGION:ACCOUNT:key/SIGNING_KEY_ID"
 
 
 def test_the_check_names_what_is_called_but_not_allowed_and_allowed_but_unused() -> None:
@@ -37,6 +41,7 @@ def test_the_check_names_what_is_called_but_not_allowed_and_allowed_but_unused()
 def test_a_call_needs_its_action_and_what_its_parameters_hand_over() -> None:
     assert iam.needs("s3", "HeadObject", {}) == {"s3:GetObject"}
     assert iam.needs("tagging", "GetResources", {}) == {"tag:GetResources"}
+    assert iam.needs("kms", "VerifyMac", {"KeyId": "alias/snapshots"}) == {"kms:VerifyMac"}
     assert iam.needs("ecs", "RegisterTaskDefinition", {"tags": [{"key": "a", "value": "b"}]}) == {
         "ecs:RegisterTaskDefinition",
         "ecs:TagResource",

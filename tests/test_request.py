@@ -63,6 +63,7 @@ VALUES: dict[str, tuple[list[str], str]] = {
     "pin_images": (["--pin-images", "never"], "never"),
     "regions": (["--regions", "eu-west-1,us-east-1"], "eu-west-1, us-east-1"),
     "full": (["--full"], "true"),
+    "signing_key": (["--signing-key", "alias/ecsundo-snapshots"], " alias/ecsundo-snapshots "),
 }
 
 # Each option: a bad value, for the CLI and the action.
@@ -76,6 +77,7 @@ BAD: dict[str, tuple[list[str], str]] = {
     "since_minutes": (["--since", "-5"], "-5"),
     "scope": (["--scope", "cluster"], "cluster"),
     "pin_images": (["--pin-images", "yes"], "yes"),
+    "signing_key": (["--signing-key", "my-key"], "my-key"),
 }
 
 

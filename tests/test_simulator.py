@@ -912,3 +912,71 @@ def test_a_refusal_is_answered_as_ecs_answers_it_and_changes_nothing(sim: Simula
         sim.register(task(family="other"))
     assert ecs.list_task_definitions(familyPrefix="other")["taskDefinitionArns"] == []
     describe(sim)  # reads of other operations are still answered
+
+
+# --- 12. KMS's HMAC keys: GenerateMac and VerifyMac as KMS documents them ------------------
+
+
+def hmac_key(sim: Simulator, usage: str = "GENERATE_VERIFY_MAC") -> dict[str, Any]:
+    spec = {"KeySpec": "HMAC_256"} if usage == "GENERATE_VERIFY_MAC" else {}
+    metadata: dict[str, Any] = sim.client("kms").create_key(KeyUsage=usage, **spec)["KeyMetadata"]
+    return metadata
+
+
+def test_a_mac_is_made_and_checked_with_the_key_by_id_arn_or_alias(sim: Simulator) -> None:
+    kms, key = sim.client("kms"), hmac_key(sim)
+    kms.create_alias(AliasName="alias/snapshots", TargetKeyId=key["KeyId"])
+    made = kms.generate_mac(KeyId="alias/snapshots", Message=b"m", MacAlgorithm="HMAC_SHA_256")
+    assert made["KeyId"] == key["Arn"]  # KMS answers with the key's ARN, whatever named it
+    for named in (key["KeyId"], key["Arn"], "alias/snapshots"):
+        checked = kms.verify_mac(
+            KeyId=named, Message=b"m", MacAlgorithm="HMAC_SHA_256", Mac=made["Mac"]
+        )
+        assert checked["MacValid"] is True
+    with pytest.raises(ClientError) as excinfo:
+        kms.verify_mac(KeyId=key["Arn"], Message=b"n", MacAlgorithm="HMAC_SHA_256", Mac=made["Mac"])
+    assert error_of(excinfo)[0] == "KMSInvalidMacException"
+    other = hmac_key(sim)
+    with pytest.raises(ClientError) as excinfo:
+        kms.verify_mac(
+            KeyId=other["Arn"], Message=b"m", MacAlgorithm="HMAC_SHA_256", Mac=made["Mac"]
+        )
+    assert error_of(excinfo)[0] == "KMSInvalidMacException"
+
+
+def test_kms_refuses_a_long_message_a_disabled_key_and_a_key_of_another_usage(
+    sim: Simulator,
+) -> None:
+    kms, key = sim.client("kms"), hmac_key(sim)
+
+    def refusal(key_id: str, message: bytes = b"m") -> tuple[str, str]:
+        with pytest.raises(ClientError) as excinfo:
+            kms.generate_mac(KeyId=key_id, Message=message, MacAlgorithm="HMAC_SHA_256")
+        return error_of(excinfo)
+
+    code, message = refusal(key["Arn"], b"m" * 4097)
+    assert code == "ValidationException" and "less than or equal to 4096" in message
+    kms.generate_mac(KeyId=key["Arn"], Message=b"m" * 4096, MacAlgorithm="HMAC_SHA_256")
+    encrypting = hmac_key(sim, "ENCRYPT_DECRYPT")
+    assert refusal(encrypting["Arn"]) == (
+        "InvalidKeyUsageException",
+        f"{encrypting['Arn']} key usage is ENCRYPT_DECRYPT which is not valid for GenerateMac.",
+    )
+    assert refusal("alias/none")[0] == "NotFoundException"
+    kms.disable_key(KeyId=key["KeyId"])
+    assert refusal(key["Arn"]) == ("DisabledException", f"{key['Arn']} is disabled.")
+    with pytest.raises(ClientError) as excinfo:
+        kms.verify_mac(KeyId=key["Arn"], Message=b"m", MacAlgorithm="HMAC_SHA_256", Mac=b"x" * 32)
+    assert error_of(excinfo)[0] == "DisabledException"
+    kms.enable_key(KeyId=key["KeyId"])
+    kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    assert refusal(key["Arn"]) == ("KMSInvalidStateException", f"{key['Arn']} is pending deletion.")
+
+
+def test_a_kms_call_can_be_refused_as_iam_refuses_it(sim: Simulator) -> None:
+    key = hmac_key(sim)
+    sim.rules.refusals[("GenerateMac", "*")] = "AccessDeniedException"
+    with pytest.raises(ClientError) as excinfo:
+        sim.client("kms").generate_mac(KeyId=key["Arn"], Message=b"m", MacAlgorithm="HMAC_SHA_256")
+    code, message = error_of(excinfo)
+    assert code == "AccessDeniedException" and "perform: kms:GenerateMac" in message

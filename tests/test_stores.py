@@ -426,8 +426,8 @@ def test_list_is_by_stored_time_then_id_and_skips_what_is_not_a_snapshot(tmp_pat
         (folder / name).write_text("{}")
     assert store.list(PROD) == ["zulu", "bravo", "mike", "alpha"]
     assert store.latest(PROD).id == "alpha"
-    assert store.load(PROD, LATEST).id == "alpha"
-    assert store.load(PROD, "mike").id == "mike"
+    assert store.load(PROD, LATEST).snapshot.id == "alpha"
+    assert store.load(PROD, "mike").snapshot.id == "mike"
     # The primitive lists every visible .json file; list() drops the names no id can have.
     stored = dict((i, t) for t, i in store._ids(store.folder(PROD)))
     assert sorted(stored) == ["-dash", "alpha", "bad id", "bravo", "mike", "zulu"]

@@ -122,6 +122,22 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         {"KeyId": "alias/ecsundo"},
         {"KeyId": "alias/ecsundo"},
     ),
+    # The signing key's calls: blobs travel base64 in KMS's JSON ("c2lnbmVk" is b"signed").
+    ("kms", "GenerateMac"): (
+        "generate_mac",
+        {"KeyId": "alias/ecsundo", "Message": b"signed", "MacAlgorithm": "HMAC_SHA_256"},
+        {"KeyId": "alias/ecsundo", "Message": "c2lnbmVk", "MacAlgorithm": "HMAC_SHA_256"},
+    ),
+    ("kms", "VerifyMac"): (
+        "verify_mac",
+        {
+            "KeyId": "alias/ecsundo",
+            "Message": b"signed",
+            "MacAlgorithm": "HMAC_SHA_256",
+            "Mac": b"signed",
+        },
+        {"KeyId": "alias/ecsundo", "Mac": "c2lnbmVk", "MacAlgorithm": "HMAC_SHA_256"},
+    ),
 }
 CLIENT = {"tagging": "resourcegroupstaggingapi"}
 

@@ -48,7 +48,7 @@ CHANGING = (
     "poll_interval",
 )
 CLUSTER_OPTIONS = (
-    *("services", "snapshot_id", "since_minutes", "scope", "pin_images", "full"),
+    *("services", "snapshot_id", "since_minutes", "scope", "pin_images", "full", "signing_key"),
     *CHANGING,
 )
 SERVICE_OPTIONS = ("scope", "pin_images", *CHANGING)
@@ -58,6 +58,7 @@ SERVICE_OPTIONS = ("scope", "pin_images", *CHANGING)
 ONLY_FOR = {
     "snapshot_id": (Mode.RESTORE, Mode.SNAPSHOT),
     "full": (Mode.SNAPSHOT,),
+    "signing_key": (Mode.RESTORE, Mode.SNAPSHOT),
     "since_minutes": (Mode.ROLLBACK,),
     "scope": (Mode.RESTORE, Mode.ROLLBACK),
     "pin_images": (Mode.RESTORE, Mode.ROLLBACK),

@@ -337,8 +337,14 @@ def restore(
     # Services the selection takes that the snapshot never saw are left as they are, and
     # said so. Listed while the snapshot is read and its services described.
     listing = threads.submit(_service_arns, gateway, where.arn, threads.stopped)
-    snapshot = store.load(where, request.snapshot_id or LATEST)
+    snapshot, skipped = store.load(where, request.snapshot_id or LATEST)
     progress.restoring(snapshot, where.name)
+    if store.signer is not None:
+        progress.note(f"signature verified with signing key {store.signer.key}")
+    # With a signing key, `latest` passes over newer snapshots the key does not verify.
+    passed_over = [
+        f"{why}: skipped ({LATEST} is the newest one the key verifies)" for why in skipped
+    ]
     records = {s.name: s for s in snapshot.services}
     chosen = selection.select(list(records), patterns, f"snapshot {snapshot.id}")
     uncovered: list[str] = []
@@ -348,7 +354,9 @@ def restore(
         uncovered.extend(n for n in selection.pick(in_cluster, patterns) if n not in records)
         current = {n: t.service for n in chosen if (t := targets.get(n)) and t.service}
         restore_desired_count = request.restore_desired_count
-        return _warnings(where.name, snapshot, uncovered, current, records, restore_desired_count)
+        return passed_over + _warnings(
+            where.name, snapshot, uncovered, current, records, restore_desired_count
+        )
 
     reads = _Targets(gateway, where.arn, request, snapshot).reads(chosen)
     done = converge(

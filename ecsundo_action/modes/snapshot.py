@@ -21,7 +21,7 @@ from ecsundo_action import __version__
 from ecsundo_action.aws.arns import short_name
 from ecsundo_action.aws.gateway import EcsGateway, HistoryUnavailable
 from ecsundo_action.aws.records import Cluster, Service, ServiceRevision, TaskDefinition, by_age
-from ecsundo_action.errors import AwsError, EcsundoError, NotFoundError, reason
+from ecsundo_action.errors import AwsError, EcsundoError, NotFoundError, SnapshotRefused, reason
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import Action
 from ecsundo_action.progress import Progress
@@ -35,7 +35,7 @@ from ecsundo_action.snapshots.document import (
     prepare,
     timestamp,
 )
-from ecsundo_action.snapshots.stores import Store, new_snapshot_id
+from ecsundo_action.snapshots.stores import Loaded, Store, new_snapshot_id
 from ecsundo_action.threads import Loop, Threads
 
 # GitHub's environment variables -> the document's github fields.
@@ -269,15 +269,24 @@ def capture(
 
 
 def _previous(
-    loading: Future[Snapshot] | None, progress: Progress
+    loading: Future[Loaded] | None, progress: Progress, passed_over: list[str], signed: bool
 ) -> dict[str, KeptTaskDefinition]:
     """The task definitions the newest snapshot of this cluster in this store kept; none
-    (a full snapshot) when there is none, it cannot be read, or none is wanted."""
+    (a full snapshot) when there is none, it cannot be read, or none is wanted. With a
+    signing key, the newest one the key verifies: each newer one is put in passed_over."""
     if loading is None:
         return {}
     try:
-        return dict(loading.result().task_definitions)
+        previous, skipped = loading.result()
+        passed_over += [f"{why}: not reused" for why in skipped]
+        return dict(previous.task_definitions)
     except NotFoundError:
+        return {}
+    except SnapshotRefused as exc:
+        if signed:  # no snapshot the signing key verifies: each refusal is named
+            passed_over.append(f"{reason(exc)}: a full snapshot")
+        else:
+            progress.note(f"the previous snapshot cannot be read ({reason(exc)}): a full snapshot")
         return {}
     except EcsundoError as exc:
         progress.note(f"the previous snapshot cannot be read ({reason(exc)}): a full snapshot")
@@ -301,8 +310,10 @@ def snapshot(
     dry = " (dry run: nothing stored)" if dry_run else ""
     progress.phase(f"Snapshot of cluster {where.name}{dry}")
     # The newest snapshot of this cluster is read (and checked) while the cluster is.
-    loading = None if request.full else threads.submit(store.latest, where)
-    known = cache(partial(_previous, loading, progress))
+    loading = None if request.full else threads.submit(store.newest, where)
+    passed_over: list[str] = []  # newer snapshots the signing key does not verify
+    signed = store.signer is not None
+    known = cache(partial(_previous, loading, progress, passed_over, signed))
     taken, warnings = capture(
         gateway,
         threads,
@@ -313,6 +324,7 @@ def snapshot(
         known=known,
     )
     reused = sum(1 for arn in taken.task_definitions if arn in known())
+    warnings = passed_over + warnings  # a forged snapshot in the store is worth a warning
     if known():
         progress.note(
             f"{plural(reused, 'task definition')} reused from the previous snapshot, "

@@ -1,9 +1,11 @@
 """Snapshot documents: typed records, canonical JSON, checksum and schema checks.
 
 On disk a snapshot is plain JSON (see schema/snapshot-v2.json; version 1 documents still
-load, without digests, settings or controllers). It is validated and
-checksummed when written and again when read; in memory it is a frozen `Snapshot` whose
-fields mirror the schema, so no code reads a document by string keys. A document read back
+load, without digests, settings or controllers). It is validated and checksummed when
+written and again when read; the checksum catches accidents (truncation, corruption), not
+an edit by someone who can write to the store, who can recompute it: signing.py's signature
+does. In memory it is a frozen `Snapshot` whose fields mirror the schema, so no code reads
+a document by string keys. A document read back
 must belong to the cluster, region and account asked for; anything else is refused with a
 one-line reason.
 """
@@ -130,6 +132,10 @@ class Snapshot:
 
     def to_json(self) -> Document:
         """The sealed document (checksum added, schema checked) the store writes."""
+        return seal(self.content())
+
+    def content(self) -> Document:
+        """The document before it is sealed: what a signature covers (see signing.py)."""
         document: Document = {
             "schemaVersion": SCHEMA_VERSION,
             "id": self.id,
@@ -145,7 +151,7 @@ class Snapshot:
             document["selection"] = list(self.selection)
         if self.github:
             document["github"] = dict(self.github)
-        return seal(document)
+        return document
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> Snapshot:
@@ -209,9 +215,10 @@ def _build_validator(version: int) -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
-def canonical(document: Document) -> bytes:
-    """The bytes the checksum covers: the document without its checksum, keys sorted."""
-    content = {key: value for key, value in document.items() if key != "checksum"}
+def canonical(document: Document, leaving: tuple[str, ...] = ("checksum",)) -> bytes:
+    """The bytes the checksum covers: the document without its checksum, keys sorted (a
+    signature covers the same without the signature too)."""
+    content = {key: value for key, value in document.items() if key not in leaving}
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -244,6 +251,12 @@ def dumps(document: Document) -> bytes:
 
 def loads(data: bytes, source: str) -> Snapshot:
     """Parse and verify a stored document; refuse anything not exactly as written."""
+    return Snapshot.from_json(verified(data, source))
+
+
+def verified(data: bytes, source: str) -> Document:
+    """The stored document, its checksum and schema verified (its signature, if wanted, is
+    the store's to check: it needs the key)."""
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -263,7 +276,7 @@ def loads(data: bytes, source: str) -> Snapshot:
     problem = _schema_problem(document) or _dangling(document)
     if problem:
         raise SnapshotRefused(f"snapshot {source} does not match the schema at {problem}")
-    return Snapshot.from_json(document)
+    return document
 
 
 def _dangling(document: Document) -> str | None:

@@ -3,7 +3,8 @@
 Both keep one JSON document per snapshot at `<account>/<region>/<cluster>/<id>.json`
 under their root, so a store shared by several accounts or regions never mixes them up.
 A store implements three primitives (_write, _read, _ids); the public operations, with
-every check on what is read back, live once in the base class.
+every check on what is read back, live once in the base class. Given a signer (a signing
+key), a store signs every snapshot it puts and reads only those the key verifies.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from ecsundo_action.aws.records import Cluster
@@ -28,6 +29,9 @@ from ecsundo_action.errors import (
     StoreError,
 )
 from ecsundo_action.snapshots import document as doc
+
+if TYPE_CHECKING:
+    from ecsundo_action.snapshots.signing import Signer
 
 LATEST = "latest"  # names the newest snapshot of a cluster in a store, never an id
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -52,10 +56,18 @@ def check_snapshot_id(snapshot_id: str, what: str = "snapshot-id") -> str:
     return snapshot_id
 
 
+class Loaded(NamedTuple):
+    """The newest snapshot a store accepts, and why each newer one was skipped."""
+
+    snapshot: doc.Snapshot
+    skipped: list[str]
+
+
 class Store(ABC):
     """put / get / latest / list over a key-value primitive a backend provides."""
 
     uri: str
+    signer: Signer | None = None  # set: put signs, get verifies (open_store's signer)
 
     @abstractmethod
     def _write(self, key: str, data: bytes) -> None:
@@ -81,10 +93,14 @@ class Store(ABC):
         return f"{self.folder(cluster)}/{check_snapshot_id(snapshot_id)}.json"
 
     def put(self, cluster: Cluster, snapshot: doc.Snapshot) -> str:
-        """Store a snapshot (sealed and schema-checked on the way); returns its URI."""
+        """Store a snapshot (signed with the signer's key, if any, then sealed and
+        schema-checked on the way); returns its URI."""
         doc.check_owner(snapshot, cluster, snapshot.id)
         key = self.key(cluster, snapshot.id)
-        self._write(key, doc.dumps(snapshot.to_json()))
+        document = snapshot.content()
+        if self.signer is not None:
+            document["signature"] = self.signer.sign(document)
+        self._write(key, doc.dumps(doc.seal(document)))
         return self.location(key)
 
     def get(self, cluster: Cluster, snapshot_id: str) -> doc.Snapshot:
@@ -94,12 +110,15 @@ class Store(ABC):
             raise SnapshotNotFound(
                 f"snapshot {snapshot_id!r} not found for cluster {cluster.name!r} in {self.uri}"
             )
-        snapshot = doc.loads(data, repr(snapshot_id))
+        document = doc.verified(data, repr(snapshot_id))
+        snapshot = doc.Snapshot.from_json(document)
         doc.check_owner(snapshot, cluster, repr(snapshot_id))
         if snapshot.id != snapshot_id:
             raise SnapshotRefused(
                 f"snapshot {snapshot_id!r} carries id {snapshot.id!r} (renamed or copied)"
             )
+        if self.signer is not None:  # the last check: the only one that asks AWS
+            self.signer.verify(document, repr(snapshot_id))
         return snapshot
 
     def list(self, cluster: Cluster) -> list[str]:
@@ -108,18 +127,40 @@ class Store(ABC):
         stored = sorted(self._ids(self.folder(cluster)))
         return [i for _, i in stored if _ID.fullmatch(i)]
 
-    def load(self, cluster: Cluster, snapshot_id: str) -> doc.Snapshot:
-        """The snapshot with that id, or the newest one for LATEST."""
-        return self.latest(cluster) if snapshot_id == LATEST else self.get(cluster, snapshot_id)
+    def load(self, cluster: Cluster, snapshot_id: str) -> Loaded:
+        """The snapshot with that id, or the newest one for LATEST (with what it skipped)."""
+        if snapshot_id == LATEST:
+            return self.newest(cluster)
+        return Loaded(self.get(cluster, snapshot_id), [])
 
     def latest(self, cluster: Cluster) -> doc.Snapshot:
+        return self.newest(cluster).snapshot
+
+    def newest(self, cluster: Cluster) -> Loaded:
+        """The newest snapshot of the cluster. With a signer, the newest one its key verifies:
+        each newer one that fails is skipped, and said in `skipped` (never chosen, and never
+        passed over in silence); if none verifies, the refusal names them."""
         ids = self.list(cluster)
         if not ids:
             raise SnapshotNotFound(
                 f"no snapshot of cluster {cluster.name!r} ({cluster.region}, "
                 f"account {cluster.account_id}) in {self.uri}"
             )
-        return self.get(cluster, ids[-1])
+        if self.signer is None:
+            return Loaded(self.get(cluster, ids[-1]), [])
+        skipped: list[str] = []
+        for snapshot_id in reversed(ids):
+            try:
+                return Loaded(self.get(cluster, snapshot_id), skipped)
+            except SnapshotRefused as exc:
+                skipped.append(" ".join(str(exc).split()))
+        shown = "; ".join(skipped[:3]) + (
+            f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        )
+        raise SnapshotRefused(
+            f"no snapshot of cluster {cluster.name!r} in {self.uri} verifies with signing key "
+            f"{self.signer.key!r}: {shown}"
+        )
 
 
 class FileStore(Store):
@@ -261,8 +302,15 @@ class S3Store(Store):
         return ids
 
 
-def open_store(uri: str, what: str = "store") -> Store:
-    """A store from its URI: file://DIR or s3://BUCKET/PREFIX[?kms-key-id=KEY]."""
+def open_store(uri: str, what: str = "store", signer: Signer | None = None) -> Store:
+    """A store from its URI: file://DIR or s3://BUCKET/PREFIX[?kms-key-id=KEY]; with a
+    signer, one that signs what it puts and reads only what the signer's key verifies."""
+    store = _open(uri, what)
+    store.signer = signer
+    return store
+
+
+def _open(uri: str, what: str) -> Store:
     expected = "expected file://DIR or s3://BUCKET/PREFIX"
     try:
         parts = urlsplit(uri.strip())
