@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ecsundo_action.progress import QUIET, Progress
@@ -54,7 +55,7 @@ def execute(
         poll_interval=request.poll_interval,
         progress=progress,
     )
-    began = time.monotonic()
+    began, started_at = time.monotonic(), datetime.now(UTC)
     with Threads(request.max_concurrency) as threads:
         match request.mode:
             case Mode.SNAPSHOT | Mode.GUARD:
@@ -78,4 +79,6 @@ def execute(
 
                 outcome = discover(connect, threads, request, progress)
     outcome.timings["total"] = time.monotonic() - began
+    outcome.started_at, outcome.ended_at = started_at, datetime.now(UTC)
+    outcome.region = gateway.region
     return outcome

@@ -4,6 +4,7 @@ edge reports from (the CLI's text and JSON, the action's outputs, log and summar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -176,6 +177,11 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     clusters: list[dict[str, str]] | None = None  # discover: {cluster, region} pairs
     interrupted: int | None = None  # the signal that stopped the run (2: SIGINT, 15: SIGTERM)
+    # When the run began and ended (UTC), and its Region: a report's times stay true when it
+    # is read later, and its console links go to the right Region.
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    region: str | None = None
 
     @property
     def snapshot_id(self) -> str | None:

@@ -14,6 +14,7 @@ import pytest
 from ecsundo_action.snapshots import document as doc
 from tests.conftest import forge, signing_key
 from tests.runner import defaults, everything, log_groups, run_step
+from tests.test_render_markdown import render
 
 SECRET = "hunter2-env-value"
 SECRET_REF = "arn:aws:secretsmanager:us-east-1:123456789012:secret:api-token-Zx9Q"
@@ -141,11 +142,14 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert any(line.startswith("web") and "re-register" in line for line in plan)
     assert any(line.startswith("web: rollout completed") for line in wait)
     assert "| service | before | after | what happened | result | time |" in restored.summary
-    assert "| web | web:2 | web:1 | re-registered web:1 as web:3 | ✅ success |" in (
+    assert "| web | `web:2` | `web:1` | re-registered web:1 as web:3 | ✅ success |" in (
         restored.summary
     )
     assert re.search(
-        r"^Took \d+s: read \d+s, register \d+s, update \d+s, wait \d+s$", restored.summary, re.M
+        r"^Started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, ended \d\d:\d\d:\d\d UTC; took \d+s: "
+        r"read \d+s, register \d+s, update \d+s, wait \d+s$",
+        restored.summary,
+        re.M,
     ), restored.summary
     assert restored.errors == []
     for secret in (SECRET, SECRET_REF):  # neither values nor where secrets live
@@ -167,7 +171,7 @@ def test_failed_service_gets_an_error_annotation_and_exit_1(shop: Any, workspace
     assert step.outputs["result"] == "partial"
     assert any(e.startswith("web: service is on web:2") for e in step.errors), step.errors
     assert len([e for e in step.errors if e.startswith(("web:", "api:"))]) == 1
-    assert "What went wrong" in step.summary
+    assert "**Needs attention**" in step.summary
 
 
 def test_restore_latest_from_an_empty_default_store_says_how_to_restore_across_runs(
@@ -393,8 +397,14 @@ def test_hostile_aws_text_never_issues_a_command_or_breaks_the_summary(
     for step in (snap, restored):
         names = {name for name, _ in step.commands}
         assert names <= {"group", "endgroup", "error"}, step.commands
-        assert "<script>" not in step.summary and "&lt;script&gt;" in snap.summary
-        assert "@org" not in step.summary
+        # As GitHub renders it: no tag, link or mention from the hostile text (in code spans
+        # it shows as it is, to be copied).
+        page = render(step.summary)
+        assert not {"script", "img"} & set(page.tags) and "&lt;script&gt;" in snap.summary
+        assert all(
+            link.startswith("https://us-east-1.console.aws.amazon.com/") for link in page.links
+        )
+        assert not re.search(r"@\w", "".join(page.prose))
         assert SECRET not in everything(step)
         # Every output parses back to exactly the outputs we set: nothing added or cut.
         assert set(step.outputs) <= {

@@ -24,6 +24,8 @@ from ecsundo_action.aws.records import Cluster, ContainerImage
 from ecsundo_action.render.markdown import (
     LIMIT,
     NOTE_ROOM,
+    code,
+    console_url,
     discover_summary,
     error_summary,
     escape,
@@ -80,13 +82,14 @@ def test_summary_heading_and_rows() -> None:
     )
     text = run_summary(result)
     assert text.startswith("### ⚠️ ecsundo restore: partial")
-    assert "Cluster **prod** · snapshot **20261127T000000000Z-abcdef**" in text
+    assert "Cluster **prod** · snapshot `20261127T000000000Z-abcdef`" in text
     assert (
-        "| web | web:1.5.0 | web:1.4.2 | re-registered web:1 as web:3 | ✅ success | 12s |" in text
+        "| web | `web:1.5.0` | `web:1.4.2` | re-registered web:1 as web:3 | ✅ success | 12s |"
+        in text
     )
     # Failures come first.
     assert text.index("| api |") < text.index("| web |")
-    assert "- **api**: rollout FAILED: &lt;b&gt;bad&lt;/b&gt;" in text
+    assert "- ❌ **api** on `api:2`: rollout FAILED: &lt;b&gt;bad&lt;/b&gt; — next:" in text
 
 
 def test_summary_is_capped_with_a_visible_note() -> None:
@@ -271,11 +274,12 @@ def test_error_summary_word_for_word() -> None:
 
 
 def test_a_run_summary_word_for_word() -> None:
-    created_at, shown_at = taken_now()
+    """Needs attention first (where, why, what next, the console), then the services that
+    changed, the quiet ones folded, then warnings; absolute times; identifiers in code."""
     outcome = Outcome(
         "restore",
         "prod",
-        snapshot=snapshot(created_at, GITHUB),
+        snapshot=snapshot("2026-12-07T14:58:00.000Z", GITHUB),
         services=[
             result("api", Status.FAILED, 3.0, message="boom <b>", what="tried to update to api:1"),
             ServiceResult(
@@ -296,21 +300,33 @@ def test_a_run_summary_word_for_word() -> None:
         warnings=["image tag moved"],
         uncovered=["legacy"],
         timings={"total": 80.2, "read": 3.4, "update": 2.0, "wait": 70.0},
+        started_at=datetime(2026, 12, 7, 15, 2, 11, tzinfo=UTC),
+        ended_at=datetime(2026, 12, 7, 15, 3, 31, tzinfo=UTC),
+        region="eu-west-1",
     )
+    console = "https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/prod/services"
     assert run_summary(outcome, SERVER) == (
         "### ⚠️ ecsundo restore: partial\n\n"
-        "Cluster **prod** · snapshot **s1** · 1 failed, 1 missing, 2 success, 1 unchanged\n\n"
-        f"Restored from snapshot s1, taken {shown_at} UTC \\(just now\\) by workflow deploy, "
-        "run 4242, sha 0123456789ab, actor octocat · "
+        "Cluster **prod** · snapshot `s1` · 1 failed, 1 missing, 2 success, 1 unchanged\n\n"
+        "Restored from snapshot `s1`, taken 2026-12-07 14:58:00 UTC by workflow deploy, "
+        "run 4242, sha 0123456789ab, actor octocat, 4 minutes before this restore · "
         "[the run that took it](https://github.com/acme/shop/actions/runs/4242)\n\n"
-        "Took 80s: read 3s, update 2s, wait 70s\n\n"
+        "Started 2026-12-07 15:02:11 UTC, ended 15:03:31 UTC; took 80s: read 3s, update 2s, "
+        "wait 70s\n\n"
+        "\n**Needs attention**\n\n"
+        "- ❌ **api**: boom &lt;b&gt; — next: run again: only what is not yet right is "
+        f"changed · [console]({console}/api/health?region=eu-west-1)\n"
+        "- ⚠️ **jobs**: deleted — next: recreate the service, or leave it out with services · "
+        f"[console]({console}/jobs/health?region=eu-west-1)\n\n"
         + HEADER
         + "| api | - | - | tried to update to api:1 | ❌ failed | 3s |\n"
         "| jobs | - | - | missing: deleted | ⚠️ missing | 0s |\n"
-        "| web | web:2 | web:1 | updated to web:1 | ✅ success | 12s |\n"
+        "| web | `web:2` | `web:1` | updated to web:1 | ✅ success | 12s |\n"
         "| worker | - | - | updated to worker:1 | ✅ success | 62s |\n"
-        "| cron | - | - | already on cron:1 | ⚪ unchanged | 0s |\n"
-        "\n**What went wrong**\n\n- **api**: boom &lt;b&gt;\n- **jobs**: deleted\n"
+        "\n<details><summary>1 service unchanged or skipped</summary>\n\n"
+        + HEADER
+        + "| cron | - | - | already on cron:1 | ⚪ unchanged | 0s |\n"
+        "\n</details>\n"
         "\n**Warnings**\n\n- image tag moved\n"
         "\n**Not in this snapshot (left as they are)**\n\n- legacy\n"
         "\n"
@@ -328,9 +344,10 @@ def test_no_run_link_without_a_server_url_nor_a_time_without_timings() -> None:
     )
     assert of(outcome) == (
         "### ✅ ecsundo rollback: success\n\n"
-        "Cluster **prod** · snapshot **s1** · 2 updated\n\n"
-        f"Restored from snapshot s1, taken {shown_at} UTC \\(just now\\), outside GitHub "
-        "Actions\n\n" + HEADER + "| web | - | - | updated to web:1 | 🔄 updated | 1s |\n"
+        "Cluster **prod** · snapshot `s1` · 2 updated\n\n"
+        f"Restored from snapshot `s1`, taken {shown_at} UTC, outside GitHub Actions\n\n"
+        + HEADER
+        + "| web | - | - | updated to web:1 | 🔄 updated | 1s |\n"
         "| api | - | - | updated to api:1 | 🔄 updated | 2s |\n"
         "\n"
     )
@@ -374,9 +391,10 @@ def test_many_quiet_services_fold_into_a_collapsed_table_word_for_word() -> None
     assert run_summary(outcome) == (
         "### ⚠️ ecsundo restore: partial\n\n"
         "Cluster **prod** · 1 failed, 6 skipped, 5 unchanged\n\n"
+        "\n**Needs attention**\n\n"
+        "- ❌ **api**: no — next: run again: only what is not yet right is changed\n\n"
         + HEADER
         + "| api | - | - | updated to api:1 | ❌ failed | 1s |\n"
-        "\n**What went wrong**\n\n- **api**: no\n"
         "\n<details><summary>11 services unchanged or skipped</summary>\n\n"
         + HEADER
         + folded
@@ -500,20 +518,22 @@ def test_a_long_heading_and_the_notes_count_against_the_whole_summary() -> None:
     outcome = Outcome("restore", "c" * 4000, services=services, warnings=["w" * 300] * 200)
     text = run_summary(outcome)
     head, rest = text.split(HEADER)
-    table, notes = rest.split("\n**What went wrong**")
+    table, notes = rest.split("\n**Warnings**")
     rows = table.split("\n_")[0]
     shown = rows.count("\n")
     row = len(rows.splitlines(keepends=True)[0].encode())
     assert table == rows + table_note(3000 - shown)
-    filled(head + HEADER + rows + "\n**What went wrong**" + notes[:-1], LIMIT, row)
+    filled(head + HEADER + rows + "\n**Warnings**" + notes[:-1], LIMIT, row)
     assert len(text.encode()) <= LIMIT
 
-    failures = "\n**What went wrong**" + notes.split("- _")[0]
-    line = len(f"- **{services[0].name}**: {'m' * 100}\n".encode())
-    filled(failures, LIMIT // 4, line)
-    assert notes.split("\n**Warnings**")[0].endswith(section_note(3000 - failures.count("- **")))
+    # Needs attention, first, has a quarter of the summary.
+    attention = "\n**Needs attention**" + head.split("\n**Needs attention**")[1].split("- _")[0]
+    next_step = "run again: only what is not yet right is changed"
+    line = len(f"- ❌ **{services[0].name}**: {'m' * 100} — next: {next_step}\n".encode())
+    filled(attention, LIMIT // 4, line)
+    assert head.endswith(section_note(3000 - attention.count("- ❌")) + "\n")
 
-    warnings = notes.split("\n**Warnings**")[1].split("- _")[0]
+    warnings = notes.split("- _")[0]
     filled("\n**Warnings**" + warnings, LIMIT // 16, len(f"- {'w' * 300}\n"))
     assert notes.endswith(section_note(200 - warnings.count("- w")) + "\n")
 
@@ -597,11 +617,17 @@ class Page(HTMLParser):
         self.links: list[str] = []
         self.rows: list[list[str]] = []  # the cells of each <tr>
         self.text: list[str] = []
+        self.prose: list[str] = []  # text outside code spans (where GitHub links mentions)
+        self.code: list[str] = []  # each code span's text
         self._cell: list[str] | None = None
+        self._in_code = False
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
+        if tag == "code":
+            self._in_code = True
+            self.code.append("")
         if tag == "a":
             self.links.append(dict(attrs).get("href") or "")
         elif tag == "tr":
@@ -610,12 +636,18 @@ class Page(HTMLParser):
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "code":
+            self._in_code = False
         if tag in ("td", "th") and self._cell is not None:
             self.rows[-1].append("".join(self._cell).strip())
             self._cell = None
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if self._in_code:
+            self.code[-1] += data
+        else:
+            self.prose.append(data)
         if self._cell is not None:
             self._cell.append(data)
 
@@ -658,7 +690,7 @@ def test_one_row_per_service_failures_first_with_images_and_words() -> None:
     page = render(run_summary(outcome))
     header, *body = page.rows
     assert header == ["service", "before", "after", "what happened", "result", "time"]
-    assert [cells[0] for cells in body] == ["web", "api", "cron"]  # failed, changed, the rest
+    assert [cells[0] for cells in body] == ["web", "api", "service", "cron"]  # then folded
     assert body[1] == [
         "api",
         "api:1.5.0",
@@ -668,7 +700,13 @@ def test_one_row_per_service_failures_first_with_images_and_words() -> None:
         "7s",
     ]
     assert "Took 42s: read 3s, register 1s, update 2s, wait 36s" in "".join(page.text)
-    assert "details" not in page.tags
+    assert page.tags.count("details") == 1  # cron, folded: something changed
+    # Where web is (its task definition and image, whole), then each row's images.
+    assert page.code[:6] == [
+        "web:2",
+        f"acme/web:1.5.0@{OTHER}",
+        *("web:1.5.0", "web:1.4.2", "api:1.5.0", "api:1.4.2"),
+    ]
 
 
 def test_the_same_tag_on_another_build_shows_the_short_digests() -> None:
@@ -687,9 +725,15 @@ def test_many_unchanged_services_fold_into_a_collapsed_section() -> None:
     assert "12 services unchanged or skipped" in "".join(page.text)
     assert page.tags.count("table") == 2
     assert len(page.rows) == 2 + 13  # two headers, one row per service
-    # ten or fewer stay in the one table
-    few = render(run_summary(Outcome("restore", "prod", services=services[:11])))
-    assert "details" not in few.tags and len(few.rows) == 12
+    # Once anything changed, even one quiet service is folded; when nothing changed, ten or
+    # fewer stay in the one table, under a line that says so, and no empty table is drawn.
+    few = render(run_summary(Outcome("restore", "prod", services=services[:2])))
+    assert few.tags.count("details") == 1 and len(few.rows) == 4
+    calm = run_summary(Outcome("restore", "prod", services=services[1:11]))
+    assert "details" not in render(calm).tags and render(calm).tags.count("table") == 1
+    assert "Nothing to change: every service is where it should be." in calm
+    crowd = render(run_summary(Outcome("restore", "prod", services=services[1:])))
+    assert crowd.tags.count("details") == 1 and crowd.tags.count("table") == 1
 
 
 HOSTILE = [
@@ -725,6 +769,7 @@ def test_hostile_text_anywhere_stays_inert(text: str) -> None:
         "h3",
         "p",
         "strong",
+        "code",
         "table",
         "thead",
         "tbody",
@@ -735,8 +780,10 @@ def test_hostile_text_anywhere_stays_inert(text: str) -> None:
         "li",
     }
     assert page.links == []
-    assert not re.search(r"@\w", "".join(page.text)), "no @mention can be made"
+    assert not re.search(r"@\w", "".join(page.prose)), "no @mention can be made"
     assert len(page.rows) == 2  # the header and the one service: the table held
+    # The image is copied from its code span exactly as it was (blanks aside).
+    assert " ".join(text.split()).rsplit("/", 1)[-1] in page.code
 
 
 def test_the_cap_holds_and_still_renders_one_row_per_shown_service() -> None:
@@ -748,3 +795,63 @@ def test_the_cap_holds_and_still_renders_one_row_per_shown_service() -> None:
     page = render(markdown)
     shown = len(page.rows) - 1
     assert 0 < shown < 4000 and f"{4000 - shown} more not shown" in "".join(page.text)
+
+
+def test_a_dry_run_reads_as_a_plan_with_why_and_how_to_apply() -> None:
+    planned = ServiceResult(
+        "web",
+        "update",
+        TD.format("web:2"),
+        TD.format("web:1"),
+        Status.PLANNED,
+        0.0,
+        "web:1 is ACTIVE; serviceRegistries: none -> [...]",
+        before=(ContainerImage("web", "acme/web:2"),),
+        after=(ContainerImage("web", "acme/web:1"),),
+        what="update to web:1",
+    )
+    outcome = Outcome(
+        "restore",
+        "prod",
+        snapshot=snapshot("2026-12-07T14:58:00.000Z"),
+        services=[planned, result("cron", Status.UNCHANGED, what="already on cron:1")],
+        dry_run=True,
+        timings={"total": 3.0, "read": 2.0},
+        started_at=datetime(2026, 12, 7, 15, 0, 0, tzinfo=UTC),
+    )
+    markdown = run_summary(outcome)
+    page = render(markdown)
+    assert page.rows[0] == ["service", "now", "would run", "what would happen", "why"]
+    assert page.rows[1] == [
+        "web",
+        "web:2",
+        "web:1",
+        "update to web:1",
+        "web:1 is ACTIVE; serviceRegistries: none -> [...]",
+    ]
+    text = "".join(page.text)
+    assert "Would restore from snapshot s1, taken 2026-12-07 14:58:00 UTC" in text
+    assert "2 minutes before this restore" in text and "Took" not in text and "Started" not in text
+    assert "ecsundo cluster restore prod --snapshot-id s1" in page.code
+    assert "Needs attention" not in text
+
+
+@pytest.mark.parametrize(
+    ("region", "start"),
+    [
+        ("eu-central-1", "https://eu-central-1.console.aws.amazon.com/ecs/v2/clusters/"),
+        ("cn-north-1", "https://cn-north-1.console.amazonaws.cn/ecs/v2/clusters/"),
+        ("us-gov-west-1", "https://console.amazonaws-us-gov.com/ecs/v2/clusters/"),
+    ],
+)
+def test_the_console_link_goes_to_the_service_in_its_region(region: str, start: str) -> None:
+    url = console_url(region, "prod", "web")
+    assert url == f"{start}prod/services/web/health?region={region}"
+
+
+def test_a_code_span_copies_exactly_whatever_it_holds() -> None:
+    for text in ["acme/web@sha256:" + "a" * 64, "a`b``c", "`edge`", "x | y"]:
+        [held] = render(code(text)).code
+        assert held == text
+    [cell] = render("| a |\n|---|\n| " + code("x | y", table=True) + " |\n").code
+    assert cell == "x | y"

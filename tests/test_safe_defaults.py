@@ -53,7 +53,7 @@ def test_restore_says_which_snapshot_and_what_it_does_not_cover(shop: Any, works
         for line in read
     ), read
     # The summary says it too, with a link to the run, and lists what it left out.
-    assert f"snapshot {snapshot_id}, taken" in restored.summary
+    assert f"snapshot `{snapshot_id}`, taken" in restored.summary
     assert "(https://github.com/org/shop/actions/runs/4242)" in restored.summary
     assert "**Not in this snapshot (left as they are)**" in restored.summary
     assert "- api\n- worker\n" in restored.summary

@@ -207,7 +207,9 @@ def test_a_rollout_a_hook_rolled_back_fails_saying_which_hook(
     [api] = result.services
     assert api.status == Status.FAILED, api
     assert re.search(r"lifecycle hook hook-\d+ timed out", api.message), api.message
-    assert api.message.startswith("rollout FAILED")
+    # Seen while failing, or (on a busy machine, which looks less often) once ECS's rollback
+    # has settled: either way the row says it failed and names the hook.
+    assert api.message.startswith(("rollout FAILED", "service is on api:2, not api:1"))
     assert any("waits for ContinueServiceDeployment" in line for line in said.lines)
 
 

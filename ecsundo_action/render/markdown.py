@@ -8,15 +8,17 @@ well under GitHub's 1 MiB per step, with a visible note when rows were cut.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from ecsundo_action.aws.arns import short_or_dash
-from ecsundo_action.reasons import plural
+from ecsundo_action.reasons import Why, plural
 from ecsundo_action.render.text import (
     UNEVENTFUL,
-    image_change,
+    image_parts,
     images_text,
     ordered,
     provenance,
@@ -24,7 +26,7 @@ from ecsundo_action.render.text import (
     took,
 )
 from ecsundo_action.request import Mode
-from ecsundo_action.result import NEEDS_ATTENTION, Outcome, ServiceResult
+from ecsundo_action.result import NEEDS_ATTENTION, Outcome, ServiceResult, Status
 from ecsundo_action.snapshots.document import Snapshot
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
@@ -68,7 +70,7 @@ def escape(text: Any) -> str:
 
 
 def _row(cells: Iterable[Any]) -> str:
-    return "| " + " | ".join(escape(c) for c in cells) + " |\n"
+    return "| " + " | ".join(c if isinstance(c, Md) else escape(c) for c in cells) + " |\n"
 
 
 def _capped(text: str, lines: list[str], budget: int, cut: Callable[[int], str]) -> str:
@@ -130,8 +132,165 @@ def _section(title: str, lines: list[str], budget: int) -> str:
     )
 
 
+class Md(str):
+    """Markdown made safe already (a code span, a link built here): a cell not escaped."""
+
+
+def code(text: Any, *, table: bool = False) -> Md:
+    """An inline code span: what a person copies (an image, digest, ARN, id, command) comes
+    out exactly, and nothing inside links, mentions or renders. Its fence is longer than any
+    run of backticks in it; in a table cell a pipe is escaped, as GFM requires there (and
+    shows it as is)."""
+    content = " ".join(str(text).split())
+    if table:
+        content = content.replace("|", "\\|")
+    runs = [len(r) for r in re.findall(r"`+", content)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return Md(f"{fence}{pad}{content}{pad}{fence}")
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _times(result: Outcome) -> str:
+    """Absolute start and end (a summary is read long after it is written), then the phases."""
+    spent = took(result.timings)
+    if result.started_at is None:
+        return escape(spent[0].upper() + spent[1:]) + "\n\n" if spent else ""
+    line = f"Started {_utc(result.started_at)}"
+    if result.ended_at is not None:
+        line += f", ended {result.ended_at:%H:%M:%S} UTC"
+    return escape(line + (f"; {spent}" if spent else "")) + "\n\n"
+
+
+def _snapshot_line(result: Outcome, server_url: str | None) -> str:
+    """Which snapshot the run used, how old it was when the run began, who took it."""
+    snapshot = result.snapshot
+    assert snapshot is not None
+    taken = snapshot.taken_at
+    age = ""
+    if result.started_at is not None:
+        age = f", {_age(result.started_at - taken)} before this {result.mode}"
+    words = provenance(snapshot, result.started_at or datetime.now(UTC), relative=False)
+    words = words.removeprefix(f"snapshot {snapshot.id}, ")
+    url = run_url(snapshot, server_url)
+    verb = "Would restore from" if result.dry_run else "Restored from"
+    return (
+        f"{verb} snapshot {code(snapshot.id)}, {escape(words)}{escape(age)}"
+        + (f" · [the run that took it]({url})" if url else "")
+        + "\n\n"
+    )
+
+
+def _age(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return plural(int(seconds // size), unit)
+    return "less than a minute"
+
+
+def console_url(region: str, cluster: str, service: str) -> str:
+    """The service in the ECS console, in its Region's console (China and GovCloud have
+    their own)."""
+    path = f"ecs/v2/clusters/{quote(cluster, safe='')}/services/{quote(service, safe='')}/health"
+    if region.startswith("cn-"):
+        return f"https://{region}.console.amazonaws.cn/{path}?region={region}"
+    if region.startswith("us-gov-"):
+        return f"https://console.amazonaws-us-gov.com/{path}?region={region}"
+    return f"https://{region}.console.aws.amazon.com/{path}?region={region}"
+
+
+# The next step for a service that needs attention, by what went wrong (the first code of
+# its reasons found here), in words a person on call acts on.
+NEXT: dict[Why, str] = {
+    Why.IMAGE_GONE: "push that build again, or run with pin-images never",
+    Why.SETTINGS_LEFT: "recreate the resource or change the setting, then run again "
+    "(scope: task-definition leaves settings alone)",
+    Why.TIMED_OUT: "it may still settle: watch it, then run again",
+    Why.RACING: "another deploy changed it meanwhile: let that finish, then decide",
+    Why.ROLLOUT_FAILED: "read the service's events and stopped tasks, fix, then run again",
+    Why.ECS_ROLLED_BACK: "read the service's events and stopped tasks, fix, then run again",
+    Why.BEING_DELETED: "it is being deleted: nothing to restore",
+    Why.CODE_DEPLOY: "roll it back with CodeDeploy (aws deploy stop-deployment "
+    "--auto-rollback-enabled)",
+    Why.TASK_SETS: "roll it back with the tool that manages its task sets",
+    Why.NO_BODY: "restore it from another snapshot, or deploy a known-good release",
+    Why.NO_EARLIER: "deploy a known-good release: there is nothing earlier to go back to",
+}
+
+
+def _next_step(service: ServiceResult) -> str:
+    for reason in service.why:
+        if reason.why in NEXT:
+            return NEXT[reason.why]
+    if service.status == Status.MISSING:
+        return "recreate the service, or leave it out with services"
+    if "AccessDenied" in service.message:
+        return "grant what the error names (docs/iam-policy.json), then run again"
+    return "run again: only what is not yet right is changed"
+
+
+def _where(service: ServiceResult) -> str:
+    """Where a service is now: the task definition and first image it runs, and whether it
+    is still rolling out."""
+    on = service.to if service.changed else service.from_
+    images = service.after if service.changed else service.before
+    if on is None:
+        return ""
+    where = f" on {code(short_or_dash(on))}"
+    if images:
+        where += f" ({code(images[0].reference)})"
+    if any(r.why in (Why.TIMED_OUT, Why.NOT_WAITED, Why.STOPPED_WAITING) for r in service.why):
+        where += ", still rolling out"
+    return where
+
+
+def _cause(service: ServiceResult) -> str:
+    """What went wrong: a partial row's setting left as it is; else the row's story, which
+    leads with what went wrong and ECS's explanation of it."""
+    lead = next((r for r in service.why if r.why == Why.SETTINGS_LEFT), None)
+    return str(lead) if lead else service.message or str(service.status)
+
+
+def _needs_attention(result: Outcome) -> str:
+    """First, when anything did not end where it should: each such service, where it is,
+    why, and what to do next, with a link to it in the ECS console."""
+    rows = [s for s in result.services if s.status in NEEDS_ATTENTION]
+    if not rows or result.dry_run:
+        return ""
+    lines = []
+    for service in rows:
+        line = (
+            f"{ICONS.get(str(service.status), '')} **{escape(service.name)}**"
+            f"{_where(service)}: {escape(_cause(service))} — "
+            f"next: {escape(_next_step(service))}"
+        )
+        if result.region:
+            line += f" · [console]({console_url(result.region, result.cluster, service.name)})"
+        lines.append(line)
+    return _section("Needs attention", lines, LIMIT // 4) + "\n"
+
+
+def _apply(result: Outcome) -> str:
+    """How to carry out what a dry run planned."""
+    if not result.dry_run or not any(s.status == Status.PLANNED for s in result.services):
+        return ""
+    if result.mode == Mode.RESTORE and result.snapshot is not None:
+        command = f"ecsundo cluster restore {result.cluster} --snapshot-id {result.snapshot.id}"
+    else:
+        command = f"ecsundo cluster {result.cluster}"
+    return (
+        f"\nTo apply this plan, run the step again without `dry-run` (at a terminal: "
+        f"{code(command)}, with the same options).\n"
+    )
+
+
 def run_summary(result: Outcome, server_url: str | None = None) -> str:
-    """Heading with mode, cluster, snapshot and verdict; one row per service."""
+    """One order: the heading; what needs attention; the services that changed (or would);
+    the quiet ones folded; warnings. A dry run reads as a plan: why, no times."""
     verdict = str(result.verdict)
     head = (
         f"### {ICONS.get(verdict, '')} ecsundo {escape(result.mode)}: "
@@ -139,52 +298,67 @@ def run_summary(result: Outcome, server_url: str | None = None) -> str:
         f"Cluster **{escape(result.cluster)}**"
     )
     if result.snapshot is not None:
-        head += f" · snapshot **{escape(result.snapshot.id)}**"
+        head += f" · snapshot {code(result.snapshot.id)}"
     counts: dict[str, int] = {}
     for service in result.services:
         counts[str(service.status)] = counts.get(str(service.status), 0) + 1
     head += " · " + ", ".join(f"{n} {escape(s)}" for s, n in sorted(counts.items())) + "\n\n"
     if result.snapshot is not None:
-        head += f"Restored from {_provenance(result.snapshot, server_url)}\n\n"
-    spent = took(result.timings)
-    if spent:
-        head += f"{escape(spent[0].upper() + spent[1:])}\n\n"
+        head += _snapshot_line(result, server_url)
+    if not result.dry_run:
+        head += _times(result)
+    head += _needs_attention(result)
     services = ordered(result.services)
     quiet = [s for s in services if s.status in UNEVENTFUL]
-    folded = quiet if len(quiet) > FOLD_OVER else []
-    shown = services[: len(services) - len(folded)]  # ordered() puts the quiet ones last
-    failures = [s for s in result.services if s.status in NEEDS_ATTENTION]
-    notes = _section(
-        "What went wrong",
-        [f"**{escape(s.name)}**: {escape(s.message)}" for s in failures],
-        LIMIT // 4,
-    )
+    moved = services[: len(services) - len(quiet)]  # ordered() puts the quiet ones last
+    header, cells = (PLAN_HEADER, _plan_cells) if result.dry_run else (HEADER, _cells)
+    folded = quiet if moved or len(quiet) > FOLD_OVER else []
+    shown = moved if folded or not quiet else quiet
+    if not moved:
+        nothing = "Nothing would change" if result.dry_run else "Nothing to change"
+        head += f"{nothing}: every service is where it should be.\n\n" if quiet else ""
+    notes = ""
+    if folded:
+        # A blank line after <summary> and before </details>: GitHub renders the table inside.
+        notes += (
+            f"\n<details><summary>{plural(len(folded), 'service')} unchanged or skipped"
+            "</summary>\n\n"
+            + _table(header, [cells(s) for s in folded], LIMIT // 8)
+            + "\n</details>\n"
+        )
+    notes += _apply(result)
     notes += _section("Warnings", [escape(w) for w in result.warnings], LIMIT // 16)
     notes += _section(
         "Not in this snapshot (left as they are)",
         [escape(name) for name in result.uncovered],
         LIMIT // 16,
     )
-    if folded:
-        # A blank line after <summary> and before </details>: GitHub renders the table inside.
-        notes += (
-            f"\n<details><summary>{plural(len(folded), 'service')} unchanged or skipped"
-            "</summary>\n\n"
-            + _table(HEADER, [_cells(s) for s in folded], LIMIT // 8)
-            + "\n</details>\n"
-        )
-    table = _table(
-        HEADER, [_cells(s) for s in shown], LIMIT - len(head.encode()) - len(notes.encode())
-    )
+    budget = LIMIT - len(head.encode()) - len(notes.encode())
+    table = _table(header, [cells(s) for s in shown], budget) if shown else ""
     return head + table + notes + "\n"
 
 
 HEADER = ["service", "before", "after", "what happened", "result", "time"]
+PLAN_HEADER = ["service", "now", "would run", "what would happen", "why"]
+
+
+def _images(service: ServiceResult) -> tuple[Md | str, Md | str]:
+    """The images before and after, each in a code span (the tag, or the short digest that
+    tells two builds of one tag apart, and how many other containers)."""
+    was, now = image_parts(service.before, service.after)
+    return _image_cell(was), _image_cell(now)
+
+
+def _image_cell(part: tuple[str, str] | None) -> Md | str:
+    if part is None:
+        return "-"
+    label, rest = part
+    return Md(code(label, table=True) + (" " + escape(rest) if rest else ""))
 
 
 def _cells(service: ServiceResult) -> list[Any]:
     """One row: the images before and after, what happened in words, result, time."""
-    before, after = image_change(service.before, service.after)
+    before, after = _images(service)
     return [
         service.name,
         before,
@@ -193,6 +367,12 @@ def _cells(service: ServiceResult) -> list[Any]:
         f"{ICONS.get(str(service.status), '')} {service.status}",
         _seconds(service.seconds),
     ]
+
+
+def _plan_cells(service: ServiceResult) -> list[Any]:
+    """One row of a plan: the images now and after, what would be done, and why."""
+    before, after = _images(service)
+    return [service.name, before, after, service.what or service.action, service.message]
 
 
 def snapshot_summary(outcome: Outcome) -> str:

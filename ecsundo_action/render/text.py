@@ -36,12 +36,12 @@ def table(rows: Sequence[tuple[str, ...]], width: int | None = None) -> str:
 UNEVENTFUL = (Status.UNCHANGED, Status.SKIPPED)  # rows that did nothing, as expected
 
 
-def image_change(
+def image_parts(
     before: tuple[ContainerImage, ...], after: tuple[ContainerImage, ...]
-) -> tuple[str, str]:
+) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
     """The images before and after, as a person compares them: the container that changes
-    (the first one when none does), its tag or short digest, and how many others it has.
-    When the tag is the same and the build is not, the short digests tell them apart."""
+    (the first one when none does), as (its tag or short digest, what follows it: the short
+    digest when the same tag names another build, and how many other containers it has)."""
     names = [i.container for i in before] or [i.container for i in after]
     old = {i.container: i for i in before}
     new = {i.container: i for i in after}
@@ -56,14 +56,22 @@ def image_change(
         and None not in (was.digest, now.digest)
     )
 
-    def text(image: ContainerImage | None, count: int) -> str:
+    def parts(image: ContainerImage | None, count: int) -> tuple[str, str] | None:
         if image is None:
-            return "-"
+            return None
         more = f" (+{count - 1} more)" if count > 1 else ""
         build = f" ({short_digest(image.digest)})" if differ else ""
-        return f"{image.label}{build}{more}"
+        return image.label, f"{build}{more}"
 
-    return text(was, len(before)), text(now, len(after))
+    return parts(was, len(before)), parts(now, len(after))
+
+
+def image_change(
+    before: tuple[ContainerImage, ...], after: tuple[ContainerImage, ...]
+) -> tuple[str, str]:
+    """image_parts in words: "web:1.4.2 (9f3c12ab34cd) (+1 more)", "-" when unknown."""
+    was, now = image_parts(before, after)
+    return ("-" if was is None else "".join(was)), ("-" if now is None else "".join(now))
 
 
 def ordered(services: list[ServiceResult]) -> list[ServiceResult]:
@@ -97,13 +105,13 @@ def ago(seconds: float) -> str:
     return "just now"
 
 
-def provenance(snapshot: Snapshot, now: datetime) -> str:
-    """Which snapshot: its id, when it was taken, and by which workflow, run, sha and actor."""
+def provenance(snapshot: Snapshot, now: datetime, *, relative: bool = True) -> str:
+    """Which snapshot: its id, when it was taken (and how long ago), and by which workflow,
+    run, sha and actor."""
     taken = snapshot.taken_at
-    text = (
-        f"snapshot {snapshot.id}, taken {taken:%Y-%m-%d %H:%M:%S} UTC "
-        f"({ago((now - taken).total_seconds())})"
-    )
+    text = f"snapshot {snapshot.id}, taken {taken:%Y-%m-%d %H:%M:%S} UTC"
+    if relative:
+        text += f" ({ago((now - taken).total_seconds())})"
     github = snapshot.github or {}
     by = [
         f"{label} {github[key][:12] if key == 'sha' else github[key]}"
