@@ -6,6 +6,7 @@ phase). The default says nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +29,23 @@ class Progress:
         settled; told when it changes and at least every 15 s. A line of the phase unless
         the edge shows it otherwise (ecsundo: a live line per service on a terminal)."""
         self.note(f"{service}: {text}")
+
+    def settled(self, service: str, text: str, ok: bool) -> None:
+        """A service being waited for settled; text says how (ok: where it should be)."""
+        self.waiting(service, text)
+
+    def rollouts(
+        self,
+        elapsed: float,
+        limit: float,
+        done: int,
+        rolling: Mapping[str, str],
+        *,
+        final: bool = False,
+    ) -> None:
+        """Where the whole wait stands, after each look: seconds waited of the limit, how
+        many services settled, and where each one still rolling is (by name); final: the
+        wait is over (the time is up for those still rolling)."""
 
     def restoring(self, snapshot: Snapshot, cluster: str) -> None:
         """A restore has read the snapshot it puts back."""

@@ -232,7 +232,7 @@ def wait_for(
             service.current_revisions if service else (),
             service.current_deployment if service else None,
         )
-        progress.waiting(short_name(arn), f"{why} ({since(arn):.0f}s)")
+        progress.settled(short_name(arn), f"{why} ({since(arn):.0f}s)", ok)
         del pending[arn]
 
     while pending:
@@ -273,6 +273,8 @@ def wait_for(
                 settle(arn, False, because(Why.DELETED_WHILE_WAITING))
         follow([s for s in described if s.arn in pending and s.staged])
         tell()
+        rolling_now = {short_name(arn): state(arn) for arn in pending}
+        progress.rollouts(clock() - begin, timeout, len(settled), rolling_now)
         if not pending:
             break
         remaining = deadline - clock()
@@ -281,6 +283,9 @@ def wait_for(
         sleep(min(pause, remaining))
         pause = min(interval, pause * 2)  # quick rollouts are seen quickly, long ones polled gently
 
+    if pending:  # the time is up: where each one still rolling was last seen
+        rolling_now = {short_name(arn): state(arn) for arn in pending}
+        progress.rollouts(clock() - begin, timeout, len(settled), rolling_now, final=True)
     for arn in list(pending):
         timed_out = because(Why.TIMED_OUT, seconds=timeout, state=state(arn))
         settled[arn] = Settled(False, since(arn), (timed_out,))

@@ -109,6 +109,14 @@ class Lines(Narrated):
     def note(self, text: str) -> None:
         self.lines.append(text)
 
+    # Every service's state as the engine tells it (the action's log folds them into one
+    # line at most every 15 s; these tests read the engine's words themselves).
+    def waiting(self, service: str, text: str) -> None:
+        self.lines.append(f"{service}: {text}")
+
+    def settled(self, service: str, text: str, ok: bool) -> None:
+        self.lines.append(f"{service}: {text}")
+
 
 def run(gateway: EcsGateway, mode: str, cluster: str = "prod", **fields: Any) -> Outcome:
     """Execute a Request on the engine, the way both edges do, with fast polling."""

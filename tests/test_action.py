@@ -140,7 +140,7 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     read, plan, wait = groups.values()
     assert any("taken" in line and "by workflow deploy, run 4242" in line for line in read)
     assert any(line.startswith("web") and "re-register" in line for line in plan)
-    assert any(line.startswith("web: rollout completed") for line in wait)
+    assert any(re.fullmatch(r"\d+s of 15m: 1 done \(web\)", line) for line in wait), wait
     assert "| service | before | after | what happened | result | time |" in restored.summary
     assert "| web | `web:2` | `web:1` | re-registered web:1 as web:3 | ✅ success |" in (
         restored.summary

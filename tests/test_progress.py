@@ -12,6 +12,7 @@ from typing import Any
 from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.edges.terminal import Live
 from ecsundo_action.progress import Progress
+from ecsundo_action.render.text import Narrated
 from ecsundo_action.threads import Threads
 from ecsundo_action.wait import REPEAT_SECONDS, wait_for
 from tests.conftest import Terminal, body, ecsundo
@@ -83,8 +84,55 @@ def test_the_action_logs_the_rollout_inside_the_wait_group(sim: Any, workspace: 
         for line in log_groups(restored.stdout)["Wait for 1 rollout"]
         if not line.startswith("::")
     ]
-    assert wait[0] == "web: rollout IN_PROGRESS, 0/1 running", wait
-    assert re.fullmatch(r"web: rollout completed \(\ds\)", wait[-1]), wait
+    # One line for the whole wait (at most every 15 s), the last when all settled.
+    assert wait[0] == "0s of 15m: 0 done, 1 rolling: web rollout IN_PROGRESS, 0/1 running", wait
+    assert re.fullmatch(r"\ds of 15m: 1 done \(web\)", wait[-1]), wait
+    assert len(wait) == 2, wait
+
+
+class Clocked(Narrated):
+    """The action's log, on an explicit clock."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.now = 0.0
+
+    def note(self, text: str) -> None:
+        self.lines.append(text)
+
+    def clock(self) -> float:
+        return self.now
+
+
+def test_a_50_service_wait_logs_under_100_lines_in_15_minutes() -> None:
+    """Looked at every second for 15 minutes, each look a new state for each service; one
+    settles every 18 s, one in ten of them failing (a line of its own)."""
+    log = Clocked()
+    rolling = {f"svc{i:02d}": "" for i in range(50)}
+    done = 0
+    for second in range(900):
+        log.now = float(second)
+        if second and second % 18 == 0 and rolling:
+            name = next(iter(rolling))
+            del rolling[name]
+            done += 1
+            log.settled(name, "rollout completed", ok=bool(done % 10))
+        for name in rolling:
+            rolling[name] = f"rollout IN_PROGRESS, {second % 3}/3 running"
+        log.rollouts(float(second), 900.0, done, rolling)
+    assert len(log.lines) < 100, len(log.lines)
+    assert sum(1 for line in log.lines if line.endswith("rollout completed")) == 4  # failures
+    assert log.lines[1].startswith("16s of 15m: 0 done, 50 rolling: svc00 rollout IN_PROGRESS")
+    assert log.lines[1].endswith(" and 45 more")
+    assert any("1 done (svc00)" in line for line in log.lines)
+
+
+def test_a_quiet_wait_is_still_told_every_minute() -> None:
+    log = Clocked()
+    for second in range(181):
+        log.now = float(second)
+        log.rollouts(float(second), 900.0, 0, {"web": "rollout IN_PROGRESS, 0/1 running"})
+    assert [line.split(" of ")[0] for line in log.lines] == ["0s", "1m", "2m", "3m"]
 
 
 def test_the_cli_without_a_terminal_writes_timestamped_lines(sim: Any, tmp_path: Path) -> None:
@@ -128,3 +176,14 @@ def test_on_a_terminal_each_service_keeps_one_line_updated_in_place() -> None:
         + api
         + clear  # back two: web's line changed in place
     )
+
+
+def test_when_the_time_is_up_the_last_line_says_where_each_rollout_was_left() -> None:
+    log = Clocked()
+    log.rollouts(0.0, 6.0, 0, {"api": "rollout IN_PROGRESS, 0/2 running"})
+    log.now = 6.0
+    log.rollouts(6.0, 6.0, 0, {"api": "rollout IN_PROGRESS, 0/2 running"}, final=True)
+    assert log.lines == [
+        "0s of 6s: 0 done, 1 rolling: api rollout IN_PROGRESS, 0/2 running",
+        "6s of 6s: 0 done, 1 rolling: api rollout IN_PROGRESS, 0/2 running",
+    ]

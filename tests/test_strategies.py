@@ -160,7 +160,10 @@ def test_a_restore_into_a_paused_service_says_where_it_waits_and_times_out_sayin
     paused = re.compile(
         r"paused at POST_TEST_TRAFFIC_SHIFT: hook hook-\d+ waits for ContinueServiceDeployment"
     )
-    waiting = rf"api: rollout IN_PROGRESS, 0/2 running; {paused.pattern}"
+    # The wait's last line, when the time is up, says where it was left.
+    waiting = (
+        rf"\d+s of 6s: 0 done, 1 rolling: api rollout IN_PROGRESS, 0/2 running; {paused.pattern}"
+    )
     assert re.search(waiting, restored.stdout), restored.stdout
     [api] = json.loads(restored.outputs["services"])
     assert api["status"] == "failed" and api["message"].startswith("timed out after 6s"), api

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
@@ -253,8 +255,76 @@ def text(outcome: Outcome, width: int | None = None) -> str:
     return result_text(outcome, width)
 
 
+AGGREGATE_EVERY = 15.0  # seconds: the wait's line at most this often...
+AGGREGATE_AT_LEAST = 60.0  # ...and at least this often, when nothing else changed
+ROLLING_NAMED = 5  # services still rolling named in it; the rest counted
+
+
+def duration(seconds: float) -> str:
+    """ "45s", "2m30s", "15m"."""
+    minutes, rest = divmod(int(seconds), 60)
+    if not minutes:
+        return f"{rest}s"
+    return f"{minutes}m{rest:02d}s" if rest else f"{minutes}m"
+
+
+def wait_line(
+    elapsed: float, limit: float, done: int, settled: Sequence[str], rolling: Mapping[str, str]
+) -> str:
+    """The whole wait in one line: "2m30s of 15m: 47 done (api, web), 3 rolling: search
+    rollout IN_PROGRESS, 0/2 running; ..."."""
+    line = f"{duration(elapsed)} of {duration(limit)}: {done} done"
+    if settled:
+        line += f" ({', '.join(settled[:ROLLING_NAMED])}{_more(len(settled))})"
+    if rolling:
+        named = "; ".join(f"{n} {t}" for n, t in list(rolling.items())[:ROLLING_NAMED])
+        line += f", {len(rolling)} rolling: {named}{_more(len(rolling))}"
+    return line
+
+
+def _more(count: int) -> str:
+    return f" and {count - ROLLING_NAMED} more" if count > ROLLING_NAMED else ""
+
+
 class Narrated(Progress):
-    """Progress whose events are told as phases and lines (the action's log, tests)."""
+    """Progress whose events are told as phases and lines (the action's log, tests). While
+    waiting, one line for the whole wait at most every 15 s (and at least every minute), a
+    line of its own for each service that fails: a 50-service wait stays readable."""
+
+    _told_at = -math.inf
+    _told = ""
+    _settled: list[str] | None = None  # settled well since the last line
+
+    def clock(self) -> float:
+        return time.monotonic()
+
+    def waiting(self, service: str, text: str) -> None:
+        """Told in the wait's line instead."""
+
+    def settled(self, service: str, text: str, ok: bool) -> None:
+        if ok:
+            self._settled = [*(self._settled or []), service]
+        else:
+            self.note(f"{service}: {text}")
+
+    def rollouts(
+        self,
+        elapsed: float,
+        limit: float,
+        done: int,
+        rolling: Mapping[str, str],
+        *,
+        final: bool = False,
+    ) -> None:
+        now = self.clock()
+        line = wait_line(elapsed, limit, done, self._settled or [], rolling)
+        quiet = now - self._told_at
+        changed = line.split(": ", 1)[1] != self._told.split(": ", 1)[-1]
+        soon = quiet < AGGREGATE_EVERY or (not changed and quiet < AGGREGATE_AT_LEAST)
+        if rolling and soon and not final:
+            return
+        self.note(line)
+        self._told_at, self._told, self._settled = now, line, []
 
     def restoring(self, snapshot: Snapshot, cluster: str) -> None:
         self.phase(f"Read snapshot {snapshot.id} of cluster {cluster}")
