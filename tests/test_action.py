@@ -136,8 +136,11 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
         f"Read snapshot {snapshot_id} of cluster shop",
         "Plan: 1 service to change of 2, 1 task definition to register again",
         "Wait for 1 rollout",
+        "1 service unchanged or skipped",  # after the result table, folded as in the summary
     ]
-    read, plan, wait = groups.values()
+    read, plan, wait, calm = groups.values()
+    table = [line for line in calm if not line.startswith("::")]  # verbatim, commands off
+    assert table[0].startswith("SERVICE") and table[1].startswith("api  ")
     assert any("taken" in line and "by workflow deploy, run 4242" in line for line in read)
     assert any(line.startswith("web") and "re-register" in line for line in plan)
     assert any(re.fullmatch(r"\d+s of 15m: 1 done \(web\)", line) for line in wait), wait

@@ -342,8 +342,8 @@ def test_result_text_is_head_rows_warnings_time_and_verdict() -> None:
     assert rest == "\n".join(
         [
             "SERVICE  RESULT   BEFORE  AFTER  TIME  WHAT HAPPENED",
+            "api      failed   -       -      0s    x; rollout FAILED",  # needs attention first
             "web      success  web:2   web:1  12s   updated to web:1",
-            "api      failed   -       -      0s    x; rollout FAILED",
             "warning: careful",
             "took 13s: read 1s",
             "result: partial",
@@ -367,10 +367,31 @@ def test_a_dry_run_prints_its_plan() -> None:
         + report.plan_text(plan())
         + "\nwarning: w\nresult: dry-run"
     )
-    # A dry run without a plan (rollback's history path reports rows) prints the rows.
+    # A dry run without a plan prints its rows; with none, no empty table.
     rows = Outcome("rollback", "prod", [], dry_run=True)
-    assert report.text(rows).endswith("result: dry-run")
-    assert report.text(rows).startswith("rollback of cluster prod\nSERVICE")
+    assert report.text(rows) == "rollback of cluster prod\n\nresult: dry-run"
+
+
+def test_quiet_rows_are_counted_in_one_line_unless_asked_for() -> None:
+    services = [
+        ServiceResult("q1", "unchanged", None, None, Status.UNCHANGED, what="already on q1:1"),
+        ServiceResult("web", "update", None, None, Status.SUCCESS, 3.0, what="updated to web:1"),
+        ServiceResult("q2", "skipped", None, None, Status.SKIPPED, what="left alone"),
+    ]
+    outcome = Outcome("rollback", "prod", services)
+    lines = report.text(outcome, quiet_rows=False).splitlines()
+    assert (
+        lines[2].startswith("web ") and lines[3] == "2 unchanged or skipped (--verbose lists them)"
+    )
+    assert [line.split()[0] for line in report.text(outcome).splitlines()[2:5]] == [
+        "web",
+        "q1",
+        "q2",
+    ]
+    calm = Outcome("rollback", "prod", [services[0]])
+    assert report.text(calm, quiet_rows=False).splitlines()[1] == (
+        "1 unchanged or skipped (--verbose lists them)"
+    )
 
 
 # --- result.py: what happened, rows, verdicts, outputs ----------------------------------------

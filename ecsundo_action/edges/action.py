@@ -97,14 +97,20 @@ def store_warning(request: Request, environ: Mapping[str, str]) -> str | None:
 
 
 def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping[str, str]) -> None:
+    from ecsundo_action.reasons import plural
     from ecsundo_action.render import markdown as summary
-    from ecsundo_action.render.text import text
+    from ecsundo_action.render.text import quiet, service_rows, text
     from ecsundo_action.result import NEEDS_ATTENTION
 
     if outcome.mode in (Mode.RESTORE, Mode.ROLLBACK):
         runner.end_phase()  # the result table stands outside the groups, seen at a glance
-    runner.verbatim(text(outcome))
+    runner.verbatim(text(outcome, quiet_rows=False))
     runner.end_phase()
+    calm = quiet(outcome.services)
+    if calm and outcome.mode in (Mode.RESTORE, Mode.ROLLBACK):  # folded, as in the summary
+        runner.phase(f"{plural(len(calm), 'service')} unchanged or skipped")
+        runner.verbatim(service_rows(calm))
+        runner.end_phase()
     failures = [s for s in outcome.services if s.status in NEEDS_ATTENTION]
     for service in failures[:SERVICE_ERRORS]:
         runner.error(

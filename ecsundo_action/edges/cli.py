@@ -162,6 +162,9 @@ def _parser() -> _Parser:
     def verb(name: str, fields: Iterable[str], **kwargs: Any) -> _Parser:
         sub = verbs.add_parser(name, **kwargs)
         sub.add_argument("--json", action="store_true", help="print the result as JSON")
+        sub.add_argument(
+            "--verbose", action="store_true", help="list unchanged services too, one per line"
+        )
         _add_options(sub, fields)
         return sub
 
@@ -266,7 +269,8 @@ def _run(args: argparse.Namespace, out: Any) -> int:
     outcome = execute(request, progress=Live(sys.stderr))
     # On a terminal, long lines are cut to its width; piped or logged, nothing is cut.
     width = shutil.get_terminal_size().columns if out.isatty() else None
-    print(json.dumps(outcome.to_dict()) if args.json else text(outcome, width), file=out)
+    said = text(outcome, width, quiet_rows=args.verbose)
+    print(json.dumps(outcome.to_dict()) if args.json else said, file=out)
     return outcome.exit_status
 
 

@@ -220,25 +220,44 @@ def _which_snapshot(outcome: Outcome) -> str:
     return f" from {provenance(outcome.snapshot, datetime.now(UTC))}"
 
 
-def result_text(outcome: Outcome, width: int | None = None) -> str:
+def quiet(services: list[ServiceResult]) -> list[ServiceResult]:
+    """The rows that did nothing, as expected (unchanged, skipped)."""
+    return [s for s in services if s.status in UNEVENTFUL]
+
+
+def service_rows(services: list[ServiceResult], width: int | None = None) -> str:
     """One line per service: images before and after, what happened, how long, and the
     message; the last column is cut at width (a terminal's)."""
     rows = [("SERVICE", "RESULT", "BEFORE", "AFTER", "TIME", "WHAT HAPPENED")]
-    for s in outcome.services:
+    for s in services:
         before, after = image_change(s.before, s.after)
         said = "; ".join(part for part in (s.what, s.message) if part)
         rows.append((s.name, str(s.status), before, after, f"{s.seconds:.0f}s", said))
+    return table(rows, width)
+
+
+def result_text(outcome: Outcome, width: int | None = None, *, quiet_rows: bool = True) -> str:
+    """The rows in one order: those that need attention, the changed, then the quiet ones
+    (or, quiet_rows False, one line that counts them: "150 unchanged or skipped")."""
+    services = ordered(outcome.services)
+    calm = quiet(services)
+    shown = services if quiet_rows else services[: len(services) - len(calm)]
     head = f"{outcome.mode} of cluster {outcome.cluster}{_which_snapshot(outcome)}"
+    body = service_rows(shown, width) if shown else ""
+    if calm and not quiet_rows:
+        counted = f"{len(calm)} unchanged or skipped (--verbose lists them)"
+        body = f"{body}\n{counted}" if body else counted
     spent = took(outcome.timings)
     return (
-        f"{head}\n{table(rows, width)}{_warnings_text(outcome)}\n"
+        f"{head}\n{body}{_warnings_text(outcome)}\n"
         + (f"{spent}\n" if spent else "")
         + f"result: {outcome.verdict}"
     )
 
 
-def text(outcome: Outcome, width: int | None = None) -> str:
-    """What a person reads after any mode (width: a terminal's, to cut long lines at)."""
+def text(outcome: Outcome, width: int | None = None, *, quiet_rows: bool = True) -> str:
+    """What a person reads after any mode (width: a terminal's, to cut long lines at;
+    quiet_rows False: unchanged and skipped services counted in one line, not listed)."""
     if outcome.mode in (Mode.SNAPSHOT, Mode.GUARD):
         return snapshot_text(outcome)
     if outcome.mode == Mode.LIST:
@@ -252,7 +271,7 @@ def text(outcome: Outcome, width: int | None = None) -> str:
             "changed)\n"
             f"{plan_text(outcome.plan)}{_warnings_text(outcome)}\nresult: {outcome.verdict}"
         )
-    return result_text(outcome, width)
+    return result_text(outcome, width, quiet_rows=quiet_rows)
 
 
 AGGREGATE_EVERY = 15.0  # seconds: the wait's line at most this often...
