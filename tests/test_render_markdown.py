@@ -413,13 +413,19 @@ def test_a_snapshot_summary_word_for_word(mode: str) -> None:
         "prod",
         snapshot=snapshot(),
         snapshot_uri="s3://bucket/p/s1.json",
+        store="s3://bucket/p",
         warnings=["web: mid-rollout"],
     )
     expected = (
         f"### 📸 ecsundo {mode}: 3 services captured\n\n"
-        "Cluster **prod** · snapshot **s1** · stored at `s3://bucket/p/s1.json`\n\n"
+        "Cluster **prod** · snapshot `s1` · stored at `s3://bucket/p/s1.json`\n\n"
+        "**To restore it**, a step:\n\n"
+        "~~~yaml\n- uses: org/ecsundo-action@v1\n  with:\n    mode: restore\n"
+        "    cluster: prod\n    snapshot-id: s1\n    store: s3://bucket/p\n~~~\n\n"
+        "or at a terminal: `ecsundo cluster restore prod --snapshot-id s1 --store s3://bucket/p`"
+        "\n\n"
         "| service | task definition | images |\n|---|---|---|\n"
-        "| web | web:1 | shop/web:1 \\(ab12ab12ab12\\) |\n"
+        "| web | web:1 | `shop/web:1` \\(ab12ab12ab12\\) |\n"
         "| api | api:7 | shop/api:7, envoy:1 |\n"
         "| blue-green | - | \\(task sets of a EXTERNAL service\\) |\n"
         "\n**Warnings**\n\n- web: mid-rollout\n"
@@ -433,7 +439,7 @@ def test_a_dry_run_snapshot_says_nothing_was_stored() -> None:
     one = snapshot(services=snapshot().services[1:2])
     assert of(Outcome("snapshot", "prod", dry_run=True, snapshot=one)) == (
         "### 📸 ecsundo snapshot: 1 service captured\n\n"
-        "Cluster **prod** · snapshot **s1** · dry run: nothing stored\n\n"
+        "Cluster **prod** · snapshot `s1` · dry run: nothing stored\n\n"
         "| service | task definition | images |\n|---|---|---|\n"
         "| api | api:7 | shop/api:7, envoy:1 |\n"
         "\n"
@@ -441,8 +447,10 @@ def test_a_dry_run_snapshot_says_nothing_was_stored() -> None:
 
 
 def test_a_store_uri_cannot_end_its_code_span() -> None:
+    """A backtick in it lengthens the fence: the URI is copied as it is (blanks aside)."""
     outcome = Outcome("snapshot", "prod", snapshot=snapshot(), snapshot_uri="file:///a`b\n c")
-    assert "stored at `file:///a'b c`\n\n" in snapshot_summary(outcome)
+    assert "stored at ``file:///a`b c``\n\n" in snapshot_summary(outcome)
+    assert "file:///a`b c" in render(snapshot_summary(outcome)).code
 
 
 # -- list and discover -----------------------------------------------------------------------
@@ -584,8 +592,9 @@ def test_a_snapshot_summary_counts_its_heading_and_warnings_against_the_limit() 
     rows = table.split("\n_")[0]
     row = len(rows.splitlines(keepends=True)[0].encode())
     note = table_note(4000 - rows.count("\n"))
-    assert table == rows + note
-    filled(text.replace(note, "", 1)[:-1], LIMIT, row)
+    closing = "\n</details>\n"  # more than 10 services: folded
+    assert table == rows + note + closing
+    filled(text.replace(note, "", 1)[:-1], LIMIT - len(closing), row)
     assert len(text.encode()) <= LIMIT
     warnings = "\n**Warnings**" + notes.split("- _")[0]
     filled(warnings, LIMIT // 16, len(f"- {'w' * 300}\n"))
@@ -855,3 +864,33 @@ def test_a_code_span_copies_exactly_whatever_it_holds() -> None:
         assert held == text
     [cell] = render("| a |\n|---|\n| " + code("x | y", table=True) + " |\n").code
     assert cell == "x | y"
+
+
+def test_a_snapshot_summary_says_how_to_use_it_and_names_the_registry_once() -> None:
+    ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    records = tuple(
+        ServiceRecord(
+            f"svc{i:02d}",
+            f"arn:aws:ecs:us-east-1:123456789012:service/prod/svc{i:02d}",
+            TD.format(f"svc{i:02d}:1"),
+            1,
+            images=(ContainerImage("app", f"{ecr}/shop/svc{i:02d}:1.0", DIGEST),),
+        )
+        for i in range(12)
+    )
+    outcome = Outcome(
+        "snapshot",
+        "prod",
+        snapshot=snapshot(services=records),
+        snapshot_uri="file:///runner/tmp/ecsundo/x/s1.json",
+        store="file:///runner/tmp/ecsundo",
+    )
+    page = render(snapshot_summary(outcome))
+    text = "".join(page.text)
+    assert "A folder store lasts as long as its folder" in text  # this job only, by default
+    assert "ecsundo cluster restore prod --snapshot-id s1 --store file:///runner/tmp/ecsundo" in (
+        page.code
+    )
+    assert "mode: restore" in text and "snapshot-id: s1" in text  # the ready step
+    assert ecr in page.code and "shop/svc00:1.0" in page.code  # the registry named once
+    assert page.tags.count("details") == 1  # 12 rows, folded

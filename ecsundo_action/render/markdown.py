@@ -8,13 +8,14 @@ well under GitHub's 1 MiB per step, with a visible note when rows were cut.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ecsundo_action.aws.arns import short_or_dash
+from ecsundo_action.aws.arns import short_digest, short_or_dash
 from ecsundo_action.reasons import Why, plural
 from ecsundo_action.render.text import (
     UNEVENTFUL,
@@ -27,7 +28,7 @@ from ecsundo_action.render.text import (
 )
 from ecsundo_action.request import Mode
 from ecsundo_action.result import NEEDS_ATTENTION, Outcome, ServiceResult, Status
-from ecsundo_action.snapshots.document import Snapshot
+from ecsundo_action.snapshots.document import ServiceRecord, Snapshot
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
 NOTE_ROOM = 200  # bytes kept for the note that says what was cut
@@ -375,28 +376,101 @@ def _plan_cells(service: ServiceResult) -> list[Any]:
     return [service.name, before, after, service.what or service.action, service.message]
 
 
+# A registry host: a name with a dot, or a port (docker's rule for the first path part).
+_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?|[A-Za-z0-9-]+:\d+")
+
+
+def _registry(images: Iterable[str]) -> str | None:
+    """The registry most images come from (ECR's host, ghcr.io...), to name once."""
+    hosts: dict[str, int] = {}
+    for image in images:
+        first = image.split("/", 1)[0]
+        if "/" in image and _HOST.fullmatch(first):
+            hosts[first] = hosts.get(first, 0) + 1
+    return max(hosts, key=lambda h: hosts[h]) if hosts else None
+
+
+def _short_images(taken: Snapshot, record: ServiceRecord, registry: str | None) -> Md:
+    """Each container's image, in code, as repository:tag without the registry named once
+    above, and the short digest it ran."""
+    parts = []
+    for image in record.images or ():
+        name = image.image
+        if registry and name.startswith(registry + "/"):
+            name = name[len(registry) + 1 :]
+        digest = f" {escape(f'({short_digest(image.digest)})')}" if image.digest else ""
+        parts.append(code(name, table=True) + ("" if "@" in name else digest))
+    if not parts:
+        return Md(escape(images_text(taken, record)))
+    return Md(", ".join(parts))
+
+
+def _how_to_restore(outcome: Outcome, snapshot_id: str) -> str:
+    """A ready restore step and command line for this snapshot."""
+    store = outcome.store or ""
+    step = (
+        "- uses: org/ecsundo-action@v1\n"
+        "  with:\n"
+        "    mode: restore\n"
+        f"    cluster: {_yaml(outcome.cluster)}\n"
+        f"    snapshot-id: {_yaml(snapshot_id)}\n"
+        + (f"    store: {_yaml(store)}\n" if store else "")
+    )
+    command = f"ecsundo cluster restore {outcome.cluster} --snapshot-id {snapshot_id}"
+    command += f" --store {store}" if store else ""
+    fence = "~~~"  # no value can close it: each is one line, quoted when unusual
+    return (
+        f"**To restore it**, a step:\n\n{fence}yaml\n{step}{fence}\n\n"
+        f"or at a terminal: {code(command)}\n\n"
+    )
+
+
+def _yaml(value: str) -> str:
+    """A YAML scalar that reads back as the same string (quoted when it must be)."""
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*", value) and ": " not in value:
+        return value
+    return json.dumps(" ".join(value.split()))
+
+
 def snapshot_summary(outcome: Outcome) -> str:
-    """What was captured: each service, its task definition and container images."""
+    """What was captured and how to use it: where it is stored (and for how long), a ready
+    restore step and command, then each service, its task definition and images."""
     taken = outcome.snapshot
     assert taken is not None
     where = (
-        f"stored at `{_code(outcome.snapshot_uri)}`"
+        f"stored at {code(outcome.snapshot_uri)}"
         if outcome.snapshot_uri
         else "dry run: nothing stored"
     )
     head = (
         f"### 📸 ecsundo {escape(outcome.mode)}: {plural(len(taken.services), 'service')} "
-        f"captured\n\nCluster **{escape(outcome.cluster)}** · snapshot **{escape(taken.id)}** · "
+        f"captured\n\nCluster **{escape(outcome.cluster)}** · snapshot {code(taken.id)} · "
         f"{where}\n\n"
     )
-    rows = []
-    for service in taken.services:
-        rows.append(
-            [service.name, short_or_dash(service.task_definition), images_text(taken, service)]
+    if outcome.snapshot_uri and outcome.snapshot_uri.startswith("file:"):
+        head += (
+            "⚠️ A folder store lasts as long as its folder: the default one, under "
+            "RUNNER\\_TEMP, for this job only. To restore from another run, set "
+            "`store: s3://BUCKET/PREFIX` on both steps.\n\n"
         )
+    if outcome.snapshot_uri:
+        head += _how_to_restore(outcome, taken.id)
+    registry = _registry(i.image for s in taken.services for i in s.images or ())
+    if registry:
+        head += f"Images from {code(registry)} unless named otherwise.\n\n"
+    rows = [
+        [s.name, short_or_dash(s.task_definition), _short_images(taken, s, registry)]
+        for s in taken.services
+    ]
+    header = ["service", "task definition", "images"]
     notes = _section("Warnings", [escape(w) for w in outcome.warnings], LIMIT // 16)
     budget = LIMIT - len(head.encode()) - len(notes.encode())
-    table = _table(["service", "task definition", "images"], rows, budget)
+    if len(rows) > FOLD_OVER:
+        opening = f"<details><summary>{plural(len(rows), 'service')}</summary>\n\n"
+        closing = "\n</details>\n"
+        table = opening + _table(header, rows, budget - len(opening) - len(closing)) + closing
+    else:
+        table = _table(header, rows, budget)
     return head + table + notes + "\n"
 
 
