@@ -39,6 +39,7 @@ from ecsundo_action.aws.records import (
     ServiceRevision,
     TaskDefinition,
     by_age,
+    images_of,
     running_revision,
 )
 from ecsundo_action.errors import (
@@ -219,6 +220,14 @@ def _interrupted(
     return Converged(plan, rows, told or [], targets, at, changes.durations(), signal_number(exc))
 
 
+@dataclass(frozen=True)
+class _Looked:
+    """What a change waited to read: ECR's answer, the images running now (when unknown)."""
+
+    checked: Checked
+    before: tuple[ContainerImage, ...] = ()
+
+
 class _Deciding:
     """Reads as they come, on the loop's thread: at most `concurrency` reads at a time; each
     target decided as soon as its facts are known; each change started at once."""
@@ -305,22 +314,41 @@ class _Deciding:
             self.check_images(step, registration, target)
 
     def check_images(self, step: Step, registration: Registration | None, target: Target) -> None:
-        """A change that pulls images by digest is taken once ECR says they still exist: a
-        build a lifecycle policy expired would fail only after the change, unexplained."""
+        """A change is taken once what it needs to be told and checked is read: ECR says the
+        images it pulls by digest still exist (a build a lifecycle policy expired would fail
+        only after the change, unexplained), and, when ECS's revisions could not say which
+        images run now, the task definition it runs says them."""
         body = registration.body if registration else target.want.body if target.want else {}
-        pulled = by_digest(body)
         images = self.gateway.images
-        if not (step.changes and pulled and images is not None):
+        pulled = by_digest(body) if images is not None else ()
+        unknown = step.changes and not target.before and step.current is not None
+        if not (step.changes and (pulled or unknown)):
             self.take(step, registration, target)
             return
         then = partial(self.on_images, step, registration, target)
-        self.loop.start(then, images.check, pulled)
+        self.loop.start(then, self._look, pulled, step.current if unknown else None)
+
+    def _look(self, pulled: tuple[str, ...], running: str | None) -> _Looked:
+        """Read-only, on the pool: ECR's answer, and the images of the running task
+        definition (empty when not asked, or it cannot be described)."""
+        checked = self.gateway.images.check(pulled) if pulled and self.gateway.images else Checked()
+        before: tuple[ContainerImage, ...] = ()
+        if running is not None:
+            try:
+                described = self.gateway.describe_task_definition(running)
+            except EcsundoError:
+                described = None  # the report goes without; the change does not wait on it
+            before = images_of(described.body) if described else ()
+        return _Looked(checked, before)
 
     def on_images(
-        self, step: Step, registration: Registration | None, target: Target, done: Future[Checked]
+        self, step: Step, registration: Registration | None, target: Target, done: Future[_Looked]
     ) -> None:
-        checked = done.result()  # never raises: what ECR could not say is unchecked
+        looked = done.result()  # never raises: what could not be read is left unknown
+        checked = looked.checked
         self.unchecked.update(checked.unchecked)
+        if looked.before:
+            target = replace(target, before=looked.before)
         if checked.gone:
             gone = [because(Why.IMAGE_GONE, image=image) for image in checked.gone]
             step, registration = not_taken(step, *gone, because(Why.IMAGE_GONE_NEXT)), None

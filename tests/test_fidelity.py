@@ -775,3 +775,22 @@ def test_a_deleted_build_through_the_cli_and_the_action(
     assert step.returncode == 1 and step.outputs["result"] == "partial"  # api is back already
     assert any("no longer exists in ECR" in error for error in step.errors)
     assert "no longer exists in ECR" in step.summary
+
+
+def test_the_images_before_are_known_when_ecs_revisions_cannot_be_read(
+    shop: Any, gateway: EcsGateway, tmp_path: Path
+) -> None:
+    """A role without ecs:DescribeServiceRevisions: what a changed service ran before comes
+    from the task definition it ran (tags, no digests), not "-"."""
+    store = f"file://{tmp_path}"
+    run(gateway, "snapshot", "shop", store=store)
+    shop.client("ecs").update_service(
+        cluster="shop", service="api", taskDefinition=shop.register(body("api", "2"))
+    )
+    shop.rules.refusals[("DescribeServiceRevisions", "*")] = "AccessDeniedException"
+
+    for dry_run in (True, False):
+        result = restore(gateway, store, dry_run=dry_run)
+        api = next(s for s in result.services if s.name == "api")
+        assert [(i.image, i.digest) for i in api.before] == [("shop/api:2", None)], api
+        assert [i.image for i in api.after] == ["shop/api:1"]
