@@ -335,16 +335,18 @@ class EcsGateway:
             kwargs["taskDefinition"] = task_definition
         if desired_count is not None:
             kwargs["desiredCount"] = desired_count
-        doing = f"update service {short_name(service_arn)}"
         try:
-            answer = self.ecs.update_service(**kwargs)
-        except ClientError as exc:
-            gone = _settings_gone(exc, settings or {})
+            answer = self._call(
+                f"update service {short_name(service_arn)}", self.ecs.update_service, **kwargs
+            )
+        except AwsError as exc:
+            refused = exc.__cause__
+            gone = (
+                _settings_gone(refused, settings or {}) if isinstance(refused, ClientError) else ()
+            )
             if gone:
-                raise SettingsGone(str(translate(doing, exc)), gone) from exc
-            raise translate(doing, exc) from exc
-        except BotoCoreError as exc:
-            raise translate(doing, exc) from exc
+                raise SettingsGone(str(exc), gone) from refused
+            raise
         return Service.from_api(answer["service"])
 
     # -- task definitions ----------------------------------------------------------------

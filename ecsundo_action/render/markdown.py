@@ -24,6 +24,7 @@ from ecsundo_action.render.text import (
     ordered,
     provenance,
     run_url,
+    span,
     took,
 )
 from ecsundo_action.request import Mode
@@ -114,13 +115,6 @@ def of(outcome: Outcome, server_url: str | None = None) -> str:
     return run_summary(outcome, server_url)
 
 
-def _provenance(snapshot: Snapshot, server_url: str | None) -> str:
-    """Which snapshot this run used, with a link to the run that took it when known."""
-    line = escape(provenance(snapshot, datetime.now(UTC)))
-    url = run_url(snapshot, server_url)
-    return line + (f" · [the run that took it]({url})" if url else "")
-
-
 def _section(title: str, lines: list[str], budget: int) -> str:
     """A bulleted section of escaped lines, cut with a note past budget bytes."""
     if not lines:
@@ -186,11 +180,7 @@ def _snapshot_line(result: Outcome, server_url: str | None) -> str:
 
 
 def _age(delta: timedelta) -> str:
-    seconds = delta.total_seconds()
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            return plural(int(seconds // size), unit)
-    return "less than a minute"
+    return span(delta.total_seconds()) or "less than a minute"
 
 
 def console_url(region: str, cluster: str, service: str) -> str:

@@ -99,12 +99,19 @@ def took(timings: dict[str, float]) -> str:
     return f"took {timings['total']:.0f}s" + (": " + ", ".join(phases) if phases else "")
 
 
-def ago(seconds: float) -> str:
-    """How long ago, in the largest unit that fits: "just now", "5 minutes ago", "3 days ago"."""
+def span(seconds: float) -> str | None:
+    """A length of time in the largest unit that fits: "5 minutes", "3 days" (None: less
+    than a minute)."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            return f"{plural(int(seconds // size), unit)} ago"
-    return "just now"
+            return plural(int(seconds // size), unit)
+    return None
+
+
+def ago(seconds: float) -> str:
+    """How long ago: "just now", "5 minutes ago", "3 days ago"."""
+    length = span(seconds)
+    return f"{length} ago" if length else "just now"
 
 
 def provenance(snapshot: Snapshot, now: datetime, *, relative: bool = True) -> str:
