@@ -165,6 +165,25 @@ WORDS: dict[Why, str] = {
     Why.ECS_ROLLBACK_REASON: "rolled back: {reason}",
 }
 
+# Reasons that describe the change itself: a row's `what` tells them (result.happened), so
+# only a dry run's row repeats them as its why. (Where a rollback found its target is not
+# the change: every row keeps it.)
+TOLD_BY_WHAT = frozenset(
+    {
+        Why.PIN_MOVED,
+        Why.PIN,
+        Why.SETTING,
+        Why.SETTING_MORE,
+        Why.ON_COPY,
+        Why.DESIRED_COUNT,
+        Why.TARGET_PINNED,
+        Why.TARGET_GONE,
+        Why.REUSING,
+        Why.REGISTERING,
+        Why.STOP_IN_FLIGHT,
+    }
+)
+
 # Words of a parameter that is itself a code.
 SOURCES: dict[Source, str] = {
     Source.HISTORY: "deployment history",

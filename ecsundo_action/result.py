@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ecsundo_action.aws.arns import short_digest, short_or_dash
 from ecsundo_action.aws.records import ContainerImage
 from ecsundo_action.plan import Action
-from ecsundo_action.reasons import Reason, Why, say
+from ecsundo_action.reasons import TOLD_BY_WHAT, Reason, Why, say
 from ecsundo_action.request import Mode
 
 if TYPE_CHECKING:
@@ -81,6 +81,9 @@ class ServiceResult:
         """The one way a step becomes a row: to and why default to the step's."""
         to = step.target if to is None else to
         why = step.why if why is None else why
+        # A dry run's message is the plan's why; after a run, `what` tells the change and the
+        # message what came of it (and what a person must know), not the plan again.
+        told = why if status == Status.PLANNED else [r for r in why if r.why not in TOLD_BY_WHAT]
         return cls(
             step.service,
             step.action,
@@ -88,7 +91,7 @@ class ServiceResult:
             to,
             status,
             seconds,
-            say(why),
+            say(told),
             changed,
             step.before,
             step.after,
@@ -112,8 +115,9 @@ class ServiceResult:
 
 
 def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...] = ()) -> str:
-    """What was done, would be done (dry run) or was tried, in words a person reads during
-    an incident: "re-registered api:1 as api:3", "ECS rolled back the in-flight deployment"."""
+    """What was done, would be done (dry run) or was tried, in one clause a person reads
+    during an incident: "re-registered api:1 (deleted) as api:3". It tells the change whole,
+    so a row's message need not repeat the plan's reasons for it (TOLD_BY_WHAT)."""
     action = step.action
     if status == Status.MISSING:
         return "missing: " + ("being deleted" if step.has(Why.BEING_DELETED) else "deleted")
@@ -124,7 +128,9 @@ def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...]
             return "skipped: task-set-controlled (EXTERNAL)"
         return "left alone"
     if action == Action.UNCHANGED:
-        return f"already on {short_or_dash(step.current)}"
+        on_copy = _reason(step.why, Why.ON_COPY)
+        on = f"already on {short_or_dash(step.current)}"
+        return f"{on}, its re-registration of {on_copy.get('target')}" if on_copy else on
     target, landed = short_or_dash(step.target), short_or_dash(to)
     if action == Action.STOP:
         plan, done = (
@@ -132,25 +138,75 @@ def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...]
             f"ECS rolled back the in-flight deployment to {target}",
         )
     elif action == Action.REREGISTER:
-        plan, done = f"re-register {target}", f"re-registered {target} as {landed}"
-        pin = next((i for i in step.after if i.digest), None) if step.pinned else None
-        if pin is not None:
-            pinning = f", pinned {pin.label} to sha256:{short_digest(pin.digest)}…"
-            plan, done = plan + pinning, done + pinning
+        original = _original(step)
+        plan, done = f"re-register {original}", f"re-registered {original} as {landed}"
+        pinning = _pinning(step)
+        plan, done = plan + pinning, done + pinning
     elif step.current == to and step.desired_count is not None:
-        plan = done = f"desired count to {step.desired_count}"
+        plan = done = "desired count"
     else:
         plan, done = f"update to {target}", f"updated to {landed}"
+        reused = _reason(step.why, Why.REUSING)
+        if reused is not None:  # the target is an earlier re-registration of the original
+            copy_of = f", its re-registration of {_original(step, state=False)}"
+            plan, done = plan + copy_of, done + copy_of
+    count = _reason(step.why, Why.DESIRED_COUNT)
+    if count is not None:
+        counted = f"{count.get('now')} -> {count.get('to')}"
+        plan, done = (
+            (f"{plan} {counted}", f"{done} {counted}")
+            if plan == "desired count"
+            else (f"{plan}, desired count {counted}", f"{done}, desired count {counted}")
+        )
+    elif plan == "desired count":
+        plan = done = f"desired count to {step.desired_count}"
     if step.settings:
-        plan = plan + " and its settings"
+        names = ", ".join(step.settings)
+        plan = f"{plan} and its settings ({names})"
         # A partial row's settings were left as they are (its message says which).
-        done = done + ("" if status == Status.PARTIAL else " and its settings")
+        done = done + ("" if status == Status.PARTIAL else f" and its settings ({names})")
     if status == Status.FAILED:
-        kept = next((r for r in why if r.why == Why.REGISTERED_ONLY), None)
+        kept = _reason(why, Why.REGISTERED_ONLY)
         if kept is not None:  # the registration was made; the update after it was not
             return f"re-registered {target} as {kept.get('copy')}; the update failed"
         return f"tried to {plan}"
     return done if status in (Status.SUCCESS, Status.UPDATED, Status.PARTIAL) else plan
+
+
+def _reason(why: tuple[Reason, ...], code: Why) -> Reason | None:
+    return next((r for r in why if r.why == code), None)
+
+
+def _original(step: Step, *, state: bool = True) -> str:
+    """The task definition a re-registration copies, and why it is not used itself when it
+    is gone: "api:1 (deleted)", "web:1 (INACTIVE)"."""
+    gone = _reason(step.why, Why.TARGET_GONE)
+    if gone is not None:
+        return f"{gone.get('target')} ({gone.get('state')})" if state else str(gone.get("target"))
+    pinned = _reason(step.why, Why.TARGET_PINNED)
+    return str(pinned.get("target")) if pinned else short_or_dash(step.target)
+
+
+def _pinning(step: Step) -> str:
+    """ ", pinned to the builds the snapshot saw: worker:stable 684530589da9 (its tag now
+    points at fa5a00a72fbf)"": each pinned image once, and where its tag moved."""
+    if not step.pinned:
+        return ""
+    moved = {r.get("image"): r.get("now") for r in step.why if r.why == Why.PIN_MOVED}
+    # The plan names the digests it pins; a copy already pinned stays pinned to all.
+    digests = {r.get("digest") for r in step.why if r.why in (Why.PIN, Why.PIN_MOVED)}
+    told = []
+    for image in step.after:
+        if not image.digest or (digests and short_digest(image.digest) not in digests):
+            continue
+        text = f"{image.label} {short_digest(image.digest)}"
+        if moved.get(image.image):
+            text += f" (its tag now points at {moved[image.image]})"
+        told.append(text)
+    if not told:
+        return ""
+    builds = "build" if len(told) == 1 else "builds"
+    return f", pinned to the {builds} the snapshot saw: {', '.join(told)}"
 
 
 @dataclass

@@ -122,7 +122,7 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
         *("what", "from-images", "to-images"),
     }
     web = services["web"]
-    assert web["what"] == "re-registered web:1 as web:3"
+    assert web["what"] == "re-registered web:1 (INACTIVE) as web:3"
     assert [i.split("@sha256:")[0] for i in web["from-images"]] == ["shop/web:2"]
     assert [i.split("@sha256:")[0] for i in web["to-images"]] == ["shop/web:1"]
     assert all(re.fullmatch(r"shop/web:\d@sha256:[0-9a-f]{64}", i) for i in web["to-images"])
@@ -145,9 +145,8 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert any(line.startswith("web") and "re-register" in line for line in plan)
     assert any(re.fullmatch(r"\d+s of 15m: 1 done \(web\)", line) for line in wait), wait
     assert "| service | before | after | what happened | result | time |" in restored.summary
-    assert "| web | `web:2` | `web:1` | re-registered web:1 as web:3 | ✅ success |" in (
-        restored.summary
-    )
+    row = "| web | `web:2` | `web:1` | re-registered web:1 \\(INACTIVE\\) as web:3 | ✅ success |"
+    assert row in restored.summary
     assert re.search(
         r"^Started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, ended \d\d:\d\d:\d\d UTC; took \d+s: "
         r"read \d+s, register \d+s, update \d+s, wait \d+s$",

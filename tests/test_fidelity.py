@@ -64,8 +64,12 @@ def test_a_bad_build_under_the_same_tag_and_task_definition_is_undone(
     result = restore(gateway, store)
     row = next(s for s in result.services if s.name == "web")
     assert result.verdict == Verdict.SUCCESS and row.status == Status.SUCCESS, row
-    assert f"now points at {bad.removeprefix('sha256:')[:12]}" in row.message
-    assert f"pinning to {good.removeprefix('sha256:')[:12]}" in row.message
+    short = {build: build.removeprefix("sha256:")[:12] for build in (good, bad)}
+    assert row.what.endswith(
+        f"pinned to the build the snapshot saw: web:latest {short[good]} "
+        f"(its tag now points at {short[bad]})"
+    ), row.what
+    assert row.message == "rollout completed"
     assert running_digest(shop, "web") == good
     pinned = shop.client("ecs").describe_task_definition(taskDefinition=row.to)["taskDefinition"]
     assert pinned["containerDefinitions"][0]["image"] == f"acme/web@{good}"
@@ -95,7 +99,7 @@ def test_a_bad_build_under_the_same_tag_in_a_new_revision_is_undone(
     )
     assert restored.returncode == 0, restored.stdout
     [web] = [s for s in json.loads(restored.outputs["services"]) if s["name"] == "web"]
-    assert web["action"] == "re-register" and "pinning to" in web["message"]
+    assert web["action"] == "re-register" and "pinned to the build the snapshot saw" in web["what"]
     assert running_digest(shop, "web") == good
 
 
@@ -132,7 +136,7 @@ def test_service_settings_a_deploy_changed_are_put_back_with_scope_service(
 
     result = restore(gateway, store)
     row = next(s for s in result.services if s.name == "api")
-    assert row.status == Status.SUCCESS and "serviceRegistries[0].registryArn:" in row.message, row
+    assert row.status == Status.SUCCESS and row.what.endswith("its settings (serviceRegistries)")
     described = ecs.describe_services(cluster="shop", services=["api"])["services"][0]
     assert not described.get("serviceRegistries")
     assert described["taskDefinition"].endswith(":1")
@@ -270,7 +274,7 @@ def test_both_mutable_tag_stories_through_the_cli(shop: Any, tmp_path: Path) -> 
     again = cli("cluster", "restore", "shop", "--poll-interval", "0.1", "--json")
     assert again.returncode == 0, again.stderr
     [web] = [s for s in json.loads(again.stdout)["services"] if s["name"] == "web"]
-    assert web["action"] == "update" and "reusing" in web["message"]  # the pinned copy
+    assert web["action"] == "update" and web["what"].endswith(", its re-registration of web:1")
     assert running_digest(shop, "web") == good
 
 
@@ -295,7 +299,7 @@ def test_history_rollback_goes_back_to_the_previous_revision_digests_and_setting
     [web] = result.services
     assert web.status == Status.SUCCESS, web
     assert "previous per deployment history" in web.message
-    assert "pinning to" in web.message and "serviceRegistries[0].registryArn:" in web.message
+    assert "pinned to the build" in web.what and web.what.endswith("(serviceRegistries)")
     operations = {c.operation for c in shop.calls}
     assert {"ListServiceDeployments", "DescribeServiceDeployments"} <= operations
     assert running_digest(shop, "web") == good
@@ -389,7 +393,7 @@ def test_rollback_of_a_rebuilt_tag_goes_back_to_the_build_before(
     result = run(gateway, "rollback", "shop", services=["web"])
     [web] = result.services
     assert web.status == Status.SUCCESS, web
-    assert "pinning to" in web.message and "web:2 pinned" in web.message
+    assert web.what.startswith("re-registered web:2 as web:3, pinned to the build")
     assert running_digest(shop, "web") == good
 
 
@@ -452,7 +456,7 @@ def test_guard_post_step_stops_the_in_flight_deploy_and_restores_the_finished_on
     assert post.returncode == 0, post.stdout
     rows = {s["name"]: s for s in json.loads(post.outputs["services"])}
     assert rows["web"]["action"] == "stop" and rows["web"]["status"] == "success"
-    assert "ECS rolls back to web:1" in rows["web"]["message"]
+    assert rows["web"]["what"] == "ECS rolled back the in-flight deployment to web:1"
     assert rows["api"]["action"] == "re-register" and rows["api"]["status"] == "success"
     assert sorted(json.loads(post.outputs["changed-services"])) == ["api", "web"]
     calls = [c for c in shop.mutating_calls()]

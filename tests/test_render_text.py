@@ -452,13 +452,13 @@ def test_quiet_rows_are_counted_in_one_line_unless_asked_for() -> None:
             step(Action.UPDATE, TD.format("w:1"), TD.format("w:1"), settings={"a": 1}),
             Status.SUCCESS,
             TD.format("w:1"),
-            "updated to w:1 and its settings",
+            "updated to w:1 and its settings (a)",
         ),
         (
             step(Action.UPDATE, "a", TD.format("w:1"), settings={"a": 1}),
             Status.FAILED,
             None,
-            "tried to update to w:1 and its settings",
+            "tried to update to w:1 and its settings (a)",
         ),
         (
             step(Action.UNCHANGED, TD.format("w:1"), TD.format("w:1")),
@@ -519,7 +519,7 @@ def test_quiet_rows_are_counted_in_one_line_unless_asked_for() -> None:
             step(Action.UPDATE, "a", TD.format("w:1"), settings={"launchType": "FARGATE"}),
             Status.SUCCESS,
             TD.format("w:1"),
-            "updated to w:1 and its settings",
+            "updated to w:1 and its settings (launchType)",
         ),
     ],
 )
@@ -549,10 +549,10 @@ def test_happened_names_the_pinned_image_of_a_re_registration() -> None:
         after=(image("log", "fluent:1"), image("app", "acme/w:latest", D1)),
     )
     assert happened(pinned, Status.SUCCESS, TD.format("w:5")) == (
-        "re-registered w:1 as w:5, pinned w:latest to sha256:111111111111…"
+        "re-registered w:1 as w:5, pinned to the build the snapshot saw: w:latest 111111111111"
     )
     assert happened(pinned, Status.FAILED, None) == (
-        "tried to re-register w:1, pinned w:latest to sha256:111111111111…"
+        "tried to re-register w:1, pinned to the build the snapshot saw: w:latest 111111111111"
     )
     no_digest = step(
         Action.REREGISTER, "a", TD.format("w:1"), pinned=True, after=(image("a", "w:1"),)

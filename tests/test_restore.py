@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ecsundo_action.aws.arns import short_name
 from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.aws.records import Cluster, ContainerImage, Service, ServiceRevision
 from ecsundo_action.errors import EcsundoError, NotFoundError, SnapshotRefused
@@ -188,7 +189,9 @@ def test_restore_after_another_bad_deploy_reuses_the_earlier_reregistration(prod
     prod.sim.calls.clear()
     third = prod.restore()
     web = next(s for s in third.services if s.name == "web")
-    assert web.action == "update" and web.to == again and "reusing" in web.message
+    assert web.action == "update" and web.to == again and web.has(Why.REUSING)
+    assert web.what == f"updated to {short_name(again)}, its re-registration of web:1"
+    assert web.message == "rollout completed"  # the plan's why is told by what, once
     operations = [c.operation for c in prod.sim.calls]
     assert "RegisterTaskDefinition" not in operations
     # Found as production finds it: by its tag, in one call, not by scanning the family.

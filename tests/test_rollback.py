@@ -628,7 +628,7 @@ def test_settings_are_compared_with_what_runs_now_not_with_the_deployment_that_m
 
     why = f"{BY_HISTORY}; {REGISTRY_ADDED}"
     assert row(web) == ("update", td("web:2"), td("web:1"), Status.PLANNED, why)
-    assert web.what == "update to web:1 and its settings"
+    assert web.what == "update to web:1 and its settings (serviceRegistries)"
 
 
 def test_pins_and_setting_differences_are_each_told_in_the_message(
@@ -748,7 +748,7 @@ def test_a_stopped_deploy_ends_on_what_ran_before(sim: Any, gateway: EcsGateway)
 
     [web] = rollback(gateway).services
 
-    done = f"{STOP}; ECS rolled the deployment back"
+    done = "ECS rolled the deployment back"  # what says what was stopped, and to what
     assert row(web) == ("stop", td("web:2"), td("web:1"), Status.SUCCESS, done)
     now = sim.client("ecs").describe_services(cluster="prod", services=["web"])["services"][0]
     assert now["taskDefinition"] == td("web:1")

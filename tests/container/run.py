@@ -347,7 +347,7 @@ def main() -> int:
             "web runs shop/web:1 again",
         )
         check(
-            "| web | `web:2` | `web:1` | re-registered web:1 as web:3 | ✅ success |"
+            "| web | `web:2` | `web:1` | re-registered web:1 \\(INACTIVE\\) as web:3 | ✅ success |"
             in restored.summary,
             "restore summary table",
             restored,
