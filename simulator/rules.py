@@ -122,6 +122,10 @@ class Rules:
     #: (operation, name) -> error code, e.g. ("UpdateService", "api"):
     #: "AccessDeniedException". The request changes nothing, as on AWS.
     refusals: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: EventBridge entries that fail inside a PutTargets or RemoveTargets that succeeds, as
+    #: AWS reports them (FailedEntries): (rule name, target Id or "*") -> ErrorCode, e.g.
+    #: ("nightly", "*"): "ConcurrentModificationException". A failed entry changes nothing.
+    target_failures: dict[tuple[str, str], str] = field(default_factory=dict)
     #: Resources deleted since that moto's ECS cannot look up (target groups, Cloud Map
     #: services and namespaces, capacity providers: ARNs or names): CreateService or
     #: UpdateService naming one is refused as ECS refuses it, and changes nothing. (Subnets
@@ -157,6 +161,11 @@ def activate(rules: Rules) -> None:
     _Active.rules = rules
 
 
+def active_rules() -> Rules:
+    """The Rules in force (for the rules of the other services)."""
+    return _Active.rules
+
+
 # --- paging ----------------------------------------------------------------------------------
 
 MAX_PAGE = 100
@@ -187,6 +196,23 @@ def _page(
     page = items[start : start + size]
     more = start + size < len(items)
     return page, _encode_token(key(page[-1])) if more else None
+
+
+def page_after(
+    items: list[T], key: Callable[[T], str], size: int, token: str | None
+) -> tuple[list[T], str | None]:
+    """One page of `items` in `key` order, after the item `token` names, and the token of
+    the next page (None: the last page). Raises ValueError on a token it did not make."""
+    after = None
+    if token:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode()
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise ValueError(f"not a page token: {token!r}") from error
+    rest = sorted((item for item in items if after is None or key(item) > after), key=key)
+    page = rest[:size]
+    more = len(rest) > len(page)
+    return page, base64.urlsafe_b64encode(key(page[-1]).encode()).decode() if more else None
 
 
 def _encode_token(last: Any) -> str:

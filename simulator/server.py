@@ -30,7 +30,7 @@ import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
-from simulator import kms
+from simulator import kms, schedules
 from simulator.rules import (
     Rules,
     activate,
@@ -327,6 +327,7 @@ class Simulator:
                 )
             install()
             kms.install()
+            schedules.install()
             activate(self._rules)
             _quiet_request_log()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -546,6 +547,87 @@ class Simulator:
                 rollout = getattr(service, "_ecsundo_rollout", None)
                 if rollout is not None and (rollout.stages is None or not rollout.stages.waiting):
                     rollout.stages, rollout.due = None, 0.0  # a paused one waits on
+
+    # --- scheduled tasks and service auto scaling ----------------------------------------------
+
+    def cluster_arn(self, cluster: str) -> str:
+        """The ARN of a cluster given by name (an ARN is returned as it is)."""
+        if cluster.startswith("arn:"):
+            return cluster
+        return f"arn:aws:ecs:{self.region}:{self.account_id}:cluster/{cluster}"
+
+    def put_rule_target(
+        self,
+        rule: str,
+        cluster: str,
+        task_definition: str,
+        *,
+        target_id: str = "ecs-task",
+        schedule_expression: str = "cron(0 3 * * ? *)",
+        role_arn: str | None = None,
+        **ecs_parameters: Any,
+    ) -> str:
+        """A scheduled task as an EventBridge rule (made on first use, on the default bus) whose
+        target `target_id` runs `task_definition` in `cluster` (name or ARN); `ecs_parameters`
+        are the target's other EcsParameters under the API's names (TaskCount=2, ...).
+        Returns the rule's ARN."""
+        events = self.client("events")
+        try:
+            arn = str(events.describe_rule(Name=rule)["Arn"])
+        except events.exceptions.ResourceNotFoundException:
+            arn = events.put_rule(Name=rule, ScheduleExpression=schedule_expression)["RuleArn"]
+        target = {
+            "Id": target_id,
+            "Arn": self.cluster_arn(cluster),
+            "RoleArn": role_arn or f"arn:aws:iam::{self.account_id}:role/ecsEventsRole",
+            "EcsParameters": {"TaskDefinitionArn": task_definition, **ecs_parameters},
+        }
+        answer = events.put_targets(Rule=rule, Targets=[target])
+        if answer["FailedEntryCount"]:
+            raise RuntimeError(f"PutTargets failed: {answer['FailedEntries']}")
+        return arn
+
+    def delete_rule(self, rule: str) -> None:
+        """Delete a rule as AWS lets one: its targets first, then the rule."""
+        events = self.client("events")
+        ids = [target["Id"] for target in events.list_targets_by_rule(Rule=rule)["Targets"]]
+        if ids:
+            events.remove_targets(Rule=rule, Ids=ids)
+        events.delete_rule(Name=rule)
+
+    def create_schedule(
+        self,
+        name: str,
+        cluster: str,
+        task_definition: str,
+        *,
+        group: str = "default",
+        schedule_expression: str = "cron(0 3 * * ? *)",
+        role_arn: str | None = None,
+        **ecs_parameters: Any,
+    ) -> str:
+        """A scheduled task as an EventBridge Scheduler schedule (in `group`, made on first
+        use) that runs `task_definition` in `cluster` (name or ARN); `ecs_parameters` are the
+        target's other EcsParameters under the API's names. Returns the schedule's ARN."""
+        scheduler = self.client("scheduler")
+        if group != "default":
+            try:
+                scheduler.get_schedule_group(Name=group)
+            except scheduler.exceptions.ResourceNotFoundException:
+                scheduler.create_schedule_group(Name=group)
+        target = {
+            "Arn": self.cluster_arn(cluster),
+            "RoleArn": role_arn or f"arn:aws:iam::{self.account_id}:role/ecsSchedulerRole",
+            "EcsParameters": {"TaskDefinitionArn": task_definition, **ecs_parameters},
+        }
+        answer = scheduler.create_schedule(
+            Name=name,
+            GroupName=group,
+            ScheduleExpression=schedule_expression,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target=target,
+        )
+        return str(answer["ScheduleArn"])
 
     def age_deployments(self, service: str, hours: float, cluster: str | None = None) -> None:
         """Make the deployments of `service` (in `cluster`, or any cluster) `hours` older.
