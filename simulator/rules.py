@@ -540,6 +540,28 @@ def age_deployments(
                     revision_record["createdAt"] -= age
 
 
+def active_service(account_id: str, region: str, cluster: str, name: str) -> Service | None:
+    """The ACTIVE service `name` of the cluster named `cluster`, moved on to now; None when
+    there is none (unknown, or deleted). Call it under rules_lock()."""
+    backend: EC2ContainerServiceBackend = ecs_backends[account_id][region]
+    for service in backend.services.values():
+        if service.cluster_name == cluster and service.name == name:
+            _settle(service, _Active.rules)
+            _drained(service)
+            if service.status == "ACTIVE":
+                return service
+    return None
+
+
+def keep_desired_count_within(service: Service, low: int, high: int) -> None:
+    """Application Auto Scaling moves a service's desired count into [low, high] when its
+    scalable target is registered or updated. Call it under rules_lock()."""
+    wanted = min(max(service.desired_count, low), high)
+    if wanted != service.desired_count:
+        service.desired_count = wanted
+        _resize(service, _Active.rules)
+
+
 def missing_resource(
     params: dict[str, Any], deleted: set[str], account_id: str, region: str
 ) -> tuple[str, str] | None:

@@ -30,7 +30,7 @@ import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
-from simulator import kms, schedules
+from simulator import kms, scaling, schedules
 from simulator.rules import (
     Rules,
     activate,
@@ -328,6 +328,7 @@ class Simulator:
             install()
             kms.install()
             schedules.install()
+            scaling.install()
             activate(self._rules)
             _quiet_request_log()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -628,6 +629,51 @@ class Simulator:
             Target=target,
         )
         return str(answer["ScheduleArn"])
+
+    def register_scalable_target(
+        self,
+        cluster: str,
+        service: str,
+        min_capacity: int,
+        max_capacity: int,
+        suspended: dict[str, bool] | None = None,
+    ) -> str:
+        """Service auto scaling for `service` of `cluster` (names): its desired count kept
+        within [min_capacity, max_capacity]; `suspended` is a SuspendedState
+        ({"DynamicScalingInSuspended": True, ...}). Returns the scalable target's ARN."""
+        extra = {"SuspendedState": suspended} if suspended is not None else {}
+        answer = self.client("application-autoscaling").register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{cluster}/{service}",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=min_capacity,
+            MaxCapacity=max_capacity,
+            **extra,
+        )
+        return str(answer["ScalableTargetARN"])
+
+    def put_scaling_policy(
+        self,
+        cluster: str,
+        service: str,
+        name: str,
+        target_value: float,
+        metric: str = "ECSServiceAverageCPUUtilization",
+    ) -> str:
+        """A target tracking policy on the service's scalable target (register it first):
+        `metric` (a predefined ECS metric) held at `target_value`. Returns the policy's ARN."""
+        answer = self.client("application-autoscaling").put_scaling_policy(
+            PolicyName=name,
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{cluster}/{service}",
+            ScalableDimension="ecs:service:DesiredCount",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": target_value,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
+            },
+        )
+        return str(answer["PolicyARN"])
 
     def age_deployments(self, service: str, hours: float, cluster: str | None = None) -> None:
         """Make the deployments of `service` (in `cluster`, or any cluster) `hours` older.
