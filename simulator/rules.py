@@ -60,6 +60,27 @@ ECS_QUOTAS: dict[str, tuple[float, float]] = {
     "RegisterTaskDefinition": (20, 1),
 }
 
+# The other services' quotas are keyed "service:Operation" (signing name), or "service:*" for
+# one bucket all of a service's operations share. Neither documents a burst: it is the rate.
+#
+# EventBridge: "All EventBridge APIs other than PutEvents are limited to 50 requests per second
+# by default" (one account-wide budget: ListRuleNamesByTarget, ListTargetsByRule, DescribeRule,
+# PutTargets... together). https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+EVENTS_QUOTAS: dict[str, tuple[float, float]] = {"events:*": (50, 50)}
+# EventBridge Scheduler: a request rate per operation, "rejects requests for this operation
+# for the remainder of the interval" (ThrottlingException, HTTP 429). The quota table gave 50
+# per second to each in every Region; later versions raise GetSchedule, DeleteSchedule and
+# CreateSchedule to 1,000 in the larger Regions and 250 in the others. 50 holds everywhere.
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/scheduler-quotas.html
+SCHEDULER_QUOTAS: dict[str, tuple[float, float]] = {
+    "scheduler:ListSchedules": (50, 50),
+    "scheduler:GetSchedule": (50, 50),
+    "scheduler:UpdateSchedule": (50, 50),
+}
+# Application Auto Scaling documents no request rates (its quotas page lists resource counts
+# only: https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-quotas.html),
+# only that throttled requests get ThrottlingException (its Common Errors): none is modelled.
+
 Outcome = Literal["complete", "fail", "circuit-breaker"]
 # How a rollout ends: an Outcome, or ECS's own rollback after StopServiceDeployment.
 Ending = Literal["complete", "fail", "circuit-breaker", "stop-rollback"]
@@ -103,9 +124,11 @@ class Rules:
     drain_seconds: float = 0.0
     #: Seconds added to every request's round trip (all services).
     latency_seconds: float = 0.0
-    #: ECS's throttling: operation name -> (burst, sustained requests per second), a token
-    #: bucket each; a request that finds its bucket empty gets ThrottlingException, as from
-    #: ECS. Empty means no throttling.
+    #: Throttling: operation name (ECS) or "service:Operation" (another service, by its
+    #: signing name: "events:PutTargets"), or "service:*" (one bucket for all of that service's
+    #: operations) -> (burst, sustained requests per second), a token bucket each; a request
+    #: that finds its bucket empty gets ThrottlingException in its service's own error shape.
+    #: Empty means no throttling.
     quotas: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     #: Faults, as fractions of requests (all services): answered ThrottlingException even
@@ -117,10 +140,11 @@ class Rules:
     #: An outage: once this many requests of this operation were answered, every request
     #: has its connection dropped until the field is set back to None.
     outage_after: tuple[str, int] | None = None
-    #: AWS errors answered instead of moto, per ECS, tagging, ECR or KMS operation and per
-    #: name the request carries (its service, task-definition family or cluster; "*": any):
-    #: (operation, name) -> error code, e.g. ("UpdateService", "api"):
-    #: "AccessDeniedException". The request changes nothing, as on AWS.
+    #: AWS errors answered instead of moto, per ECS, tagging, ECR, KMS, EventBridge, Scheduler
+    #: or Application Auto Scaling operation and per name the request carries (its service,
+    #: task-definition family or cluster, rule or schedule name, or the service and cluster of
+    #: a scalable target's ResourceId; "*": any): (operation, name) -> error code, e.g.
+    #: ("UpdateService", "api"): "AccessDeniedException". The request changes nothing.
     refusals: dict[tuple[str, str], str] = field(default_factory=dict)
     #: EventBridge entries that fail inside a PutTargets or RemoveTargets that succeeds, as
     #: AWS reports them (FailedEntries): (rule name, target Id or "*") -> ErrorCode, e.g.
@@ -139,8 +163,10 @@ class Rules:
 
     @classmethod
     def aws(cls, latency_seconds: float = 0.030, **changes: Any) -> Rules:
-        """What a real account looks like from a runner: round trips and ECS's quotas."""
-        return cls(latency_seconds=latency_seconds, quotas=dict(ECS_QUOTAS), **changes)
+        """What a real account looks like from a runner: round trips and the documented
+        quotas of ECS, EventBridge and EventBridge Scheduler."""
+        quotas = {**ECS_QUOTAS, **EVENTS_QUOTAS, **SCHEDULER_QUOTAS}
+        return cls(latency_seconds=latency_seconds, quotas=quotas, **changes)
 
     def outcome(self, service_name: str) -> Outcome:
         """The outcome of `service_name`'s deployments; raises ValueError on an unknown one."""

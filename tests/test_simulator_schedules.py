@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from simulator import Simulator
+from simulator import Rules, Simulator
+from simulator.rules import EVENTS_QUOTAS, SCHEDULER_QUOTAS
 
 ROLE = "arn:aws:iam::123456789012:role/ecsEventsRole"
 NIGHTLY = "arn:aws:ecs:us-east-1:123456789012:task-definition/nightly:3"
@@ -43,6 +45,11 @@ ECS_PARAMETERS: dict[str, Any] = {
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     error = excinfo.value.response["Error"]
     return error["Code"], error["Message"]
+
+
+def once(sim: Simulator, service: str) -> Any:
+    """A client that does not retry: a throttled or refused call fails at once."""
+    return sim.client(service, config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
 
 # --- EventBridge rules and their ECS targets -----------------------------------------------
@@ -308,3 +315,143 @@ def test_list_schedules_filters_and_pages(sim: Simulator) -> None:
     with pytest.raises(ClientError) as excinfo:
         scheduler.list_schedules(MaxResults=101)
     assert error_of(excinfo)[0] == "ValidationException"
+
+
+# --- the request log, refusals, faults and quotas over these services ------------------------
+
+
+def test_the_log_names_the_operations_and_their_parameters(sim: Simulator) -> None:
+    sim.create_cluster("prod")
+    sim.put_rule_target("nightly", "prod", NIGHTLY)
+    sim.create_schedule("weekly", "prod", NIGHTLY, group="jobs")
+    td = sim.register(
+        {"family": "api", "containerDefinitions": [{"name": "a", "image": "x", "memory": 128}]}
+    )
+    sim.create_service("prod", "api", td)
+    sim.register_scalable_target("prod", "api", 1, 4)
+    sim.calls.clear()
+
+    events, scheduler = sim.client("events"), sim.client("scheduler")
+    scaling = sim.client("application-autoscaling")
+    events.list_rule_names_by_target(TargetArn=sim.cluster_arn("prod"))
+    events.describe_rule(Name="nightly")
+    events.list_targets_by_rule(Rule="nightly")
+    scheduler.list_schedules(GroupName="jobs")
+    scheduler.get_schedule(Name="weekly", GroupName="jobs")
+    scaling.describe_scalable_targets(ServiceNamespace="ecs", ResourceIds=["service/prod/api"])
+    scaling.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/prod/api",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=2,
+    )
+
+    assert [(c.service, c.operation) for c in sim.calls] == [
+        ("events", "ListRuleNamesByTarget"),
+        ("events", "DescribeRule"),
+        ("events", "ListTargetsByRule"),
+        ("scheduler", "ListSchedules"),
+        ("scheduler", "GetSchedule"),
+        ("application-autoscaling", "DescribeScalableTargets"),
+        ("application-autoscaling", "RegisterScalableTarget"),
+    ]
+    assert sim.calls[2].params == {"Rule": "nightly"}
+    assert sim.calls[3].params == {"GroupName": "jobs"}
+    assert sim.calls[4].params == {"Name": "weekly", "GroupName": "jobs"}
+    assert [c.operation for c in sim.mutating_calls()] == ["RegisterScalableTarget"]
+
+
+def test_refusals_name_rules_schedules_and_services_and_change_nothing(sim: Simulator) -> None:
+    sim.create_cluster("prod")
+    sim.put_rule_target("nightly", "prod", NIGHTLY)
+    sim.create_schedule("weekly", "prod", NIGHTLY)
+    sim.rules.refusals.update(
+        {
+            ("PutTargets", "nightly"): "AccessDeniedException",
+            ("UpdateSchedule", "weekly"): "AccessDeniedException",
+            ("RegisterScalableTarget", "api"): "AccessDeniedException",
+        }
+    )
+    newer = {"TaskDefinitionArn": NIGHTLY.replace(":3", ":4")}
+    target = {"Arn": sim.cluster_arn("prod"), "RoleArn": ROLE, "EcsParameters": newer}
+
+    refused = []
+    for call in (
+        lambda: sim.client("events").put_targets(Rule="nightly", Targets=[{**target, "Id": "x"}]),
+        lambda: sim.client("scheduler").update_schedule(
+            Name="weekly",
+            ScheduleExpression="rate(1 day)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target=target,
+        ),
+        lambda: sim.register_scalable_target("prod", "api", 1, 2),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        refused.append((error_of(excinfo), excinfo.value.response["ResponseMetadata"]))
+
+    for ((code, message), _), action in zip(
+        refused,
+        ("events:PutTargets", "scheduler:UpdateSchedule", "application-autoscaling:Register"),
+        strict=True,
+    ):
+        assert code == "AccessDeniedException" and f"perform: {action}" in message
+    assert refused[1][1]["HTTPStatusCode"] == 403  # REST-JSON says it with the status too
+    assert len(sim.client("events").list_targets_by_rule(Rule="nightly")["Targets"]) == 1
+    schedule = sim.client("scheduler").get_schedule(Name="weekly")
+    assert schedule["Target"]["EcsParameters"] == {"TaskDefinitionArn": NIGHTLY}
+
+
+def test_quotas_throttle_in_each_services_own_shape(sim: Simulator) -> None:
+    sim.create_cluster("prod")
+    sim.put_rule_target("nightly", "prod", NIGHTLY)
+    sim.create_schedule("weekly", "prod", NIGHTLY)
+    # No token comes back within the test: one per 1,000 s.
+    sim.rules = Rules(
+        quotas={
+            "events:*": (2, 0.001),
+            "scheduler:GetSchedule": (1, 0.001),
+            "application-autoscaling:DescribeScalableTargets": (1, 0.001),
+        }
+    )
+    events, scheduler = once(sim, "events"), once(sim, "scheduler")
+    scaling = once(sim, "application-autoscaling")
+
+    events.describe_rule(Name="nightly")
+    events.list_targets_by_rule(Rule="nightly")
+    with pytest.raises(ClientError) as excinfo:  # EventBridge's budget is shared by all calls
+        events.list_rule_names_by_target(TargetArn=sim.cluster_arn("prod"))
+    assert error_of(excinfo) == ("ThrottlingException", "Rate exceeded")
+
+    scheduler.get_schedule(Name="weekly")
+    scheduler.list_schedules()  # a quota of its own
+    with pytest.raises(ClientError) as excinfo:
+        scheduler.get_schedule(Name="weekly")
+    assert error_of(excinfo) == ("ThrottlingException", "Rate exceeded")
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+
+    scaling.describe_scalable_targets(ServiceNamespace="ecs")
+    with pytest.raises(ClientError) as excinfo:
+        scaling.describe_scalable_targets(ServiceNamespace="ecs")
+    assert error_of(excinfo) == ("ThrottlingException", "Rate exceeded")
+    assert [c.operation for c in sim.throttled] == [
+        "ListRuleNamesByTarget",
+        "GetSchedule",
+        "DescribeScalableTargets",
+    ]
+
+
+def test_rules_aws_paces_eventbridge_and_the_scheduler_too() -> None:
+    quotas = Rules.aws().quotas
+    assert quotas["events:*"] == EVENTS_QUOTAS["events:*"] == (50, 50)
+    assert {key: quotas[key] for key in SCHEDULER_QUOTAS} == SCHEDULER_QUOTAS
+    assert "DescribeServices" in quotas  # ECS's stay
+
+
+def test_an_injected_throttle_is_rest_json_for_the_scheduler(sim: Simulator) -> None:
+    sim.rules.throttle_rate = 1.0
+    with pytest.raises(ClientError) as excinfo:
+        once(sim, "scheduler").list_schedules()
+    assert error_of(excinfo)[0] == "ThrottlingException"
+    response = excinfo.value.response
+    assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == "ThrottlingException"
