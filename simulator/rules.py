@@ -60,6 +60,27 @@ ECS_QUOTAS: dict[str, tuple[float, float]] = {
     "RegisterTaskDefinition": (20, 1),
 }
 
+# The other services' quotas are keyed "service:Operation" (signing name), or "service:*" for
+# one bucket all of a service's operations share. Neither documents a burst: it is the rate.
+#
+# EventBridge: "All EventBridge APIs other than PutEvents are limited to 50 requests per second
+# by default" (one account-wide budget: ListRuleNamesByTarget, ListTargetsByRule, DescribeRule,
+# PutTargets... together). https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+EVENTS_QUOTAS: dict[str, tuple[float, float]] = {"events:*": (50, 50)}
+# EventBridge Scheduler: a request rate per operation, "rejects requests for this operation
+# for the remainder of the interval" (ThrottlingException, HTTP 429). The quota table gave 50
+# per second to each in every Region; later versions raise GetSchedule, DeleteSchedule and
+# CreateSchedule to 1,000 in the larger Regions and 250 in the others. 50 holds everywhere.
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/scheduler-quotas.html
+SCHEDULER_QUOTAS: dict[str, tuple[float, float]] = {
+    "scheduler:ListSchedules": (50, 50),
+    "scheduler:GetSchedule": (50, 50),
+    "scheduler:UpdateSchedule": (50, 50),
+}
+# Application Auto Scaling documents no request rates (its quotas page lists resource counts
+# only: https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-quotas.html),
+# only that throttled requests get ThrottlingException (its Common Errors): none is modelled.
+
 Outcome = Literal["complete", "fail", "circuit-breaker"]
 # How a rollout ends: an Outcome, or ECS's own rollback after StopServiceDeployment.
 Ending = Literal["complete", "fail", "circuit-breaker", "stop-rollback"]
@@ -103,9 +124,11 @@ class Rules:
     drain_seconds: float = 0.0
     #: Seconds added to every request's round trip (all services).
     latency_seconds: float = 0.0
-    #: ECS's throttling: operation name -> (burst, sustained requests per second), a token
-    #: bucket each; a request that finds its bucket empty gets ThrottlingException, as from
-    #: ECS. Empty means no throttling.
+    #: Throttling: operation name (ECS) or "service:Operation" (another service, by its
+    #: signing name: "events:PutTargets"), or "service:*" (one bucket for all of that service's
+    #: operations) -> (burst, sustained requests per second), a token bucket each; a request
+    #: that finds its bucket empty gets ThrottlingException in its service's own error shape.
+    #: Empty means no throttling.
     quotas: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     #: Faults, as fractions of requests (all services): answered ThrottlingException even
@@ -117,11 +140,16 @@ class Rules:
     #: An outage: once this many requests of this operation were answered, every request
     #: has its connection dropped until the field is set back to None.
     outage_after: tuple[str, int] | None = None
-    #: AWS errors answered instead of moto, per ECS, tagging, ECR or KMS operation and per
-    #: name the request carries (its service, task-definition family or cluster; "*": any):
-    #: (operation, name) -> error code, e.g. ("UpdateService", "api"):
-    #: "AccessDeniedException". The request changes nothing, as on AWS.
+    #: AWS errors answered instead of moto, per ECS, tagging, ECR, KMS, EventBridge, Scheduler
+    #: or Application Auto Scaling operation and per name the request carries (its service,
+    #: task-definition family or cluster, rule or schedule name, or the service and cluster of
+    #: a scalable target's ResourceId; "*": any): (operation, name) -> error code, e.g.
+    #: ("UpdateService", "api"): "AccessDeniedException". The request changes nothing.
     refusals: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: EventBridge entries that fail inside a PutTargets or RemoveTargets that succeeds, as
+    #: AWS reports them (FailedEntries): (rule name, target Id or "*") -> ErrorCode, e.g.
+    #: ("nightly", "*"): "ConcurrentModificationException". A failed entry changes nothing.
+    target_failures: dict[tuple[str, str], str] = field(default_factory=dict)
     #: Resources deleted since that moto's ECS cannot look up (target groups, Cloud Map
     #: services and namespaces, capacity providers: ARNs or names): CreateService or
     #: UpdateService naming one is refused as ECS refuses it, and changes nothing. (Subnets
@@ -135,8 +163,10 @@ class Rules:
 
     @classmethod
     def aws(cls, latency_seconds: float = 0.030, **changes: Any) -> Rules:
-        """What a real account looks like from a runner: round trips and ECS's quotas."""
-        return cls(latency_seconds=latency_seconds, quotas=dict(ECS_QUOTAS), **changes)
+        """What a real account looks like from a runner: round trips and the documented
+        quotas of ECS, EventBridge and EventBridge Scheduler."""
+        quotas = {**ECS_QUOTAS, **EVENTS_QUOTAS, **SCHEDULER_QUOTAS}
+        return cls(latency_seconds=latency_seconds, quotas=quotas, **changes)
 
     def outcome(self, service_name: str) -> Outcome:
         """The outcome of `service_name`'s deployments; raises ValueError on an unknown one."""
@@ -155,6 +185,11 @@ class _Active:
 def activate(rules: Rules) -> None:
     """Make `rules` the Rules the simulated ECS follows from the next request on."""
     _Active.rules = rules
+
+
+def active_rules() -> Rules:
+    """The Rules in force (for the rules of the other services)."""
+    return _Active.rules
 
 
 # --- paging ----------------------------------------------------------------------------------
@@ -187,6 +222,23 @@ def _page(
     page = items[start : start + size]
     more = start + size < len(items)
     return page, _encode_token(key(page[-1])) if more else None
+
+
+def page_after(
+    items: list[T], key: Callable[[T], str], size: int, token: str | None
+) -> tuple[list[T], str | None]:
+    """One page of `items` in `key` order, after the item `token` names, and the token of
+    the next page (None: the last page). Raises ValueError on a token it did not make."""
+    after = None
+    if token:
+        try:
+            after = base64.urlsafe_b64decode(token.encode()).decode()
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise ValueError(f"not a page token: {token!r}") from error
+    rest = sorted((item for item in items if after is None or key(item) > after), key=key)
+    page = rest[:size]
+    more = len(rest) > len(page)
+    return page, base64.urlsafe_b64encode(key(page[-1]).encode()).decode() if more else None
 
 
 def _encode_token(last: Any) -> str:
@@ -512,6 +564,28 @@ def age_deployments(
             for revision_record in history.revisions.values():
                 if revision_record["serviceArn"] == found.arn:
                     revision_record["createdAt"] -= age
+
+
+def active_service(account_id: str, region: str, cluster: str, name: str) -> Service | None:
+    """The ACTIVE service `name` of the cluster named `cluster`, moved on to now; None when
+    there is none (unknown, or deleted). Call it under rules_lock()."""
+    backend: EC2ContainerServiceBackend = ecs_backends[account_id][region]
+    for service in backend.services.values():
+        if service.cluster_name == cluster and service.name == name:
+            _settle(service, _Active.rules)
+            _drained(service)
+            if service.status == "ACTIVE":
+                return service
+    return None
+
+
+def keep_desired_count_within(service: Service, low: int, high: int) -> None:
+    """Application Auto Scaling moves a service's desired count into [low, high] when its
+    scalable target is registered or updated. Call it under rules_lock()."""
+    wanted = min(max(service.desired_count, low), high)
+    if wanted != service.desired_count:
+        service.desired_count = wanted
+        _resize(service, _Active.rules)
 
 
 def missing_resource(

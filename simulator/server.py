@@ -30,7 +30,7 @@ import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
-from simulator import kms
+from simulator import kms, scaling, schedules
 from simulator.rules import (
     Rules,
     activate,
@@ -39,7 +39,7 @@ from simulator.rules import (
     missing_resource,
     rules_lock,
 )
-from simulator.wire import UnparsedCall, parse_call
+from simulator.wire import UnparsedCall, parse_call, service_model
 
 #: Dummy credentials: moto accepts any, and maps these to its default account.
 ACCESS_KEY_ID = "testing"
@@ -121,10 +121,11 @@ def _parse_call(service: str, environ: dict[str, Any], body: bytes) -> Call:
 
 
 class _Buckets:
-    """ECS's token buckets, one per operation, refilled by the clock."""
+    """Token buckets, one per quota (an operation, or a service's shared budget), refilled by
+    the clock."""
 
     def __init__(self) -> None:
-        self._state: dict[str, tuple[float, float]] = {}  # operation -> (tokens, stamp)
+        self._state: dict[str, tuple[float, float]] = {}  # quota -> (tokens, stamp)
         self._lock = threading.Lock()
 
     def take(self, operation: str, burst: float, rate: float) -> bool:
@@ -141,7 +142,6 @@ class _Buckets:
             self._state.clear()
 
 
-_THROTTLED = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
 _INTERNAL = json.dumps({"__type": "ServerException", "message": "Service unavailable"}).encode()
 
 
@@ -158,23 +158,66 @@ _REFUSALS = {
 
 
 # Services whose calls Rules.refusals may refuse, and how IAM names their actions.
-_IAM_PREFIX = {"ecs": "ecs", "tagging": "tag", "kms": "kms", "ecr": "ecr"}
+_IAM_PREFIX = {
+    "ecs": "ecs",
+    "tagging": "tag",
+    "kms": "kms",
+    "ecr": "ecr",
+    "events": "events",
+    "scheduler": "scheduler",
+    "application-autoscaling": "application-autoscaling",
+}
 
 
 def _names(params: dict[str, Any]) -> set[str]:
-    """The services, families and clusters a request names, by their short names."""
+    """The services, families, clusters, rules and schedules a request names, by their short
+    names (a scalable target's ResourceId service/CLUSTER/SERVICE names both)."""
     found: set[str] = set()
-    for key in ("service", "family", "cluster", "taskDefinition"):
+    for key in ("service", "family", "cluster", "taskDefinition", "Name", "Rule", "TargetArn"):
         value = params.get(key)
         if isinstance(value, str):
             found.add(value.rsplit("/", 1)[-1].split(":")[0])
     for value in params.get("services") or []:
         found.add(str(value).rsplit("/", 1)[-1])
+    for value in [params.get("ResourceId"), *(params.get("ResourceIds") or [])]:
+        kind, _, rest = str(value).partition("/")
+        if kind == "service" and rest:
+            found.update(rest.split("/"))
     return found
 
 
-def _refusal(rules: Rules, call: Call) -> bytes | None:
-    """The injected error for this call, as ECS's JSON body (None: no refusal)."""
+# The HTTP status a REST-JSON service (Scheduler) answers each error with; the JSON 1.1
+# services answer 400 for all of them.
+_REST_STATUS = {
+    "AccessDeniedException": "403 Forbidden",
+    "ResourceNotFoundException": "404 Not Found",
+    "ConflictException": "409 Conflict",
+    "ThrottlingException": "429 Too Many Requests",
+}
+
+
+def _error(
+    start_response: Callable[..., Any], service: str, code: str, message: str
+) -> list[bytes]:
+    """An AWS error in the service's own protocol: JSON 1.1 {"__type", "message"} with 400,
+    or REST-JSON's X-Amzn-ErrorType header, {"Message"} and the error's own status."""
+    if _protocol(service) == "rest-json":
+        body = json.dumps({"Message": message}).encode()
+        status = _REST_STATUS.get(code, "400 Bad Request")
+        return _answer(start_response, status, body, "application/json", code)
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return _answer(start_response, "400 Bad Request", body)
+
+
+def _protocol(service: str) -> str:
+    try:
+        return str(service_model(service).resolved_protocol)
+    except Exception:  # a signing name botocore does not know: the recorder said so already
+        return "json"
+
+
+def _refusal(rules: Rules, call: Call) -> tuple[str, str] | None:
+    """The injected error for this call: (code, message), or None."""
     for name in [*sorted(_names(call.params)), "*"]:
         code = rules.refusals.get((call.operation, name))
         if code is not None:
@@ -183,15 +226,30 @@ def _refusal(rules: Rules, call: Call) -> bytes | None:
             message = template.format(
                 account=DEFAULT_ACCOUNT_ID, operation=call.operation, name=name, prefix=prefix
             )
-            return json.dumps({"__type": code, "message": message}).encode()
+            return code, message
     return None
 
 
-def _answer(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
-    start_response(
-        status,
-        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
-    )
+def _quota(rules: Rules, call: Call) -> tuple[str, tuple[float, float]] | None:
+    """The token bucket this call draws from and its (burst, rate), if it is throttled."""
+    if call.service == "ecs":
+        keys = [call.operation]
+    else:
+        keys = [f"{call.service}:{call.operation}", f"{call.service}:*"]
+    return next(((key, rules.quotas[key]) for key in keys if key in rules.quotas), None)
+
+
+def _answer(
+    start_response: Callable[..., Any],
+    status: str,
+    body: bytes,
+    content_type: str = "application/x-amz-json-1.1",
+    error_type: str | None = None,
+) -> list[bytes]:
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    if error_type is not None:
+        headers.append(("X-Amzn-ErrorType", error_type))
+    start_response(status, headers)
     return [body]
 
 
@@ -205,8 +263,8 @@ def _drop(environ: dict[str, Any]) -> list[bytes]:
 
 
 class _Recorder:
-    """WSGI middleware that logs every signed AWS request, applies the Rules' latency and
-    ECS's quotas, then hands the request to moto.
+    """WSGI middleware that logs every signed AWS request, applies the Rules' latency,
+    refusals and quotas, then hands the request to moto.
 
     Requests arrive on several threads; list.append is atomic, so the logs need no lock.
     """
@@ -259,15 +317,13 @@ class _Recorder:
             and call.operation in ("CreateService", "UpdateService")
         ):
             region = _signing_region(environ.get("HTTP_AUTHORIZATION", ""))
-            missing = missing_resource(call.params, rules.deleted, DEFAULT_ACCOUNT_ID, region)
-            if missing is not None:
-                refusal = json.dumps({"__type": missing[0], "message": missing[1]}).encode()
+            refusal = missing_resource(call.params, rules.deleted, DEFAULT_ACCOUNT_ID, region)
         if refusal is not None:
-            return _answer(start_response, "400 Bad Request", refusal)
-        quota = rules.quotas.get(call.operation) if service == "ecs" else None
-        if fault == "throttle" or (quota and not self.buckets.take(call.operation, *quota)):
+            return _error(start_response, service, *refusal)
+        quota = _quota(rules, call)
+        if fault == "throttle" or (quota and not self.buckets.take(quota[0], *quota[1])):
             self.throttled.append(call)
-            return _answer(start_response, "400 Bad Request", _THROTTLED)
+            return _error(start_response, service, "ThrottlingException", "Rate exceeded")
         if rules.before_request is not None:
             rules.before_request(call)
         self.served[call.operation] += 1
@@ -327,6 +383,8 @@ class Simulator:
                 )
             install()
             kms.install()
+            schedules.install()
+            scaling.install()
             activate(self._rules)
             _quiet_request_log()
             server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -546,6 +604,132 @@ class Simulator:
                 rollout = getattr(service, "_ecsundo_rollout", None)
                 if rollout is not None and (rollout.stages is None or not rollout.stages.waiting):
                     rollout.stages, rollout.due = None, 0.0  # a paused one waits on
+
+    # --- scheduled tasks and service auto scaling ----------------------------------------------
+
+    def cluster_arn(self, cluster: str) -> str:
+        """The ARN of a cluster given by name (an ARN is returned as it is)."""
+        if cluster.startswith("arn:"):
+            return cluster
+        return f"arn:aws:ecs:{self.region}:{self.account_id}:cluster/{cluster}"
+
+    def put_rule_target(
+        self,
+        rule: str,
+        cluster: str,
+        task_definition: str,
+        *,
+        target_id: str = "ecs-task",
+        schedule_expression: str = "cron(0 3 * * ? *)",
+        role_arn: str | None = None,
+        **ecs_parameters: Any,
+    ) -> str:
+        """A scheduled task as an EventBridge rule (made on first use, on the default bus) whose
+        target `target_id` runs `task_definition` in `cluster` (name or ARN); `ecs_parameters`
+        are the target's other EcsParameters under the API's names (TaskCount=2, ...).
+        Returns the rule's ARN."""
+        events = self.client("events")
+        try:
+            arn = str(events.describe_rule(Name=rule)["Arn"])
+        except events.exceptions.ResourceNotFoundException:
+            arn = events.put_rule(Name=rule, ScheduleExpression=schedule_expression)["RuleArn"]
+        target = {
+            "Id": target_id,
+            "Arn": self.cluster_arn(cluster),
+            "RoleArn": role_arn or f"arn:aws:iam::{self.account_id}:role/ecsEventsRole",
+            "EcsParameters": {"TaskDefinitionArn": task_definition, **ecs_parameters},
+        }
+        answer = events.put_targets(Rule=rule, Targets=[target])
+        if answer["FailedEntryCount"]:
+            raise RuntimeError(f"PutTargets failed: {answer['FailedEntries']}")
+        return arn
+
+    def delete_rule(self, rule: str) -> None:
+        """Delete a rule as AWS lets one: its targets first, then the rule."""
+        events = self.client("events")
+        ids = [target["Id"] for target in events.list_targets_by_rule(Rule=rule)["Targets"]]
+        if ids:
+            events.remove_targets(Rule=rule, Ids=ids)
+        events.delete_rule(Name=rule)
+
+    def create_schedule(
+        self,
+        name: str,
+        cluster: str,
+        task_definition: str,
+        *,
+        group: str = "default",
+        schedule_expression: str = "cron(0 3 * * ? *)",
+        role_arn: str | None = None,
+        **ecs_parameters: Any,
+    ) -> str:
+        """A scheduled task as an EventBridge Scheduler schedule (in `group`, made on first
+        use) that runs `task_definition` in `cluster` (name or ARN); `ecs_parameters` are the
+        target's other EcsParameters under the API's names. Returns the schedule's ARN."""
+        scheduler = self.client("scheduler")
+        if group != "default":
+            try:
+                scheduler.get_schedule_group(Name=group)
+            except scheduler.exceptions.ResourceNotFoundException:
+                scheduler.create_schedule_group(Name=group)
+        target = {
+            "Arn": self.cluster_arn(cluster),
+            "RoleArn": role_arn or f"arn:aws:iam::{self.account_id}:role/ecsSchedulerRole",
+            "EcsParameters": {"TaskDefinitionArn": task_definition, **ecs_parameters},
+        }
+        answer = scheduler.create_schedule(
+            Name=name,
+            GroupName=group,
+            ScheduleExpression=schedule_expression,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target=target,
+        )
+        return str(answer["ScheduleArn"])
+
+    def register_scalable_target(
+        self,
+        cluster: str,
+        service: str,
+        min_capacity: int,
+        max_capacity: int,
+        suspended: dict[str, bool] | None = None,
+    ) -> str:
+        """Service auto scaling for `service` of `cluster` (names): its desired count kept
+        within [min_capacity, max_capacity]; `suspended` is a SuspendedState
+        ({"DynamicScalingInSuspended": True, ...}). Returns the scalable target's ARN."""
+        extra = {"SuspendedState": suspended} if suspended is not None else {}
+        answer = self.client("application-autoscaling").register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{cluster}/{service}",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=min_capacity,
+            MaxCapacity=max_capacity,
+            **extra,
+        )
+        return str(answer["ScalableTargetARN"])
+
+    def put_scaling_policy(
+        self,
+        cluster: str,
+        service: str,
+        name: str,
+        target_value: float,
+        metric: str = "ECSServiceAverageCPUUtilization",
+    ) -> str:
+        """A target tracking policy on the service's scalable target (register it first):
+        `metric` (a predefined ECS metric) held at `target_value`. Returns the policy's ARN."""
+        answer = self.client("application-autoscaling").put_scaling_policy(
+            PolicyName=name,
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{cluster}/{service}",
+            ScalableDimension="ecs:service:DesiredCount",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": target_value,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": metric},
+            },
+        )
+        return str(answer["PolicyARN"])
 
     def age_deployments(self, service: str, hours: float, cluster: str | None = None) -> None:
         """Make the deployments of `service` (in `cluster`, or any cluster) `hours` older.
