@@ -67,6 +67,13 @@ class ServiceResult:
     def has(self, why: Why) -> bool:
         return any(r.why == why for r in self.why)
 
+    @property
+    def cause(self) -> str:
+        """What went wrong, in one clause: a partial row's setting left as it is; else the
+        row's message, which leads with what went wrong and ECS's explanation of it."""
+        lead = next((r for r in self.why if r.why == Why.SETTINGS_LEFT), None)
+        return str(lead) if lead else self.message or str(self.status)
+
     @classmethod
     def of(
         cls,
@@ -227,6 +234,9 @@ class Outcome:
     uncovered: list[str] = field(default_factory=list)
     # What a person should know though nothing failed: warning annotations in the action.
     warnings: list[str] = field(default_factory=list)
+    # What was left as it was by design (a rollback's services outside its window): worth
+    # a line, never a warning (a warning on every run teaches people to skip warnings).
+    notices: list[str] = field(default_factory=list)
     # Seconds: "total" (the run's wall time) and each phase that happened ("read",
     # "register", "update", "wait": first to last moment; they overlap, changes start while
     # the rest is still being read).

@@ -49,6 +49,10 @@ class Step:
     def warnings(self) -> list[str]:
         return [value for name, value in self.commands if name == "warning"]
 
+    @property
+    def notices(self) -> list[str]:
+        return [value for name, value in self.commands if name == "notice"]
+
 
 def parse_file_commands(text: str) -> dict[str, str]:
     """GITHUB_OUTPUT / GITHUB_STATE as the runner reads them: name=value or name<<DELIM."""

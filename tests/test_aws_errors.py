@@ -105,7 +105,10 @@ def test_through_the_action_a_refusal_is_one_annotation_and_exit_1(
     assert restored.returncode == 1 and restored.outputs["result"] == "partial"
     [api_error, verdict] = restored.errors
     assert api_error.startswith("api: update service api: AccessDeniedException: User: ")
-    assert verdict == "restore of cluster shop: partial"
+    assert verdict.startswith(
+        "restore of cluster shop: partial: 1 failed, 2 success; api: update service api: "
+        "AccessDeniedException: User: "
+    ), verdict
     rows = {s["name"]: s["status"] for s in json.loads(restored.outputs["services"])}
     assert rows == {"web": "success", "api": "failed", "worker": "success"}
     assert sorted(json.loads(restored.outputs["changed-services"])) == ["web", "worker"]

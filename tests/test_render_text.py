@@ -330,6 +330,7 @@ def test_result_text_is_head_rows_warnings_time_and_verdict() -> None:
         rows,
         snapshot=snapshot(),
         warnings=["careful"],
+        notices=["left alone by design"],
         timings={"total": 13.0, "read": 1.0},
     )
     head, rest = report.text(outcome).split("\n", 1)
@@ -345,6 +346,7 @@ def test_result_text_is_head_rows_warnings_time_and_verdict() -> None:
             "api      failed   -       -      0s    x; rollout FAILED",  # needs attention first
             "web      success  web:2   web:1  12s   updated to web:1",
             "warning: careful",
+            "note: left alone by design",
             "took 13s: read 1s",
             "result: partial",
         ]
@@ -650,3 +652,32 @@ def test_outputs_and_json_carry_the_same_facts() -> None:
     assert discovered.outputs()["clusters"] == found and discovered.to_dict()["clusters"] == found
     assert "clusters" not in restored.outputs() and "clusters" not in restored.to_dict()
     assert "snapshots" not in restored.to_dict()
+
+
+def test_verdict_line_counts_and_names_each_cause() -> None:
+    """The run's last annotation: counts by result, then what needs attention and why, cut."""
+    ok = [row(Status.SUCCESS, changed=True), row(Status.UNCHANGED)]
+    assert report.verdict_line(Outcome("restore", "shop", ok)) == (
+        "restore of cluster shop: success: 1 success, 1 unchanged"
+    )
+    partial = ServiceResult(
+        "api",
+        "update",
+        None,
+        None,
+        Status.PARTIAL,
+        message="rollout completed",
+        why=(because(Why.SETTINGS_LEFT, settings="loadBalancers", error="gone"),),
+    )
+    failed = [
+        ServiceResult(f"w{i}", "update", None, None, Status.FAILED, message="rollout FAILED " * 20)
+        for i in range(6)
+    ]
+    line = report.verdict_line(Outcome("restore", "shop", [*ok, partial, *failed]))
+    counts, *causes = line.split("; ")
+    assert counts == "restore of cluster shop: partial: 6 failed, 1 partial, 1 success, 1 unchanged"
+    # Those that need attention, in the table's order: each named with its own cause.
+    assert causes[0].startswith("api: loadBalancers left as it is")  # a partial's setting
+    assert causes[1] == "w0: " + ("rollout FAILED " * 20)[:119] + "…"
+    assert [c.split(":")[0] for c in causes[1:5]] == ["w0", "w1", "w2", "w3"]
+    assert causes[5:] == ["2 more (see the job summary)"]  # w4 and w5, counted

@@ -205,8 +205,8 @@ def test_services_not_deployed_within_since_minutes_are_left_alone_with_a_warnin
         ("db", "unchanged", td("db:2"), td("db:2"), Status.UNCHANGED, old),
         ("web", "update", td("web:2"), td("web:1"), Status.PLANNED, BY_HISTORY),
     ]
-    assert result.warnings == [warning]
-    assert f"warning: {warning}" in progress.notes
+    assert result.notices == [warning] and result.warnings == []  # expected: not a warning
+    assert f"note: {warning}" in progress.notes
     assert progress.phases[0] == "Find what 3 services of cluster prod ran before"
 
 
@@ -224,7 +224,7 @@ def test_a_window_of_one_minute_is_a_window_too(sim: Any, gateway: EcsGateway) -
         Status.UNCHANGED,
         "not deployed in the last 1 minutes",
     )
-    assert result.warnings == [
+    assert result.notices == [
         "1 service not deployed in the last 1 minutes, left alone: name them in services "
         "(--services), or set since to 0 (--since 0) for all"
     ]

@@ -115,9 +115,13 @@ def test_rollback_window_is_an_input_and_says_what_it_left_alone(
         shop.age_deployments(name, hours=2, cluster="shop")
     windowed = step(shop, workspace, mode="rollback")
     assert windowed.outputs["result"] == "unchanged"
-    [warning] = warnings(windowed)
-    assert "2 services not deployed in the last 60 minutes" in warning and "since" in warning
+    # Expected filtering is a notice, not a warning; the run's last annotation counts it.
+    assert warnings(windowed) == []
+    [notice, verdict] = windowed.notices
+    assert "2 services not deployed in the last 60 minutes" in notice and "since" in notice
+    assert verdict == "rollback of cluster shop: unchanged: 2 unchanged"
     assert "not deployed in the last 60 minutes" in windowed.summary
+    assert "**Notes**\n\n- 2 services not deployed in the last 60 minutes" in windowed.summary
     everything = step(shop, workspace, mode="rollback", since="0")
     assert everything.returncode == 0, everything.stdout
     assert sorted(json.loads(everything.outputs["changed-services"])) == ["api", "web"]
@@ -213,8 +217,9 @@ def test_at_most_nine_service_errors_then_the_verdict(sim: Any, workspace: Path)
     restored = step(sim, workspace, mode="restore", snapshot_id=snap.outputs["snapshot-id"])
     assert restored.returncode == 1
     assert len(restored.errors) == 10  # what GitHub shows of one step
-    assert (
-        restored.errors[-1]
-        == "restore of cluster shop: failed (6 more failed services: see the job summary)"
-    )
+    verdict = restored.errors[-1].split("; ")
+    assert verdict[0] == "restore of cluster shop: failed: 15 failed"
+    assert [cause.split(":")[0] for cause in verdict[1:6]] == names[:5]
+    assert all("rollout FAILED" in cause for cause in verdict[1:6])
+    assert verdict[6:] == ["10 more (see the job summary)"]
     assert all(f"**{name}**" in restored.summary for name in names)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 # verdict (the summary and the `services` output list every failure); and 10 warnings.
 SERVICE_ERRORS = 9
 WARNINGS = 10
+NOTICES = 9  # and the verdict's
 
 
 def read_inputs(get: Callable[[str], str], environ: Mapping[str, str]) -> Request:
@@ -99,7 +100,7 @@ def store_warning(request: Request, environ: Mapping[str, str]) -> str | None:
 def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping[str, str]) -> None:
     from ecsundo_action.reasons import plural
     from ecsundo_action.render import markdown as summary
-    from ecsundo_action.render.text import quiet, service_rows, text
+    from ecsundo_action.render.text import quiet, service_rows, text, verdict_line
     from ecsundo_action.result import NEEDS_ATTENTION
 
     if outcome.mode in (Mode.RESTORE, Mode.ROLLBACK):
@@ -119,6 +120,8 @@ def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping
         )
     for warning in outcome.warnings[:WARNINGS]:
         runner.warning(warning)
+    for notice in outcome.notices[:NOTICES]:
+        runner.notice(notice)
     for name, value in outcome.outputs().items():
         runner.set_output(name, value)
     if request.mode is Mode.GUARD:
@@ -127,10 +130,13 @@ def _report(runner: Runner, request: Request, outcome: Outcome, environ: Mapping
             runner.save_state(guard.STATE, saved)
             runner.info("guard: the post step restores this snapshot if the job fails")
     runner.summary(summary.of(outcome, environ.get("GITHUB_SERVER_URL")))
-    if not outcome.ok:
-        more = len(failures) - SERVICE_ERRORS
-        tail = f" ({more} more failed services: see the job summary)" if more > 0 else ""
-        runner.error(f"{outcome.mode} of cluster {outcome.cluster}: {outcome.verdict}{tail}")
+    # The last annotation is the run in one line: counts, and the causes of what failed.
+    if outcome.mode in (Mode.RESTORE, Mode.ROLLBACK) or not outcome.ok:
+        title = f"ecsundo {outcome.mode}: {outcome.verdict}"
+        if outcome.ok:
+            runner.notice(verdict_line(outcome), title=title)
+        else:
+            runner.error(verdict_line(outcome), title=title)
 
 
 def run(request: Request, runner: Runner, environ: Mapping[str, str]) -> int:

@@ -72,6 +72,15 @@ class Runner(Narrated):
         core.warning(message)
         sys.stdout.flush()
 
+    def notice(self, message: str, title: str | None = None) -> None:
+        """A `::notice` annotation: worth knowing, nothing wrong."""
+        sys.stdout.flush()
+        if title:
+            core.notice(message, title=title)
+        else:
+            core.notice(message)
+        sys.stdout.flush()
+
     @staticmethod
     def set_output(name: str, value: Any) -> None:
         if os.environ.get("GITHUB_OUTPUT"):

@@ -413,17 +413,19 @@ def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: O
     if at_once:
         reads.insert(0, Read(partial(Found, at_once), lambda why: []))
 
-    def warnings(_: dict[str, Target]) -> list[str]:
-        old = [t for t in at_once if t.step and t.step.action == Action.UNCHANGED]
-        if not old:
-            return []
-        return [
+    # Services outside the window are what a whole-cluster rollback is meant to leave: a
+    # notice, not a warning that every run would repeat.
+    old = [t for t in at_once if t.step and t.step.action == Action.UNCHANGED]
+    notices = []
+    if old:
+        notices.append(
             f"{plural(len(old), 'service')} not deployed in the last {window:g} minutes, left "
             "alone: name them in services (--services), or set since to 0 (--since 0) for all"
-        ]
-
+        )
+    for line in notices:
+        progress.note(f"note: {line}")
     order = [s.name for s in services]
-    done = converge(gateway, threads, where.arn, reads, options, order=order, warnings=warnings)
+    done = converge(gateway, threads, where.arn, reads, options, order=order)
     return Outcome(
         Mode.ROLLBACK,
         where.name,
@@ -432,5 +434,6 @@ def rollback(gateway: EcsGateway, threads: Threads, request: Request, options: O
         timings={"read": done.decided_at - began, **done.durations},
         plan=done.plan,
         warnings=done.warnings,
+        notices=notices,
         interrupted=done.interrupted,
     )

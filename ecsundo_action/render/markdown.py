@@ -239,13 +239,6 @@ def _where(service: ServiceResult) -> str:
     return where
 
 
-def _cause(service: ServiceResult) -> str:
-    """What went wrong: a partial row's setting left as it is; else the row's story, which
-    leads with what went wrong and ECS's explanation of it."""
-    lead = next((r for r in service.why if r.why == Why.SETTINGS_LEFT), None)
-    return str(lead) if lead else service.message or str(service.status)
-
-
 def _needs_attention(result: Outcome) -> str:
     """First, when anything did not end where it should: each such service, where it is,
     why, and what to do next, with a link to it in the ECS console."""
@@ -256,7 +249,7 @@ def _needs_attention(result: Outcome) -> str:
     for service in rows:
         line = (
             f"{ICONS.get(str(service.status), '')} **{escape(service.name)}**"
-            f"{_where(service)}: {escape(_cause(service))} — "
+            f"{_where(service)}: {escape(service.cause)} — "
             f"next: {escape(_next_step(service))}"
         )
         if result.region:
@@ -319,6 +312,7 @@ def run_summary(result: Outcome, server_url: str | None = None) -> str:
         )
     notes += _apply(result)
     notes += _section("Warnings", [escape(w) for w in result.warnings], LIMIT // 16)
+    notes += _section("Notes", [escape(n) for n in result.notices], LIMIT // 16)
     notes += _section(
         "Not in this snapshot (left as they are)",
         [escape(name) for name in result.uncovered],

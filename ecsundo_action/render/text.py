@@ -168,8 +168,35 @@ def plan_text(plan: Plan) -> str:
 
 
 def _warnings_text(outcome: Outcome) -> str:
-    """The outcome's warnings, a line each, to follow a table."""
-    return "".join(f"\nwarning: {w}" for w in outcome.warnings)
+    """The outcome's warnings and notices, a line each, to follow a table."""
+    return "".join(f"\nwarning: {w}" for w in outcome.warnings) + "".join(
+        f"\nnote: {n}" for n in outcome.notices
+    )
+
+
+CAUSES_NAMED = 5  # services whose cause the verdict line names; the rest counted
+CAUSE_CHARS = 120  # of each cause
+
+
+def verdict_line(outcome: Outcome) -> str:
+    """The run in one line, for the final annotation: counts by result, then each service
+    that needs attention with its cause ("restore of cluster shop: partial: 1 failed, 3
+    success; web: rollout FAILED (...)")."""
+    counts: dict[str, int] = {}
+    for service in outcome.services:
+        counts[str(service.status)] = counts.get(str(service.status), 0) + 1
+    line = f"{outcome.mode} of cluster {outcome.cluster}: {outcome.verdict}"
+    if counts:
+        line += ": " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    attention = [s for s in ordered(outcome.services) if s.status in NEEDS_ATTENTION]
+    causes = [f"{s.name}: {_cut(s.cause, CAUSE_CHARS)}" for s in attention[:CAUSES_NAMED]]
+    if len(attention) > CAUSES_NAMED:
+        causes.append(f"{len(attention) - CAUSES_NAMED} more (see the job summary)")
+    return "; ".join([line, *causes])
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def images_text(snapshot: Snapshot, record: ServiceRecord) -> str:
