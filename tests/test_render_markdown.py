@@ -252,6 +252,11 @@ def result(
         ('"', "&quot;"),
         ("'", "&#39;"),
         ("@team", "@\u200bteam"),
+        ("(@team)", "\\(@\u200bteam\\)"),
+        ("é@team", "é@\u200bteam"),  # GitHub's word characters are ASCII's
+        # After a word character GitHub links no mention: a digest copies exactly.
+        ("acme/web@sha256:80cb", "acme/web@sha256:80cb"),
+        ("v1_@x", "v1\\_@x"),
         *[(c, "\\" + c) for c in "\\`*_{}[]()#+!|~"],
         ("a\n\tb  c\r\n", "a b c"),
         ("https://x.io/p", "https&#58;//x.io/p"),
@@ -789,7 +794,8 @@ def test_hostile_text_anywhere_stays_inert(text: str) -> None:
         "li",
     }
     assert page.links == []
-    assert not re.search(r"@\w", "".join(page.prose)), "no @mention can be made"
+    # GitHub links @name after a non-word character (or at the start) only.
+    assert not re.search(r"(?<![A-Za-z0-9_])@\w", "".join(page.prose)), "no @mention"
     assert len(page.rows) == 2  # the header and the one service: the table held
     # The image is copied from its code span exactly as it was (blanks aside).
     assert " ".join(text.split()).rsplit("/", 1)[-1] in page.code
@@ -894,3 +900,14 @@ def test_a_snapshot_summary_says_how_to_use_it_and_names_the_registry_once() -> 
     assert "mode: restore" in text and "snapshot-id: s1" in text  # the ready step
     assert ecr in page.code and "shop/svc00:1.0" in page.code  # the registry named once
     assert page.tags.count("details") == 1  # 12 rows, folded
+
+
+def test_a_digest_in_a_sentence_copies_exactly() -> None:
+    """A gone build's reference in the needs-attention line and the row: the text a person
+    selects is the reference, with no zero-width character in it."""
+    gone = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/web@{DIGEST}"
+    failed = row("web", Status.FAILED, message=f"{gone} no longer exists in ECR")
+    page = render(run_summary(Outcome("restore", "prod", services=[failed])))
+    text = "".join(page.text)
+    assert "\u200b" not in text
+    assert f"{gone.split('://')[-1]} no longer exists" in text.replace("&#58;", ":")

@@ -51,22 +51,29 @@ ICONS = {
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 # Markdown punctuation that could start emphasis, links, images, code, headings or tables.
 _MARKDOWN = set("\\`*_{}[]()#+!|~")
+# What GitHub counts as a word before an @: after one, it links no mention (ASCII, as its
+# mention filter's \w).
+_WORD = re.compile(r"[A-Za-z0-9_]")
 
 
 def escape(text: Any) -> str:
     """Plain text for a table cell: nothing in it renders as Markdown, HTML or a link."""
     out = []
+    previous = ""
     for char in " ".join(str(text).split()):  # newlines and runs of blanks -> one space
         if char in _HTML:
             out.append(_HTML[char])
-        elif char == "@":
+        elif char == "@" and not _WORD.fullmatch(previous):
             # No @mentions of people or teams: GitHub links them in the rendered text, after
             # entities are decoded, so "&#64;" would not do; a zero-width space after @ does.
+            # After a word character (repo@sha256:..., a@b) GitHub links no mention, and a
+            # digest must copy exactly: no zero-width space there.
             out.append("@\u200b")
         elif char in _MARKDOWN:
             out.append("\\" + char)
         else:
             out.append(char)
+        previous = char
     # No autolinks: GitHub links bare https://... and www.... text.
     return "".join(out).replace("://", "&#58;//").replace("www.", "www&#46;")
 
