@@ -36,6 +36,7 @@ from ecsundo_action.plan import (
     want_of,
 )
 from ecsundo_action.reasons import Why, because
+from ecsundo_action.render.markdown import of
 from ecsundo_action.result import Outcome, Phase, Status, Verdict
 from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
 from tests.conftest import (
@@ -336,6 +337,7 @@ def test_each_changed_service_carries_when_it_registered_updated_and_rolled_out(
         assert not row.staged  # a rolling update
     # Spans are for the report only: rows compare, and outputs read, as before.
     assert "spans" not in json.dumps(result.outputs())
+    assert "```mermaid" in of(result)  # six changed: the summary draws them
 
 
 def test_no_change_starts_before_the_cluster_listing_has_answered(sim: Any, tmp_path: Path) -> None:
