@@ -38,6 +38,7 @@ from ecsundo_action.render.markdown import (
 )
 from ecsundo_action.result import Outcome, Phase, ServiceResult, Span, Status
 from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from tests import summaries
 from tests.conftest import TD
 
 
@@ -1079,3 +1080,33 @@ def test_at_most_fifty_services_are_drawn_and_those_that_need_attention_first() 
     assert "11 more services not drawn: the table lists them." in text
     # The timeline comes after the changed services' table, folded like the quiet rows.
     assert markdown.index("| broken |") < markdown.index("```mermaid")
+
+
+# -- the rendered examples under docs/ ------------------------------------------------------------
+
+
+def test_the_examples_under_docs_are_what_the_code_renders_now() -> None:
+    made = summaries.examples()
+    for name, text in made.items():
+        committed = (summaries.FOLDER / name).read_text()
+        assert committed == text, f"stale docs/examples/{name}: run make readme"
+    assert sorted(p.name for p in summaries.FOLDER.glob("*.md")) == sorted(made)
+
+
+def test_each_example_shows_what_it_is_there_for() -> None:
+    pages = {name: render(text) for name, text in summaries.examples().items()}
+    texts = {name: "".join(page.text) for name, page in pages.items()}
+    assert not any(summaries.SECRET in text for text in summaries.examples().values())
+    # A partial failure: what needs attention before the table, each with its console link.
+    failure = texts["partial-failure.md"]
+    assert failure.index("Needs attention") < failure.index("what happened")
+    links = [link for link in pages["partial-failure.md"].links if "console" in link]
+    assert len(links) == 4  # api, worker, billing, reports
+    # The six-service restore draws its timeline, folded; the plan and the snapshot do not.
+    timeline = [b for b in pages["restore-timeline.md"].blocks if b.lang == "mermaid"]
+    assert len(timeline) == 1 and timeline[0].folded
+    assert len(sections(timeline[0].text)) == 6 and "rollout (staged)" in timeline[0].text
+    for name in ("dry-run.md", "snapshot.md"):
+        assert [b.lang for b in pages[name].blocks if b.lang == "mermaid"] == []
+    assert "To apply this plan" in texts["dry-run.md"]
+    assert "To restore it" in texts["snapshot.md"]
