@@ -42,9 +42,11 @@ format: $(VENV)/.installed
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The README's inputs and outputs tables, from action.yml (a test fails when they are stale).
+# The README's inputs and outputs tables, from action.yml, and the rendered summaries under
+# docs/examples/ (a test fails when either is stale).
 readme: $(VENV)/.installed
 	$(BIN)/python -m tests.readme
+	$(BIN)/python -m tests.summaries
 
 # The hash-locked files, from their .in files and pyproject.toml: runtime.txt (the image's),
 # dev.txt (everything make installs here, within runtime.txt's versions) and ecs-deploy.txt

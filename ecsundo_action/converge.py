@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -64,7 +65,7 @@ from ecsundo_action.plan import (
 )
 from ecsundo_action.progress import QUIET, Progress
 from ecsundo_action.reasons import Reason, Why, because, plural, say
-from ecsundo_action.result import ServiceResult, Status
+from ecsundo_action.result import Phase, ServiceResult, Span, Status
 from ecsundo_action.threads import Loop, Threads
 from ecsundo_action.wait import Settled, wait_for
 
@@ -193,6 +194,7 @@ def converge(
         rows = dry_run_results(plan) if options.dry_run else changes.finish()
     except STOPPING as exc:
         return _interrupted(plan, changes, targets, order, exc, told)
+    rows = changes.timed(rows, targets)
     return Converged(plan, rows, told, targets, decided_at, changes.durations())
 
 
@@ -215,7 +217,7 @@ def _interrupted(
     calls already on the wire."""
     changes.threads.stopped.set()
     plan.order(order)
-    rows = changes.settle_interrupted()
+    rows = changes.timed(changes.settle_interrupted(), targets)
     at = time.monotonic()
     return Converged(plan, rows, told or [], targets, at, changes.durations(), signal_number(exc))
 
@@ -451,18 +453,55 @@ class Changes:
         self._registered: dict[str, Future[str]] = {}  # original ARN -> the new ARN
         self._began: dict[str, float] = {}  # original ARN -> when its registration began
         self._spans: dict[str, tuple[float, float]] = {}  # phase -> (first start, last end)
+        # Each service's own: (phase, service name or, for register, original ARN) -> (start,
+        # end), and when its rollout ended (monotonic).
+        self._each: dict[tuple[str, str], tuple[float, float]] = {}
+        self._settled: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def _span(self, phase: str, start: float) -> None:
-        """Widen a phase's span (register, update, wait) to cover start..now."""
+    def _span(self, phase: str, start: float, key: str = "") -> None:
+        """Widen a phase's span (register, update, wait) to cover start..now, and record
+        key's own (a service, or the original a registration copies)."""
         end = time.monotonic()
         with self._lock:
             first, last = self._spans.get(phase, (start, end))
             self._spans[phase] = (min(first, start), max(last, end))
+            if key:
+                self._each[phase, key] = (start, end)
 
     def durations(self) -> dict[str, float]:
         """Seconds from the first to the last moment of each phase that happened."""
         return {phase: last - first for phase, (first, last) in self._spans.items()}
+
+    def timed(
+        self, rows: list[ServiceResult], targets: Mapping[str, Target]
+    ) -> list[ServiceResult]:
+        """Each row with when its register, update and rollout ran (UTC: a timeline is read
+        later), and whether ECS rolls the service out in stages."""
+        now, now_utc = time.monotonic(), datetime.now(UTC)
+        steps = {step.service: step for step in self.plan.steps}
+
+        def span(phase: Phase, times: tuple[float, float]) -> Span:
+            began, ended = (now_utc - timedelta(seconds=now - at) for at in times)
+            return Span(phase, began, ended)
+
+        told = []
+        for row in rows:
+            spans = []
+            step = steps.get(row.name)
+            taken = step if step is None or step.action == row.action else step.fallback
+            if taken is not None and taken.action == Action.REREGISTER and taken.target:
+                registered = self._each.get(("register", taken.target))
+                spans += [span(Phase.REGISTER, registered)] if registered else []
+            updated = self._each.get(("update", row.name))
+            if updated is not None:
+                spans.append(span(Phase.UPDATE, updated))
+                if row.name in self._settled:
+                    spans.append(span(Phase.ROLLOUT, (updated[1], self._settled[row.name])))
+            target = targets.get(row.name)
+            staged = bool(target and target.service and target.service.staged)
+            told.append(replace(row, spans=tuple(spans), staged=staged))
+        return told
 
     def start(self, step: Step) -> None:
         assert step.changes and step.target is not None
@@ -498,7 +537,7 @@ class Changes:
                 registration.body, registration.request_tags()
             ).arn
         finally:
-            self._span("register", began)
+            self._span("register", began, registration.original)
 
     def _update_after(self, step: Step, registered: Future[str]) -> Updated:
         try:
@@ -524,7 +563,7 @@ class Changes:
         at = time.monotonic()
         try:
             self.gateway.stop_service_deployment(step.deployment)
-            self._span("update", at)
+            self._span("update", at, step.service)
         except EcsundoError as exc:
             # Finished meanwhile (Conflict), or the stop is refused (no permission, an
             # endpoint without it): the step the plan would have taken otherwise.
@@ -569,7 +608,7 @@ class Changes:
                     step.desired_count,
                 )
         finally:
-            self._span("update", at)
+            self._span("update", at, step.service)
         primary = service.primary
         racing = _racing_deployment(step, service)
         return Updated(to, primary.id if primary else None, at, racing, settings_left=left)
@@ -627,6 +666,7 @@ class Changes:
                     why=(*step.why, *left, because(Why.NOT_WAITED)),
                 )
                 continue
+            self._settled[step.service] = done.at + outcome.seconds  # as the wait counts
             # A failure leads with what went wrong; a success with what was done.
             done_why = (*step.why, *((done.note,) if done.note else ()), *left)
             status = Status.PARTIAL if left else Status.SUCCESS

@@ -38,6 +38,27 @@ MOVED = {Status.SUCCESS, Status.UPDATED}
 NEEDS_ATTENTION = (Status.FAILED, Status.MISSING, Status.PARTIAL)
 
 
+class Phase(StrEnum):
+    """A part of one service's change, in the order they happen."""
+
+    REGISTER = "register"  # its task definition registered again
+    UPDATE = "update"  # UpdateService (or StopServiceDeployment), until ECS accepted it
+    ROLLOUT = "rollout"  # from then until it settled (or failed, or the time was up)
+
+
+@dataclass(frozen=True)
+class Span:
+    """When one phase of a service's change began and ended (UTC): the summary's timeline."""
+
+    phase: Phase
+    began: datetime
+    ended: datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended - self.began).total_seconds()
+
+
 class Verdict(StrEnum):
     SUCCESS = "success"
     PARTIAL = "partial"
@@ -63,6 +84,10 @@ class ServiceResult:
     after: tuple[ContainerImage, ...] = ()
     what: str = ""
     why: tuple[Reason, ...] = field(default=(), compare=False)  # message is their words
+    # When its change's phases ran (empty: nothing was changed), and whether ECS rolls it out
+    # in stages (blue/green, linear, canary, lifecycle hooks): the summary's timeline.
+    spans: tuple[Span, ...] = field(default=(), compare=False)
+    staged: bool = field(default=False, compare=False)
 
     def has(self, why: Why) -> bool:
         return any(r.why == why for r in self.why)

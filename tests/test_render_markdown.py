@@ -13,8 +13,10 @@ unchanged services."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
+from typing import Any
 
 import cmarkgfm
 import pytest
@@ -34,8 +36,9 @@ from ecsundo_action.render.markdown import (
     run_summary,
     snapshot_summary,
 )
-from ecsundo_action.result import Outcome, ServiceResult, Status
+from ecsundo_action.result import Outcome, Phase, ServiceResult, Span, Status
 from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
+from tests import summaries
 from tests.conftest import TD
 
 
@@ -622,6 +625,15 @@ DIGEST = "sha256:" + "9f3c" * 16
 OTHER = "sha256:" + "26a1" * 16
 
 
+@dataclass
+class Block:
+    """A fenced code block as rendered: <pre lang="..."><code>text</code></pre>."""
+
+    lang: str | None
+    text: str
+    folded: bool  # inside a <details>
+
+
 class Page(HTMLParser):
     """The tags, links and table rows of a rendered summary, and its text."""
 
@@ -633,12 +645,20 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self.prose: list[str] = []  # text outside code spans (where GitHub links mentions)
         self.code: list[str] = []  # each code span's text
+        self.blocks: list[Block] = []
         self._cell: list[str] | None = None
         self._in_code = False
+        self._in_pre = False
+        self._details = 0  # how many <details> are open
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
+        if tag == "details":
+            self._details += 1
+        if tag == "pre":
+            self._in_pre = True
+            self.blocks.append(Block(dict(attrs).get("lang"), "", self._details > 0))
         if tag == "code":
             self._in_code = True
             self.code.append("")
@@ -650,6 +670,10 @@ class Page(HTMLParser):
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "details":
+            self._details -= 1
+        if tag == "pre":
+            self._in_pre = False
         if tag == "code":
             self._in_code = False
         if tag in ("td", "th") and self._cell is not None:
@@ -658,6 +682,8 @@ class Page(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if self._in_pre:
+            self.blocks[-1].text += data
         if self._in_code:
             self.code[-1] += data
         else:
@@ -911,3 +937,193 @@ def test_a_digest_in_a_sentence_copies_exactly() -> None:
     text = "".join(page.text)
     assert "\u200b" not in text
     assert f"{gone.split('://')[-1]} no longer exists" in text.replace("&#58;", ":")
+
+
+# -- the timeline (a Mermaid gantt) --------------------------------------------------------------
+
+T0 = datetime(2026, 12, 7, 15, 2, 11, tzinfo=UTC)
+
+
+def changed(
+    name: str,
+    start: float = 0.0,
+    rollout: float = 20.0,
+    *,
+    status: Status = Status.SUCCESS,
+    staged: bool = False,
+    register: bool = True,
+) -> ServiceResult:
+    """A changed service whose change began start seconds after T0: registered (0.4 s),
+    updated (0.2 s), then rolled out for `rollout` seconds."""
+
+    def span(phase: Phase, began: float, seconds: float) -> Span:
+        at = T0 + timedelta(seconds=start + began)
+        return Span(phase, at, at + timedelta(seconds=seconds))
+
+    spans = (span(Phase.REGISTER, 0.0, 0.4),) if register else ()
+    spans += (span(Phase.UPDATE, 0.5, 0.2), span(Phase.ROLLOUT, 0.7, rollout))
+    return replace(
+        row(name, status), changed=True, seconds=0.7 + rollout, spans=spans, staged=staged
+    )
+
+
+def timelines(services: list[ServiceResult], **fields: Any) -> list[Block]:
+    """The Mermaid blocks of the run summary of these services, as GitHub renders it."""
+    page = render(run_summary(Outcome("restore", "prod", services=services, **fields)))
+    return [block for block in page.blocks if block.lang == "mermaid"]
+
+
+@pytest.mark.parametrize(
+    ("services", "drawn"),
+    [
+        ([changed(f"s{i}", i) for i in range(4)], False),  # four quick rollouts: read the table
+        ([changed(f"s{i}", i) for i in range(5)], True),  # five changed
+        ([changed("api", staged=True)], True),  # a blue/green, linear or canary rollout
+        ([changed("api", rollout=61.0)], True),  # a rollout over a minute
+        ([changed("api", rollout=60.0)], False),  # a minute is not over a minute
+        # Five rows, four of them changed: it is the changed that count.
+        ([changed(f"s{i}", i) for i in range(4)] + [row("cron", Status.UNCHANGED)], False),
+    ],
+)
+def test_a_timeline_is_drawn_only_where_it_is_faster_than_reading(
+    services: list[ServiceResult], drawn: bool
+) -> None:
+    blocks = timelines(services)
+    assert len(blocks) == (1 if drawn else 0)
+    if drawn:
+        [block] = blocks
+        assert block.folded and block.text.startswith("gantt\n")
+
+
+def test_a_dry_run_draws_no_timeline() -> None:
+    # A plan changed nothing: whatever a row carries, there is nothing to draw.
+    assert timelines([changed(f"s{i}", i) for i in range(6)], dry_run=True) == []
+
+
+TASK = re.compile(
+    r"(?P<phase>register|update|rollout|rollout \(staged\)) :(?P<crit>crit, )?"
+    r"(?P<began>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}), "
+    r"(?P<ended>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})"
+)
+
+
+def sections(text: str) -> list[tuple[str, list[re.Match[str]]]]:
+    """Each section of a gantt and its tasks, every task line as Mermaid's grammar reads it."""
+    found: list[tuple[str, list[re.Match[str]]]] = []
+    for line in text.splitlines()[3:]:
+        if line.startswith("section "):
+            found.append((line.removeprefix("section "), []))
+            continue
+        task = TASK.fullmatch(line)
+        assert task is not None, line
+        found[-1][1].append(task)
+    return found
+
+
+def test_the_timeline_draws_each_service_s_phases_in_order_in_utc() -> None:
+    tokyo = timezone(timedelta(hours=9))
+    late = changed("late", 3.0, 45.0, status=Status.FAILED)
+    plain = changed("plain", 1.0, register=False)
+    # Times given in another zone are drawn in UTC, as the rest of the summary tells them.
+    plain = replace(
+        plain, spans=tuple(replace(s, began=s.began.astimezone(tokyo)) for s in plain.spans)
+    )
+    services = [late, changed("first", 0.0, 90.0, staged=True), plain]
+    services += [changed(f"s{i}", 2.0 + i / 10) for i in range(3)]
+    [block] = timelines(services)
+    lines = block.text.splitlines()
+    # Seconds-scale times, written as UTC and read back as written (the axis shows UTC).
+    assert lines[:3] == ["gantt", "dateFormat YYYY-MM-DD HH:mm:ss.SSS", "axisFormat %H:%M:%S"]
+    drawn = sections(block.text)
+    # One section per service, in the order their changes began (not the table's).
+    assert [name for name, _ in drawn] == ["first", "plain", "s0", "s1", "s2", "late"]
+    tasks = dict(drawn)
+    assert [t["phase"] for t in tasks["first"]] == ["register", "update", "rollout (staged)"]
+    assert [t["phase"] for t in tasks["plain"]] == ["update", "rollout"]
+    assert tasks["plain"][0]["began"] == "2026-12-07 15:02:12.500"
+    assert [t["began"] for t in tasks["late"]] == [
+        "2026-12-07 15:02:14.000",
+        "2026-12-07 15:02:14.500",
+        "2026-12-07 15:02:14.700",
+    ]
+    assert tasks["late"][-1]["ended"] == "2026-12-07 15:02:59.700"
+    for _, service in drawn:  # each phase ends before the next begins
+        moments = [m for t in service for m in (t["began"], t["ended"])]
+        assert moments == sorted(moments)
+    # The failed rollout, and only it, is critical.
+    crit = [(name, t["phase"]) for name, service in drawn for t in service if t["crit"]]
+    assert crit == [("late", "rollout")]
+
+
+def test_a_rollout_that_could_not_start_marks_the_update_that_failed() -> None:
+    refused = changed("api", status=Status.FAILED)
+    refused = replace(refused, spans=refused.spans[:2])  # registered, then the update failed
+    services = [refused] + [changed(f"s{i}", i) for i in range(4)]
+    [block] = timelines(services)
+    tasks = dict(sections(block.text))
+    assert [(t["phase"], bool(t["crit"])) for t in tasks["api"]] == [
+        ("register", False),
+        ("update", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("web:1#x;y", "web_1_x_y"),  # `:` ends a task's name, `#` a comment, `;` a statement
+        ("a %% b", "a____b"),  # %% starts a comment
+        ("<b>click</b>", "_b_click__b_"),
+        ("svc_01-blue.v2", "svc_01-blue.v2"),  # what ECS allows, kept
+        ("x" * 300, "x" * 100),
+    ],
+)
+def test_a_service_name_reaches_mermaid_as_plain_text(name: str, shown: str) -> None:
+    services = [changed(name, staged=True)]
+    [block] = timelines(services)
+    assert sections(block.text)[0][0] == shown
+
+
+def test_at_most_fifty_services_are_drawn_and_those_that_need_attention_first() -> None:
+    services = [changed(f"s{i:02d}", i) for i in range(60)]
+    services.append(changed("broken", 99.0, status=Status.FAILED))
+    markdown = run_summary(Outcome("restore", "prod", services=services))
+    page = render(markdown)
+    [block] = [b for b in page.blocks if b.lang == "mermaid"]
+    drawn = [name for name, _ in sections(block.text)]
+    assert len(drawn) == 50 and drawn[-1] == "broken"  # started last, failed: kept
+    assert drawn[:49] == [f"s{i:02d}" for i in range(49)]
+    text = "".join(page.text)
+    assert "Timeline (UTC): register, update and rollout of 50 services" in text
+    assert "11 more services not drawn: the table lists them." in text
+    # The timeline comes after the changed services' table, folded like the quiet rows.
+    assert markdown.index("| broken |") < markdown.index("```mermaid")
+
+
+# -- the rendered examples under docs/ ------------------------------------------------------------
+
+
+def test_the_examples_under_docs_are_what_the_code_renders_now() -> None:
+    made = summaries.examples()
+    for name, text in made.items():
+        committed = (summaries.FOLDER / name).read_text()
+        assert committed == text, f"stale docs/examples/{name}: run make readme"
+    assert sorted(p.name for p in summaries.FOLDER.glob("*.md")) == sorted(made)
+
+
+def test_each_example_shows_what_it_is_there_for() -> None:
+    pages = {name: render(text) for name, text in summaries.examples().items()}
+    texts = {name: "".join(page.text) for name, page in pages.items()}
+    assert not any(summaries.SECRET in text for text in summaries.examples().values())
+    # A partial failure: what needs attention before the table, each with its console link.
+    failure = texts["partial-failure.md"]
+    assert failure.index("Needs attention") < failure.index("what happened")
+    links = [link for link in pages["partial-failure.md"].links if "console" in link]
+    assert len(links) == 4  # api, worker, billing, reports
+    # The six-service restore draws its timeline, folded; the plan and the snapshot do not.
+    timeline = [b for b in pages["restore-timeline.md"].blocks if b.lang == "mermaid"]
+    assert len(timeline) == 1 and timeline[0].folded
+    assert len(sections(timeline[0].text)) == 6 and "rollout (staged)" in timeline[0].text
+    for name in ("dry-run.md", "snapshot.md"):
+        assert [b.lang for b in pages[name].blocks if b.lang == "mermaid"] == []
+    assert "To apply this plan" in texts["dry-run.md"]
+    assert "To restore it" in texts["snapshot.md"]

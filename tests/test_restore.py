@@ -6,8 +6,10 @@ and, against the stand-in, what a restore says while it runs and what it returns
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,8 @@ from ecsundo_action.plan import (
     want_of,
 )
 from ecsundo_action.reasons import Why, because
-from ecsundo_action.result import Outcome, Status, Verdict
+from ecsundo_action.render.markdown import of
+from ecsundo_action.result import Outcome, Phase, Status, Verdict
 from ecsundo_action.snapshots.document import KeptTaskDefinition, ServiceRecord, Snapshot
 from tests.conftest import (
     SECRET,
@@ -303,6 +306,38 @@ def test_the_first_change_starts_while_later_services_are_still_being_read(
     last_read = len(ops) - 1 - ops[::-1].index("DescribeServices")
     assert ops.count("DescribeServices") == 6
     assert ops.index("UpdateService") < last_read
+
+
+def test_each_changed_service_carries_when_it_registered_updated_and_rolled_out(
+    sim: Any, tmp_path: Path
+) -> None:
+    # Six services, every other one's snapshot revision deregistered (re-registered), each
+    # rollout taking 0.3 s: enough for the summary's timeline, which is drawn from these.
+    store = snapshotted_then_bad_deploy(sim, 6, tmp_path, deregister_every=2)
+    sim.rules.deploy_seconds = 0.3
+    result = run(EcsGateway(sim.client("ecs")), "restore", store=store)
+    assert result.verdict == Verdict.SUCCESS, result.to_dict()
+    assert result.started_at is not None and result.ended_at is not None
+    slack = timedelta(seconds=0.05)  # a wall clock read from the monotonic one
+    for row in result.services:
+        phases = [span.phase for span in row.spans]
+        again = row.action == Action.REREGISTER
+        assert again == (row.name in ("svc000", "svc002", "svc004")), row
+        assert phases == [*([Phase.REGISTER] if again else []), Phase.UPDATE, Phase.ROLLOUT]
+        first, *_, rollout = row.spans
+        assert result.started_at - slack <= first.began and rollout.ended <= result.ended_at
+        # One after the other: the update begins once its registration is made, and the
+        # rollout runs from ECS's acceptance of it until the service settled.
+        for span, following in zip(row.spans, row.spans[1:], strict=False):
+            assert span.began <= span.ended <= following.began
+        # Until the stand-in's 0.3 s rollout was over, counted from the update that began it.
+        assert (rollout.ended - row.spans[-2].began).total_seconds() >= 0.299
+        # The row's seconds count from the start of its change to the end of its rollout.
+        assert abs((rollout.ended - first.began).total_seconds() - row.seconds) < 0.01
+        assert not row.staged  # a rolling update
+    # Spans are for the report only: rows compare, and outputs read, as before.
+    assert "spans" not in json.dumps(result.outputs())
+    assert "```mermaid" in of(result)  # six changed: the summary draws them
 
 
 def test_no_change_starts_before_the_cluster_listing_has_answered(sim: Any, tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ import pytest
 
 from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.aws.records import ServiceDeployment
-from ecsundo_action.result import Status
+from ecsundo_action.render.markdown import of
+from ecsundo_action.result import Phase, Status
 from ecsundo_action.wait import where
 from simulator import Rules
 from tests.conftest import Lines, body, ecsundo, restore_with, run
@@ -195,6 +196,9 @@ def test_a_linear_rollout_is_followed_step_by_step_to_success(
     assert said.lines[step].startswith("api: rollout IN_PROGRESS, ") and step < bake[0]
     # A line when the words change, not one per look.
     assert len(bake) == 1, said.lines
+    # The row knows ECS staged its rollout: the summary draws its timeline for that alone.
+    assert api.staged and [s.phase for s in api.spans] == [Phase.UPDATE, Phase.ROLLOUT]
+    assert "rollout (staged) :" in of(result)
 
 
 def test_a_rollout_a_hook_rolled_back_fails_saying_which_hook(

@@ -28,12 +28,17 @@ from ecsundo_action.render.text import (
     took,
 )
 from ecsundo_action.request import Mode
-from ecsundo_action.result import NEEDS_ATTENTION, Outcome, ServiceResult, Status
+from ecsundo_action.result import NEEDS_ATTENTION, Outcome, Phase, ServiceResult, Span, Status
 from ecsundo_action.snapshots.document import ServiceRecord, Snapshot
 
 LIMIT = 512 * 1024  # bytes; GitHub refuses a step summary over 1 MiB
 NOTE_ROOM = 200  # bytes kept for the note that says what was cut
 FOLD_OVER = 10  # more unchanged or skipped services than this: in a collapsed section
+# The timeline: drawn when this many services changed, or a rollout took longer than this or
+# went through stages; at most this many services in it.
+TIMELINE_CHANGED = 5
+TIMELINE_LONG_ROLLOUT = 60.0  # seconds
+TIMELINE_SERVICES = 50
 
 ICONS = {
     "success": "✅",
@@ -308,7 +313,7 @@ def run_summary(result: Outcome, server_url: str | None = None) -> str:
     if not moved:
         nothing = "Nothing would change" if result.dry_run else "Nothing to change"
         head += f"{nothing}: every service is where it should be.\n\n" if quiet else ""
-    notes = ""
+    notes = _timeline(result)
     if folded:
         # A blank line after <summary> and before </details>: GitHub renders the table inside.
         notes += (
@@ -328,6 +333,59 @@ def run_summary(result: Outcome, server_url: str | None = None) -> str:
     budget = LIMIT - len(head.encode()) - len(notes.encode())
     table = _table(header, [cells(s) for s in shown], budget) if shown else ""
     return head + table + notes + "\n"
+
+
+def _timeline(result: Outcome) -> str:
+    """A Mermaid gantt of each changed service's register, update and rollout, folded, where
+    a picture is faster than reading the table: five or more services changed, or a rollout
+    went through stages (blue/green, linear, canary, hooks) or took over a minute."""
+    timed = [s for s in result.services if s.spans]
+    changed = [s for s in result.services if s.changed]
+    long = any(
+        part.phase == Phase.ROLLOUT and part.seconds > TIMELINE_LONG_ROLLOUT
+        for service in timed
+        for part in service.spans
+    )
+    staged = any(s.staged for s in changed)
+    if result.dry_run or not timed or not (len(changed) >= TIMELINE_CHANGED or staged or long):
+        return ""
+    # Too many: those that need attention are kept. Drawn in the order they began.
+    drawn = sorted(ordered(timed)[:TIMELINE_SERVICES], key=lambda s: s.spans[0].began)
+    # The times are UTC written without a zone, read and drawn in the reader's local time
+    # (Mermaid knows no other): so the axis shows UTC, as the rest of the summary does.
+    lines = ["gantt", "dateFormat YYYY-MM-DD HH:mm:ss.SSS", "axisFormat %H:%M:%S"]
+    for service in drawn:
+        lines.append(f"section {_mermaid_text(service.name)}")
+        lines += [_task(service, part) for part in service.spans]
+    more = len(timed) - len(drawn)
+    note = f"\n_{plural(more, 'more service')} not drawn: the table lists them._\n" if more else ""
+    return (
+        "\n<details><summary>Timeline (UTC): register, update and rollout of "
+        f"{plural(len(drawn), 'service')}</summary>\n\n"
+        "```mermaid\n" + "\n".join(lines) + "\n```\n" + note + "\n</details>\n"
+    )
+
+
+def _task(service: ServiceResult, part: Span) -> str:
+    """One bar of the gantt: a failed service's last phase (what failed) is critical."""
+    name = str(part.phase)
+    if part.phase == Phase.ROLLOUT and service.staged:
+        name += " (staged)"
+    crit = "crit, " if service.status == Status.FAILED and part is service.spans[-1] else ""
+    return f"{name} :{crit}{_moment(part.began)}, {_moment(part.ended)}"
+
+
+def _mermaid_text(text: str) -> str:
+    """A name Mermaid reads as plain text: in a gantt, `:` ends a task's name, `#` and `%%`
+    start a comment and `;` ends a statement; anything else unusual could be markup. ECS
+    names are letters, digits, - and _ already."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text)[:100] or "_"
+
+
+def _moment(at: datetime) -> str:
+    """A UTC time as the gantt's dateFormat reads it, to the millisecond."""
+    at = at.astimezone(UTC)
+    return f"{at:%Y-%m-%d %H:%M:%S}.{at.microsecond // 1000:03d}"
 
 
 HEADER = ["service", "before", "after", "what happened", "result", "time"]
