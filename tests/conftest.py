@@ -228,6 +228,7 @@ def connect(sim: Simulator, *, config: Any = None, quotas: Any = ECS_QUOTAS) -> 
         quotas=quotas,
         tagging=sim.client("resourcegroupstaggingapi", **options),
         make_ecr=lambda region: sim.client("ecr", region_name=region, **options),
+        make_client=lambda service: sim.client(service, **options),
     )
 
 

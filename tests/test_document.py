@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ecsundo_action.aws.records import Cluster, ContainerImage
+from ecsundo_action.aws.schedules import Kind, ScheduledTask
 from ecsundo_action.errors import SnapshotRefused
 from ecsundo_action.snapshots import document as doc
 
@@ -218,7 +219,7 @@ def test_a_version_1_record_reads_with_the_defaults() -> None:
 def test_a_snapshot_is_written_exactly_and_sealed() -> None:
     written = snapshot().to_json()
     content = {
-        "schemaVersion": 2,
+        "schemaVersion": 3,
         "id": "before-v2",
         "createdAt": "2026-11-27T16:26:00.123Z",
         "tool": "ecsundo 1.2.3",
@@ -245,18 +246,65 @@ def test_without_selection_or_github_those_keys_are_absent() -> None:
     assert "github" not in snapshot(github={}).to_json()
 
 
-def test_a_snapshot_read_from_version_1_is_written_as_version_2() -> None:
+def test_a_snapshot_read_from_an_older_version_is_written_as_version_3() -> None:
     old = doc.loads(doc.dumps(v1_document()), "'old'")
     assert old.version == 1 and old.schema_version == 1
-    assert old.to_json()["schemaVersion"] == 2
-    assert snapshot().version is None and snapshot().schema_version == 2
+    assert old.to_json()["schemaVersion"] == 3
+    assert snapshot().version is None and snapshot().schema_version == 3
+
+
+def test_a_version_2_snapshot_still_loads_without_scheduled_tasks() -> None:
+    content = {**snapshot().content(), "schemaVersion": 2}
+    v2 = doc.loads(doc.dumps({**content, "checksum": doc.checksum(content)}), "'v2'")
+    assert v2.version == 2 and v2.scheduled_tasks is None  # not read: a restore leaves them
+    assert v2.services == snapshot().services
+
+
+def test_scheduled_tasks_round_trip_and_their_task_definitions_are_kept() -> None:
+    rule = ScheduledTask(
+        Kind.RULE,
+        "nightly",
+        f"arn:aws:events:{REGION}:{ACCOUNT}:rule/nightly",
+        "default",
+        "nightly",
+        "ecs-task",
+        {"Id": "ecs-task", "Arn": PROD.arn, "EcsParameters": {"TaskDefinitionArn": TD}},
+    )
+    schedule = ScheduledTask(
+        Kind.SCHEDULE,
+        "reports/weekly",
+        f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/reports/weekly",
+        "reports",
+        "weekly",
+        None,
+        {
+            "Name": "weekly",
+            "GroupName": "reports",
+            "ScheduleExpression": "rate(7 days)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {"Arn": PROD.arn, "EcsParameters": {"TaskDefinitionArn": TD_API}},
+        },
+    )
+    taken = snapshot(scheduled_tasks=(rule, schedule))
+    back = doc.loads(doc.dumps(taken.to_json()), "'with-tasks'")
+    assert back.scheduled_tasks == (rule, schedule)
+    assert [t.definition for t in back.scheduled_tasks] == [rule.definition, schedule.definition]
+    assert [t.task_definition for t in back.scheduled_tasks] == [TD, TD_API]
+    # A scheduled task's task definition must be kept, as a service's must.
+    document = taken.content()
+    del document["taskDefinitions"][TD_API]
+    document["services"] = [s for s in document["services"] if s["taskDefinition"] != TD_API]
+    assert refusal(resealed(document)) == (
+        "snapshot 'pre' does not match the schema at scheduledTasks/1/taskDefinition: "
+        "not among the taskDefinitions kept"
+    )
 
 
 def test_a_snapshot_round_trips_through_dumps_and_loads() -> None:
     taken = snapshot()
     back = doc.loads(doc.dumps(taken.to_json()), "'before-v2'")
     assert back == taken
-    assert back.version == 2
+    assert back.version == 3
     assert back.cluster == PROD
     assert back.selection == ("web*", "api")
     assert back.github == {"repository": "org/shop", "sha": "f00d", "runId": "17", "actor": "ci"}
@@ -377,7 +425,7 @@ def test_json_that_is_not_an_object_is_refused(data: bytes) -> None:
 @pytest.mark.parametrize(
     ("version", "shown"),
     # 1.0 and true equal 1 in Python; a version is a whole JSON number, nothing else.
-    [(None, "None"), (3, "3"), ("2", "'2'"), (0, "0"), (1.0, "1.0"), (True, "True")],
+    [(None, "None"), (4, "4"), ("2", "'2'"), (0, "0"), (1.0, "1.0"), (True, "True")],
 )
 def test_an_unknown_schema_version_is_refused(version: Any, shown: str) -> None:
     document = snapshot().to_json()
@@ -387,7 +435,7 @@ def test_an_unknown_schema_version_is_refused(version: Any, shown: str) -> None:
         document["schemaVersion"] = version
     doc._build_validator.cache_clear()  # a fresh process: no validator for 1 already made
     assert refusal(resealed(document)) == (
-        f"snapshot 'pre' has schema version {shown}; this ecsundo reads versions 1 and 2"
+        f"snapshot 'pre' has schema version {shown}; this ecsundo reads versions 1, 2 and 3"
     )
 
 

@@ -29,6 +29,7 @@ from botocore.model import StructureShape
 from ecsundo_action.aws.arns import family_and_revision, short_name
 from ecsundo_action.aws.images import Registries
 from ecsundo_action.aws.pacing import ECS_QUOTAS, Pacer
+from ecsundo_action.aws.schedules import ScheduledTasks
 from ecsundo_action.aws.records import (
     Cluster,
     Service,
@@ -208,8 +209,12 @@ class EcsGateway:
         tagging: Any | None = None,
         make_tagging: Callable[[], Any] | None = None,
         make_ecr: Callable[[str], Any] | None = None,
+        make_client: Callable[[str], Any] | None = None,
     ) -> None:
         self.ecs = ecs
+        # EventBridge and Scheduler in this Region, by service name, for the scheduled tasks
+        # that run in a cluster (None: scheduled tasks are not read).
+        self.scheduled = ScheduledTasks(make_client) if make_client is not None else None
         # ECR, by Region, to check that pinned digests still exist (None: not checked).
         self.images = Registries(make_ecr) if make_ecr is not None else None
         # The Resource Groups Tagging API, to find resources by tag in one call (None: not
@@ -230,6 +235,9 @@ class EcsGateway:
             ecs,
             make_tagging=lambda: make_client("resourcegroupstaggingapi", region_name),
             make_ecr=lambda region: make_client("ecr", region, max_concurrency=max_concurrency),
+            make_client=lambda service: make_client(
+                service, region_name, max_concurrency=max_concurrency
+            ),
         )
 
     @property

@@ -68,7 +68,8 @@ class Pacer:
         }
 
     def before_call(self, model: Any, **_: Any) -> None:
-        bucket = self.buckets.get(model.name)
+        # "*": one budget the client's APIs share (EventBridge's), unless one has its own.
+        bucket = self.buckets.get(model.name) or self.buckets.get("*")
         if bucket is not None:
             bucket.acquire()
 

@@ -1,7 +1,7 @@
 """Snapshot documents: typed records, canonical JSON, checksum and schema checks.
 
-On disk a snapshot is plain JSON (see schema/snapshot-v2.json; version 1 documents still
-load, without digests, settings or controllers). It is validated and checksummed when
+On disk a snapshot is plain JSON (see schema/snapshot-v3.json; version 1 documents still
+load, without digests, settings or controllers; version 2 ones without scheduled tasks). It is validated and checksummed when
 written and again when read; the checksum catches accidents (truncation, corruption), not
 an edit by someone who can write to the store, who can recompute it: signing.py's signature
 does. In memory it is a frozen `Snapshot` whose fields mirror the schema, so no code reads
@@ -23,11 +23,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from ecsundo_action.aws.arns import TD_ARN
 from ecsundo_action.aws.records import Cluster, ContainerImage
+from ecsundo_action.aws.schedules import ScheduledTask
 from ecsundo_action.errors import SnapshotRefused
 
-SCHEMA_VERSION = 2
-READABLE = (1, 2)
+SCHEMA_VERSION = 3
+READABLE = (1, 2, 3)
 
 Document = dict[str, Any]
 
@@ -118,6 +120,8 @@ class Snapshot:
     selection: tuple[str, ...] | None = None  # the patterns it was limited to, if any
     github: Mapping[str, str] | None = None  # where it was taken, inside GitHub Actions
     version: int | None = field(default=None, compare=False)  # read from (None: made now)
+    # The scheduled tasks that run in the cluster (None: not read, so a restore leaves them).
+    scheduled_tasks: tuple[ScheduledTask, ...] | None = None
 
     @property
     def taken_at(self) -> datetime:
@@ -151,6 +155,8 @@ class Snapshot:
             document["selection"] = list(self.selection)
         if self.github:
             document["github"] = dict(self.github)
+        if self.scheduled_tasks is not None:
+            document["scheduledTasks"] = [task.to_json() for task in self.scheduled_tasks]
         return document
 
     @classmethod
@@ -174,6 +180,11 @@ class Snapshot:
             selection=tuple(document["selection"]) if "selection" in document else None,
             github=document.get("github"),
             version=document["schemaVersion"],
+            scheduled_tasks=(
+                tuple(ScheduledTask.from_json(t) for t in document["scheduledTasks"])
+                if "scheduledTasks" in document
+                else None
+            ),
         )
 
 
@@ -269,7 +280,7 @@ def verified(data: bytes, source: str) -> Document:
     if type(version) is not int or version not in READABLE:  # 1.0 and true equal 1
         raise SnapshotRefused(
             f"snapshot {source} has schema version {version!r}; "
-            f"this ecsundo reads versions {' and '.join(map(str, READABLE))}"
+            f"this ecsundo reads versions {', '.join(map(str, READABLE[:-1]))} and {READABLE[-1]}"
         )
     if document.get("checksum") != checksum(document):
         raise SnapshotRefused(f"snapshot {source} fails its checksum (modified or corrupted)")
@@ -287,6 +298,10 @@ def _dangling(document: Document) -> str | None:
             and service["taskDefinition"] not in document["taskDefinitions"]
         ):
             return f"services/{i}/taskDefinition: not among the taskDefinitions kept"
+    for i, task in enumerate(document.get("scheduledTasks") or []):
+        arn = task["taskDefinition"]
+        if TD_ARN.fullmatch(arn) and arn not in document["taskDefinitions"]:
+            return f"scheduledTasks/{i}/taskDefinition: not among the taskDefinitions kept"
     return None
 
 
