@@ -22,6 +22,7 @@ from ecsundo_action.aws.records import (
     ServiceDeployment,
     ServiceRevision,
 )
+from ecsundo_action.aws.schedules import Kind, ScheduledTask
 from ecsundo_action.reasons import Reason, Why, because, say
 
 # The tag a re-registration carries, naming the task definition it recreates. It is how a
@@ -109,6 +110,16 @@ class Step:
     before: tuple[ContainerImage, ...] = field(default=(), compare=False)
     after: tuple[ContainerImage, ...] = field(default=(), compare=False)
     pinned: bool = field(default=False, compare=False)
+    # What it changes: a service, or a scheduled task (its rule target or schedule, put back
+    # whole as `put` says, with the task definition it lands on filled in).
+    kind: Kind = Kind.SERVICE
+    task: ScheduledTask | None = field(default=None, compare=False)
+    put: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        """Unique in a plan: a service's name, or a scheduled task's kind and place."""
+        return self.service if self.task is None else self.task.key
 
     @property
     def reason(self) -> str:

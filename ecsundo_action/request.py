@@ -194,6 +194,15 @@ OPTIONS: tuple[Option, ...] = (
         check_key,
         "a KMS HMAC key (id, ARN, alias/NAME): sign snapshots, read only those it verifies",
     ),
+    Option(
+        "scheduled_tasks",
+        "scheduled-tasks",
+        "--scheduled-tasks",
+        "",
+        selection.parse_scheduled,
+        "rule or schedule names or globs (default: every one that runs in the cluster; "
+        "false: none)",
+    ),
     Option("poll_interval", None, "--poll-interval", "6", _number(0.01, 300), "seconds"),
 )
 # The modes that store or read snapshots: the only ones a signing key means anything to.
@@ -235,6 +244,9 @@ class Request:
     # A KMS key: snapshots are signed with it when stored, and only those it verifies are
     # read (restore, latest, an incremental snapshot's base). None: checksums only.
     signing_key: str | None = _default("signing_key")
+    # snapshot, guard, restore: the scheduled tasks taken, by name or glob (None: every one
+    # that runs in the cluster; (): none).
+    scheduled_tasks: tuple[str, ...] | None = _default("scheduled_tasks")
     # The (Region, account) that service ARNs in `services` name: each must be the
     # cluster's (checked once the cluster is described, before anything changes).
     places: tuple[tuple[str, str], ...] = ()
@@ -328,4 +340,5 @@ def build(
     values["snapshot_id"] = snapshot_id
     if mode not in SIGNED:
         values["signing_key"] = None  # rollback, list and discover read no snapshot's body
+        values["scheduled_tasks"] = ()  # nor take scheduled tasks
     return Request(mode=mode, cluster=cluster, **values)

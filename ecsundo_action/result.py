@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
 from ecsundo_action.aws.records import ContainerImage
+from ecsundo_action.aws.schedules import Kind
 from ecsundo_action.plan import Action
 from ecsundo_action.reasons import TOLD_BY_WHAT, Reason, Why, say
 from ecsundo_action.request import Mode
@@ -88,6 +89,12 @@ class ServiceResult:
     # in stages (blue/green, linear, canary, lifecycle hooks): the summary's timeline.
     spans: tuple[Span, ...] = field(default=(), compare=False)
     staged: bool = field(default=False, compare=False)
+    kind: Kind = Kind.SERVICE  # a service, or a scheduled task (rule, schedule)
+
+    @property
+    def label(self) -> str:
+        """Its name in a table: a scheduled task's says its kind."""
+        return self.name if self.kind == Kind.SERVICE else f"{self.name} ({self.kind})"
 
     def has(self, why: Why) -> bool:
         return any(r.why == why for r in self.why)
@@ -129,11 +136,13 @@ class ServiceResult:
             step.after,
             happened(step, status, to, why),
             why,
+            kind=step.kind,
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "kind": str(self.kind),
             "action": str(self.action),
             "from": self.from_,
             "to": self.to,

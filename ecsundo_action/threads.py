@@ -46,6 +46,22 @@ class Threads:
     def submit(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         return self.pool.submit(fn, *args)
 
+    def aside(self, fn: Callable[..., R], *args: Any) -> Future[R]:
+        """Run fn(*args) on a thread of its own, which may hand work to the pool and wait
+        for it (work on the pool may not)."""
+        future: Future[R] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # the caller's result() raises it
+                future.set_exception(exc)
+
+        threading.Thread(target=run, name="aside", daemon=True).start()
+        return future
+
     def change(self, fn: Callable[..., R], *args: Any) -> Future[R]:
         """Run fn(*args), a change to ECS, on the changes' own pool."""
         return self.changes.submit(fn, *args)

@@ -29,7 +29,6 @@ from botocore.model import StructureShape
 from ecsundo_action.aws.arns import family_and_revision, short_name
 from ecsundo_action.aws.images import Registries
 from ecsundo_action.aws.pacing import ECS_QUOTAS, Pacer
-from ecsundo_action.aws.schedules import ScheduledTasks
 from ecsundo_action.aws.records import (
     Cluster,
     Service,
@@ -37,6 +36,7 @@ from ecsundo_action.aws.records import (
     ServiceRevision,
     TaskDefinition,
 )
+from ecsundo_action.aws.schedules import ScheduledTasks
 from ecsundo_action.errors import (
     AwsError,
     Conflict,

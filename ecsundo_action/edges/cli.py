@@ -49,6 +49,7 @@ CHANGING = (
 )
 CLUSTER_OPTIONS = (
     *("services", "snapshot_id", "since_minutes", "scope", "pin_images", "full", "signing_key"),
+    "scheduled_tasks",
     *CHANGING,
 )
 SERVICE_OPTIONS = ("scope", "pin_images", *CHANGING)
@@ -59,6 +60,7 @@ ONLY_FOR = {
     "snapshot_id": (Mode.RESTORE, Mode.SNAPSHOT),
     "full": (Mode.SNAPSHOT,),
     "signing_key": (Mode.RESTORE, Mode.SNAPSHOT),
+    "scheduled_tasks": (Mode.RESTORE, Mode.SNAPSHOT),
     "since_minutes": (Mode.ROLLBACK,),
     "scope": (Mode.RESTORE, Mode.ROLLBACK),
     "pin_images": (Mode.RESTORE, Mode.ROLLBACK),

@@ -113,7 +113,14 @@ def pick(available: Iterable[str], patterns: Sequence[str] | None) -> list[str]:
     return [name for name in names if any(fnmatchcase(name, p) for p in patterns)]
 
 
-def select(available: Iterable[str], patterns: Sequence[str] | None, where: str) -> list[str]:
+def select(
+    available: Iterable[str],
+    patterns: Sequence[str] | None,
+    where: str,
+    *,
+    what: str = "services",
+    one: str = "service",
+) -> list[str]:
     """The available names the patterns pick, in the order available gives them.
 
     An entry that picks nothing is an error: a typo must not silently act on nothing.
@@ -121,6 +128,26 @@ def select(available: Iterable[str], patterns: Sequence[str] | None, where: str)
     names = list(available)
     for pattern in patterns or ():
         if not any(fnmatchcase(name, pattern) for name in names):
-            kind = "pattern" if is_pattern(pattern) else "service"
-            raise NotFoundError(f"services: {kind} {pattern!r} matches no service in {where}")
+            kind = "pattern" if is_pattern(pattern) else one
+            raise NotFoundError(f"{what}: {kind} {pattern!r} matches no {one} in {where}")
     return pick(names, patterns)
+
+
+# A rule or schedule name, after its event bus or schedule group when not the default one,
+# or a glob pattern of one (EventBridge and Scheduler names: letters, digits, . - _).
+SCHEDULED_NAME = re.compile(r"[A-Za-z0-9._\-*?\[\]!]{1,64}(/[A-Za-z0-9._\-*?\[\]!]{1,64})?")
+
+
+def parse_scheduled(text: str, what: str) -> tuple[str, ...] | None:
+    """The scheduled tasks a run takes: None, every one that runs in the cluster (empty);
+    (), none (false); else the names and patterns given."""
+    if text.strip() in ("false", "False", "FALSE"):
+        return ()
+    found = entries(text)
+    for entry in found:
+        if not SCHEDULED_NAME.fullmatch(entry):
+            raise InputError(
+                f"{what} entry {entry[:80]!r} is not valid: expected a rule or schedule name "
+                "(BUS/NAME or GROUP/NAME outside the default ones), a glob pattern, or false"
+            )
+    return tuple(dict.fromkeys(found)) or None

@@ -18,9 +18,10 @@ from functools import cache, partial
 from typing import Any
 
 from ecsundo_action import __version__
-from ecsundo_action.aws.arns import short_name
+from ecsundo_action.aws.arns import TD_ARN, short_name
 from ecsundo_action.aws.gateway import EcsGateway, HistoryUnavailable
 from ecsundo_action.aws.records import Cluster, Service, ServiceRevision, TaskDefinition, by_age
+from ecsundo_action.aws.schedules import ScheduledTask
 from ecsundo_action.errors import AwsError, EcsundoError, NotFoundError, SnapshotRefused, reason
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import Action
@@ -219,9 +220,12 @@ def capture(
     github: Mapping[str, str] | None = None,
     now: datetime | None = None,
     known: Callable[[], Mapping[str, KeptTaskDefinition]] = dict,
+    scheduled: Future[list[ScheduledTask]] | None = None,
+    scheduled_patterns: tuple[str, ...] | None = None,
 ) -> tuple[Snapshot, list[str]]:
     """Read the cluster and build its snapshot (nothing is written); and its warnings.
-    known(): the task definitions already held (asked for once services are read)."""
+    known(): the task definitions already held (asked for once services are read).
+    scheduled: the cluster's scheduled tasks, being read (None: not recorded)."""
     now = now or datetime.now(UTC)
     reading = _Reading(gateway, threads, cluster, patterns, known)
     reading.run()
@@ -255,6 +259,10 @@ def capture(
                 f"{short_name(record.task_definition)} no longer exists in ECS"
             )
         kept[record.task_definition] = KeptTaskDefinition(found.status, found.body, found.tags)
+    tasks = None
+    if scheduled is not None:
+        chosen = _scheduled(cluster, scheduled.result(), scheduled_patterns)
+        tasks = _keep_bodies(gateway, threads, chosen, kept, held, warnings)
     taken = Snapshot(
         id=snapshot_id or new_snapshot_id(now),
         created_at=timestamp(now),
@@ -264,8 +272,54 @@ def capture(
         task_definitions=kept,
         selection=patterns or None,
         github=github,
+        scheduled_tasks=tasks,
     )
     return taken, warnings
+
+
+def _scheduled(
+    cluster: Cluster,
+    found: list[ScheduledTask],
+    patterns: tuple[str, ...] | None,
+) -> list[ScheduledTask]:
+    """The scheduled tasks the selection takes (a name that takes none is an error)."""
+    where = f"cluster {cluster.name!r}"
+    names = selection.select(
+        [t.name for t in found], patterns, where, what="scheduled-tasks", one="scheduled task"
+    )
+    return [t for t in found if t.name in set(names)]
+
+
+def _keep_bodies(
+    gateway: EcsGateway,
+    threads: Threads,
+    tasks: list[ScheduledTask],
+    kept: dict[str, KeptTaskDefinition],
+    held: Mapping[str, KeptTaskDefinition],
+    warnings: list[str],
+) -> tuple[ScheduledTask, ...]:
+    """Keep the task definition of each scheduled task, like a service's: one the services
+    or the previous snapshot hold already is not described again. A task definition given
+    without a revision runs its family's latest: there is nothing to keep or put back."""
+    arns = {t.task_definition for t in tasks if TD_ARN.fullmatch(t.task_definition)}
+    for arn in arns & held.keys() - kept.keys():
+        kept[arn] = held[arn]
+    missing = sorted(arns - kept.keys())
+    described = threads.map(gateway.describe_task_definition, missing)
+    for arn, found in zip(missing, described, strict=True):
+        if found is not None:
+            kept[arn] = KeptTaskDefinition(found.status, found.body, found.tags)
+    recorded = []
+    for task in tasks:
+        arn = task.task_definition
+        if TD_ARN.fullmatch(arn) and arn not in kept:
+            warnings.append(
+                f"scheduled task {task.name} runs {short_name(arn)}, which no longer exists "
+                "in ECS: not recorded"
+            )
+            continue
+        recorded.append(task)
+    return tuple(recorded)
 
 
 def _previous(
@@ -314,6 +368,10 @@ def snapshot(
     passed_over: list[str] = []  # newer snapshots the signing key does not verify
     signed = store.signer is not None
     known = cache(partial(_previous, loading, progress, passed_over, signed))
+    # The scheduled tasks are found while the services are read.
+    scheduled = None
+    if gateway.scheduled is not None and request.scheduled_tasks != ():
+        scheduled = threads.aside(gateway.scheduled.of_cluster, where.arn, threads.map)
     taken, warnings = capture(
         gateway,
         threads,
@@ -322,6 +380,8 @@ def snapshot(
         snapshot_id=request.snapshot_id,
         github=github,
         known=known,
+        scheduled=scheduled,
+        scheduled_patterns=request.scheduled_tasks,
     )
     reused = sum(1 for arn in taken.task_definitions if arn in known())
     warnings = passed_over + warnings  # a forged snapshot in the store is worth a warning
@@ -337,6 +397,12 @@ def snapshot(
     rows = [
         ServiceResult(s.name, Action.SNAPSHOT, s.task_definition, s.task_definition, status)
         for s in taken.services
+    ]
+    rows += [
+        ServiceResult(
+            t.name, Action.SNAPSHOT, t.task_definition, t.task_definition, status, kind=t.kind
+        )
+        for t in taken.scheduled_tasks or ()
     ]
     return Outcome(
         request.mode,

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
+from ecsundo_action.aws.schedules import Kind
 from ecsundo_action.reasons import Why, plural
 from ecsundo_action.render.text import (
     UNEVENTFUL,
@@ -260,11 +261,11 @@ def _needs_attention(result: Outcome) -> str:
     lines = []
     for service in rows:
         line = (
-            f"{ICONS.get(str(service.status), '')} **{escape(service.name)}**"
+            f"{ICONS.get(str(service.status), '')} **{escape(service.label)}**"
             f"{_where(service)}: {escape(service.cause)} — "
             f"next: {escape(_next_step(service))}"
         )
-        if result.region:
+        if result.region and service.kind == Kind.SERVICE:
             line += f" · [console]({console_url(result.region, result.cluster, service.name)})"
         lines.append(line)
     return _section("Needs attention", lines, LIMIT // 4) + "\n"
@@ -410,7 +411,7 @@ def _cells(service: ServiceResult) -> list[Any]:
     """One row: the images before and after, what happened in words, result, time."""
     before, after = _images(service)
     return [
-        service.name,
+        service.label,
         before,
         after,
         service.what or service.action,
@@ -422,7 +423,7 @@ def _cells(service: ServiceResult) -> list[Any]:
 def _plan_cells(service: ServiceResult) -> list[Any]:
     """One row of a plan: the images now and after, what would be done, and why."""
     before, after = _images(service)
-    return [service.name, before, after, service.what or service.action, service.message]
+    return [service.label, before, after, service.what or service.action, service.message]
 
 
 # A registry host: a name with a dot, or a port (docker's rule for the first path part).

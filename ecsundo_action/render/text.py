@@ -189,7 +189,7 @@ def verdict_line(outcome: Outcome) -> str:
     if counts:
         line += ": " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     attention = [s for s in ordered(outcome.services) if s.status in NEEDS_ATTENTION]
-    causes = [f"{s.name}: {_cut(s.cause, CAUSE_CHARS)}" for s in attention[:CAUSES_NAMED]]
+    causes = [f"{s.label}: {_cut(s.cause, CAUSE_CHARS)}" for s in attention[:CAUSES_NAMED]]
     if len(attention) > CAUSES_NAMED:
         causes.append(f"{len(attention) - CAUSES_NAMED} more (see the job summary)")
     return "; ".join([line, *causes])
@@ -266,7 +266,7 @@ def service_rows(services: list[ServiceResult], width: int | None = None) -> str
     for s in services:
         before, after = image_change(s.before, s.after)
         said = "; ".join(part for part in (s.what, s.message) if part)
-        rows.append((s.name, str(s.status), before, after, f"{s.seconds:.0f}s", said))
+        rows.append((s.label, str(s.status), before, after, f"{s.seconds:.0f}s", said))
     return table(rows, width)
 
 

@@ -1,11 +1,11 @@
 """Snapshot documents: typed records, canonical JSON, checksum and schema checks.
 
 On disk a snapshot is plain JSON (see schema/snapshot-v3.json; version 1 documents still
-load, without digests, settings or controllers; version 2 ones without scheduled tasks). It is validated and checksummed when
-written and again when read; the checksum catches accidents (truncation, corruption), not
-an edit by someone who can write to the store, who can recompute it: signing.py's signature
-does. In memory it is a frozen `Snapshot` whose fields mirror the schema, so no code reads
-a document by string keys. A document read back
+load, without digests, settings or controllers; version 2 ones without scheduled tasks). It
+is validated and checksummed when written and again when read; the checksum catches
+accidents (truncation, corruption), not an edit by someone who can write to the store, who
+can recompute it: signing.py's signature does. In memory it is a frozen `Snapshot` whose
+fields mirror the schema, so no code reads a document by string keys. A document read back
 must belong to the cluster, region and account asked for; anything else is refused with a
 one-line reason.
 """
