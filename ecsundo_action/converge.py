@@ -555,6 +555,16 @@ class Changes:
         # The service's change began with its registration.
         return replace(done, at=self._began.get(step.target or "", done.at))
 
+    def _put_scheduled(self, step: Step, to: str, at: float) -> Updated:
+        """A scheduled task's target (or whole schedule) put back, running `to`."""
+        assert step.task is not None and self.gateway.scheduled is not None
+        task = replace(step.task, definition=step.put or step.task.definition)
+        try:
+            self.gateway.scheduled.put(task, task.running(to))
+        finally:
+            self._span("update", at)
+        return Updated(to, None, at, None)
+
     def _stop(self, step: Step) -> Updated:
         """StopServiceDeployment(ROLLBACK); if the deployment finished meanwhile, the step
         the plan would have taken otherwise, in this run."""
@@ -583,6 +593,8 @@ class Changes:
         assert step.service_arn is not None
         self._stop_if_stopping()
         at = time.monotonic()
+        if step.task is not None:
+            return self._put_scheduled(step, to, at)
         # Staying on the same task definition (a count or settings only): do not name it, it
         # may have been deregistered since.
         same = to == step.current and (step.desired_count is not None or bool(step.settings))
@@ -623,10 +635,10 @@ class Changes:
             try:
                 done = future.result()
             except EcsundoError as exc:
-                rows[step.service] = ServiceResult.of(step, Status.FAILED, why=_failed(exc))
+                rows[step.key] = ServiceResult.of(step, Status.FAILED, why=_failed(exc))
                 continue
             except Exception as exc:  # a bug must cost one row, never the whole report
-                rows[step.service] = ServiceResult.of(
+                rows[step.key] = ServiceResult.of(
                     step,
                     Status.FAILED,
                     why=(because(Why.INTERNAL, kind=type(exc).__name__, error=str(exc)),),
@@ -634,7 +646,7 @@ class Changes:
                 continue
             step = done.instead or step  # the row says what was really done
             if done.racing:
-                rows[step.service] = ServiceResult.of(
+                rows[step.key] = ServiceResult.of(
                     step,
                     Status.FAILED,
                     to=done.to,
@@ -642,23 +654,28 @@ class Changes:
                     why=(because(Why.RACING, other=short_name(done.racing)),),
                 )
             else:
-                accepted[step.service_arn or ""] = (step, done)
+                accepted[step.key if step.task else step.service_arn or ""] = (step, done)
         return rows, accepted
 
     def _in_plan_order(self, rows: dict[str, ServiceResult]) -> list[ServiceResult]:
         """One row per step of the plan, in its order; a step never started says so."""
-        return [rows.get(step.service) or planned(step, False) for step in self.plan.steps]
+        return [rows.get(step.key) or planned(step, False) for step in self.plan.steps]
 
     def finish(self) -> list[ServiceResult]:
         """Wait, in one loop, for every updated service to settle; one result per step."""
         rows, updated = self._accepted()
+        # A scheduled task's change is done once accepted: there is no rollout to wait for.
+        for key, (step, done) in list(updated.items()):
+            if step.task is not None:
+                del updated[key]
+                rows[step.key] = ServiceResult.of(step, Status.SUCCESS, to=done.to, changed=True)
         settled = self._wait(updated) if self.options.wait and updated else {}
         settled = self._why(self._verify(updated, settled))
         for arn, (step, done) in updated.items():
             outcome = settled.get(arn)
             left = (done.settings_left,) if done.settings_left else ()
             if outcome is None:
-                rows[step.service] = ServiceResult.of(
+                rows[step.key] = ServiceResult.of(
                     step,
                     Status.PARTIAL if left else Status.UPDATED,
                     to=done.to,
@@ -671,7 +688,7 @@ class Changes:
             done_why = (*step.why, *((done.note,) if done.note else ()), *left)
             status = Status.PARTIAL if left else Status.SUCCESS
             status = status if outcome.ok else Status.FAILED
-            rows[step.service] = ServiceResult.of(
+            rows[step.key] = ServiceResult.of(
                 step,
                 status,
                 to=done.to,
@@ -686,7 +703,7 @@ class Changes:
         the wire see the run stopping and change nothing); none is waited for to settle."""
         rows, accepted = self._accepted()
         for step, done in accepted.values():
-            rows[step.service] = ServiceResult.of(
+            rows[step.key] = ServiceResult.of(
                 step,
                 Status.UPDATED,
                 to=done.to,
@@ -699,8 +716,16 @@ class Changes:
         """A failed row tells what the service runs after the run, never what it should have
         run: unchanged, what it ran when read; changed (a rollout that failed or was rolled
         back, a deploy over ours), what ECS says it runs now (unknown if that cannot be read)."""
-        arns = {step.service: step.service_arn for step in self.plan.steps if step.service_arn}
-        changed = [r for r in rows if r.status == Status.FAILED and r.changed and r.name in arns]
+        arns = {
+            step.service: step.service_arn
+            for step in self.plan.steps
+            if step.service_arn and step.task is None
+        }
+        changed = [
+            r
+            for r in rows
+            if r.status == Status.FAILED and r.changed and r.kind == "service" and r.name in arns
+        ]
         running: dict[str, tuple[str | None, tuple[ContainerImage, ...]]] = {}
         if changed:
             try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from ecsundo_action.aws.arns import short_digest, short_name
+from ecsundo_action.aws.arns import TD_ARN, short_digest, short_name
 from ecsundo_action.aws.records import (
     SERVICE_SETTINGS,
     ContainerImage,
@@ -503,3 +503,86 @@ def stop_step(
         deployment=deployment.arn,
         fallback=normal,
     )
+
+
+# -- scheduled tasks -------------------------------------------------------------------------
+
+
+def _changed_fields(recorded: ScheduledTask, now: ScheduledTask) -> list[str]:
+    """What differs in a scheduled task's definition besides the task definition it runs, by
+    field name only (a target's Input may carry environment values: never shown)."""
+    was, is_ = recorded.running(""), now.running("")
+    changed = [
+        k for k in dict.fromkeys([*was, *is_]) if _canonical(was.get(k)) != _canonical(is_.get(k))
+    ]
+    target = "Target" if recorded.kind == Kind.SCHEDULE else None
+    if target in changed:  # a schedule's target: which of its fields
+        inner_was, inner_now = was.get(target) or {}, is_.get(target) or {}
+        keys = dict.fromkeys([*inner_was, *inner_now])
+        inner = [
+            f"{target}.{k}"
+            for k in keys
+            if _canonical(inner_was.get(k)) != _canonical(inner_now.get(k))
+        ]
+        changed = [k for k in changed if k != target] + inner
+    return changed
+
+
+def plan_scheduled(
+    recorded: ScheduledTask,
+    now: ScheduledTask | None,
+    facts: TargetFacts,
+    *,
+    scope: Scope,
+) -> Step:
+    """Pure: what one scheduled task needs to run what the snapshot saw again.
+
+    Its target gets the recorded task definition back (ACTIVE: as it is; else an earlier
+    re-registration of it, or a new one, shared with the services that want the same body).
+    With scope service the rest of its target (or schedule) goes back as recorded too; with
+    scope task-definition only the task definition changes. Its rule, target or schedule
+    deleted since is missing; a family without a revision runs its latest and is left."""
+    name, kind, target = recorded.name, recorded.kind, recorded.task_definition
+    if now is None:
+        gone = because(Why.SCHEDULED_GONE, kind=str(kind))
+        return Step(name, None, Action.MISSING, None, target, why=(gone,), kind=kind, task=recorded)
+    current = now.task_definition
+    if not TD_ARN.fullmatch(target):
+        latest = because(Why.FAMILY_LATEST, family=short_name(target))
+        return Step(
+            name, now.arn, Action.SKIPPED, current, target, why=(latest,), kind=kind, task=now
+        )
+    base = recorded if scope == Scope.SERVICE else now
+    fields = _changed_fields(recorded, now) if scope == Scope.SERVICE else []
+    notes = (because(Why.SCHEDULED_CHANGED, fields=", ".join(fields)),) if fields else ()
+    usable = facts.status == "ACTIVE"
+    landing = target if usable else facts.reuse
+
+    def step(action: Action, to: str, *why: Reason) -> Step:
+        return Step(
+            name,
+            now.arn,
+            action,
+            current,
+            to,
+            why=(*why, *notes),
+            settings=dict.fromkeys(fields, True) if action != Action.UNCHANGED else {},
+            kind=kind,
+            task=now,
+            put=base.definition,
+        )
+
+    if current in (target, landing):
+        if not fields:
+            if current == target:
+                return step(Action.UNCHANGED, current)
+            return step(Action.UNCHANGED, current, because(Why.ON_COPY, target=short_name(target)))
+        return step(Action.UPDATE, current)
+    if usable:
+        return step(Action.UPDATE, target)
+    why_not = because(Why.TARGET_GONE, target=short_name(target), state=facts.status or "deleted")
+    if facts.reuse:
+        return step(
+            Action.UPDATE, facts.reuse, why_not, because(Why.REUSING, copy=short_name(facts.reuse))
+        )
+    return step(Action.REREGISTER, target, why_not, because(Why.REGISTERING))

@@ -48,6 +48,9 @@ class Why(StrEnum):
     SETTINGS_LEFT = "settings-left"  # settings, error: ECS refused them, the rest was put back
     REGISTERED_BEFORE = "registered-before"  # minutes, task_definition: running, older
     NOT_RESTORED = "not-restored"  # error: its target could not be looked up or planned
+    SCHEDULED_GONE = "scheduled-gone"  # kind: its rule, target or schedule was deleted since
+    FAMILY_LATEST = "family-latest"  # family: it runs the family's latest revision
+    SCHEDULED_CHANGED = "scheduled-changed"  # fields: of its target, besides the task definition
     UNREADABLE = "unreadable"  # error: the service could not be read
     NOT_ROLLED_BACK = "not-rolled-back"  # error
     # What happened once started.
@@ -129,6 +132,9 @@ WORDS: dict[Why, str] = {
     Why.REGISTERED_BEFORE: "runs {task_definition}, registered before the last {minutes:g} "
     "minutes: restarted or returned to since, not released (name it to roll it back)",
     Why.NOT_RESTORED: "not restored: {error}",
+    Why.SCHEDULED_GONE: "its {kind} no longer exists (deleted since the snapshot)",
+    Why.FAMILY_LATEST: "runs the latest revision of {family}, whatever it is: nothing to put back",
+    Why.SCHEDULED_CHANGED: "{fields} changed since the snapshot",
     Why.UNREADABLE: "not restored: it could not be read ({error})",
     Why.NOT_ROLLED_BACK: "not rolled back: {error}",
     Why.NOT_STARTED: "not started",
@@ -174,6 +180,7 @@ TOLD_BY_WHAT = frozenset(
         Why.PIN,
         Why.SETTING,
         Why.SETTING_MORE,
+        Why.SCHEDULED_CHANGED,
         Why.ON_COPY,
         Why.DESIRED_COUNT,
         Why.TARGET_PINNED,

@@ -28,15 +28,24 @@ S3_ACTIONS = {
 USED: set[str] = set()
 
 
-IAM_PREFIX = {"tagging": "tag", "ecr": "ecr", "kms": "kms"}  # by signing name
+IAM_PREFIX = {  # by signing name
+    "tagging": "tag",
+    "ecr": "ecr",
+    "kms": "kms",
+    "events": "events",
+    "scheduler": "scheduler",
+}
+# Putting a scheduled task back hands the role its target names to EventBridge or Scheduler.
+HANDS_A_ROLE = {("events", "PutTargets"), ("scheduler", "UpdateSchedule")}
 
 
 def needs(service: str, operation: str, params: dict[str, Any]) -> set[str]:
     """The IAM actions one call needs."""
     if service == "s3":
         return {S3_ACTIONS[operation]}
-    if service in IAM_PREFIX:  # tagging; ECR's BatchGetImage; the signing key's MACs
-        return {f"{IAM_PREFIX[service]}:{operation}"}
+    if service in IAM_PREFIX:  # tagging; ECR; the signing key's MACs; scheduled tasks
+        actions = {f"{IAM_PREFIX[service]}:{operation}"}
+        return actions | ({"iam:PassRole"} if (service, operation) in HANDS_A_ROLE else set())
     assert service == "ecs", (service, operation)
     actions = {f"ecs:{operation}"}
     if operation == "RegisterTaskDefinition":

@@ -14,11 +14,22 @@ from tests import iam
 def test_policy_names_every_action_and_uses_no_wildcard() -> None:
     for action in iam.allowed():
         assert "*" not in action and ":" in action, action
-    passrole = next(s for s in iam.statements() if "iam:PassRole" in s["Action"])
-    assert passrole["Condition"] == {
-        "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
+    # Each role is passed only to the service that uses it, and named: never a wildcard.
+    passed = {
+        str(s["Condition"]["StringEquals"]["iam:PassedToService"]): s["Resource"]
+        for s in iam.statements()
+        if "iam:PassRole" in s["Action"]
     }
-    assert all("*" not in resource for resource in passrole["Resource"])
+    assert passed == {
+        "ecs-tasks.amazonaws.com": [
+            "arn:aws:iam::ACCOUNT:role/TASK_ROLE",
+            "arn:aws:iam::ACCOUNT:role/EXECUTION_ROLE",
+        ],
+        "['events.amazonaws.com', 'scheduler.amazonaws.com']": [
+            "arn:aws:iam::ACCOUNT:role/EVENTS_TARGET_ROLE",
+            "arn:aws:iam::ACCOUNT:role/SCHEDULER_ROLE",
+        ],
+    }
     # The signing key's calls are allowed on that key alone (by its ARN: IAM does not take an
     # alias as a resource), never on every key.
     signing = next(s for s in iam.statements() if "kms:GenerateMac" in s["Action"])
@@ -41,6 +52,12 @@ def test_the_check_names_what_is_called_but_not_allowed_and_allowed_but_unused()
 def test_a_call_needs_its_action_and_what_its_parameters_hand_over() -> None:
     assert iam.needs("s3", "HeadObject", {}) == {"s3:GetObject"}
     assert iam.needs("tagging", "GetResources", {}) == {"tag:GetResources"}
+    assert iam.needs("events", "ListTargetsByRule", {}) == {"events:ListTargetsByRule"}
+    assert iam.needs("events", "PutTargets", {}) == {"events:PutTargets", "iam:PassRole"}
+    assert iam.needs("scheduler", "UpdateSchedule", {}) == {
+        "scheduler:UpdateSchedule",
+        "iam:PassRole",
+    }
     assert iam.needs("kms", "VerifyMac", {"KeyId": "alias/snapshots"}) == {"kms:VerifyMac"}
     assert iam.needs("ecs", "RegisterTaskDefinition", {"tags": [{"key": "a", "value": "b"}]}) == {
         "ecs:RegisterTaskDefinition",

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import chain
 from threading import Event
 
 from ecsundo_action.aws.arns import short_name
@@ -28,8 +29,9 @@ from ecsundo_action.aws.records import (
     images_of,
     running_revision,
 )
+from ecsundo_action.aws.schedules import ScheduledTask
 from ecsundo_action.converge import Found, InFlight, Options, Read, Target, converge
-from ecsundo_action.errors import EcsundoError, reason
+from ecsundo_action.errors import EcsundoError, NotFoundError, reason
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import (
     ACTIVE,
@@ -43,6 +45,7 @@ from ecsundo_action.plan import (
     Want,
     left_alone_step,
     missing_step,
+    plan_scheduled,
     plan_step,
     skip_step,
     want_of,
@@ -325,6 +328,99 @@ class _Targets:
         )
 
 
+class _ScheduledTargets:
+    """The reads of a restore's scheduled tasks: 10 at a time, each as it is now, said as a
+    Target whose task definition is looked up (and registered again) with the services'."""
+
+    def __init__(
+        self,
+        gateway: EcsGateway,
+        cluster_arn: str,
+        request: Request,
+        snapshot: Snapshot,
+        tasks: Sequence[ScheduledTask],
+    ) -> None:
+        self.gateway, self.cluster_arn, self.scope = gateway, cluster_arn, request.scope
+        self.snapshot, self.tasks = snapshot, tasks
+
+    def reads(self) -> Iterator[Read]:
+        for some in chunks(self.tasks, DESCRIBE_SERVICES_BATCH):
+            yield Read(partial(self.read, some), partial(self.unreadable, some))
+
+    def read(self, tasks: Sequence[ScheduledTask]) -> Found:
+        scheduled = self.gateway.scheduled
+        assert scheduled is not None
+        return Found([self.target(task, scheduled.read(task, self.cluster_arn)) for task in tasks])
+
+    def unreadable(self, tasks: Sequence[ScheduledTask], why: str) -> list[Step]:
+        return [
+            Step(
+                task.name,
+                None,
+                Action.SKIP,
+                None,
+                task.task_definition,
+                why=(because(Why.UNREADABLE, error=why),),
+                kind=task.kind,
+                task=task,
+            )
+            for task in tasks
+        ]
+
+    def target(self, recorded: ScheduledTask, now: ScheduledTask | None) -> Target:
+        decide = partial(plan_scheduled, recorded, now, scope=self.scope)
+        arn = recorded.task_definition
+        if now is None or arn not in self.snapshot.task_definitions:
+            return Target(recorded.key, step=decide(ACTIVE))  # missing, or nothing to keep
+        kept = self.snapshot.kept(arn)
+        after = images_of(kept.body)
+        if now.task_definition == arn and decide(ACTIVE).action == Action.UNCHANGED:
+            return Target(recorded.key, step=decide(ACTIVE), after=after)
+
+        def with_registration(facts: TargetFacts) -> tuple[Step, Registration | None]:
+            step = decide(facts)
+            again = step.action == Action.REREGISTER
+            return step, Registration(arn, dict(kept.body), kept.tags) if again else None
+
+        return Target(
+            recorded.key,
+            want=Want(arn, dict(kept.body), kept.tags, False, {}, ()),
+            decide=with_registration,
+            unable=lambda why: replace(
+                decide(ACTIVE),
+                action=Action.SKIP,
+                why=(because(Why.NOT_RESTORED, error=why),),
+            ),
+            after=after,
+        )
+
+
+def _scheduled_tasks(
+    snapshot: Snapshot, request: Request, gateway: EcsGateway
+) -> list[ScheduledTask]:
+    """The snapshot's scheduled tasks this restore takes (a name that takes none, or names
+    given for a snapshot that recorded none, is an error before anything changes)."""
+    patterns = request.scheduled_tasks
+    if patterns == () or gateway.scheduled is None:
+        return []
+    if snapshot.scheduled_tasks is None:
+        if patterns:
+            raise NotFoundError(
+                f"scheduled-tasks: snapshot {snapshot.id} recorded no scheduled tasks "
+                "(taken by an older ecsundo, or with scheduled-tasks: false)"
+            )
+        return []
+    tasks = snapshot.scheduled_tasks
+    names = selection.select(
+        [t.name for t in tasks],
+        patterns,
+        f"snapshot {snapshot.id}",
+        what="scheduled-tasks",
+        one="scheduled task",
+    )
+    return [t for t in tasks if t.name in set(names)]
+
+
 def restore(
     gateway: EcsGateway, threads: Threads, store: Store, request: Request, options: Options
 ) -> Outcome:
@@ -358,7 +454,11 @@ def restore(
             where.name, snapshot, uncovered, current, records, restore_desired_count
         )
 
-    reads = _Targets(gateway, where.arn, request, snapshot).reads(chosen)
+    tasks = _scheduled_tasks(snapshot, request, gateway)
+    reads = chain(
+        _Targets(gateway, where.arn, request, snapshot).reads(chosen),
+        _ScheduledTargets(gateway, where.arn, request, snapshot, tasks).reads(),
+    )
     done = converge(
         gateway, threads, where.arn, reads, options, order=chosen, warnings=warnings, gate=listing
     )

@@ -20,12 +20,14 @@ from ecsundo_action.aws.schedules import Kind
 from ecsundo_action.reasons import Why, plural
 from ecsundo_action.render.text import (
     UNEVENTFUL,
+    counted,
     image_parts,
     images_text,
     ordered,
     provenance,
     run_url,
     span,
+    task_images,
     took,
 )
 from ecsundo_action.request import Mode
@@ -493,7 +495,7 @@ def snapshot_summary(outcome: Outcome) -> str:
         else "dry run: nothing stored"
     )
     head = (
-        f"### 📸 ecsundo {escape(outcome.mode)}: {plural(len(taken.services), 'service')} "
+        f"### 📸 ecsundo {escape(outcome.mode)}: {escape(counted(taken))} "
         f"captured\n\nCluster **{escape(outcome.cluster)}** · snapshot {code(taken.id)} · "
         f"{where}\n\n"
     )
@@ -511,6 +513,14 @@ def snapshot_summary(outcome: Outcome) -> str:
     rows = [
         [s.name, short_or_dash(s.task_definition), _short_images(taken, s, registry)]
         for s in taken.services
+    ]
+    rows += [
+        [
+            f"{t.name} ({t.kind})",
+            short_or_dash(t.task_definition),
+            task_images(taken, t.task_definition),
+        ]
+        for t in taken.scheduled_tasks or ()
     ]
     header = ["service", "task definition", "images"]
     notes = _section("Warnings", [escape(w) for w in outcome.warnings], LIMIT // 16)

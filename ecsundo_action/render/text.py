@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
-from ecsundo_action.aws.records import ContainerImage
+from ecsundo_action.aws.records import ContainerImage, images_of
 from ecsundo_action.plan import Action, Plan
 from ecsundo_action.progress import Progress
 from ecsundo_action.reasons import plural
@@ -161,7 +161,13 @@ def plan_title(plan: Plan, dry_run: bool) -> str:
 def plan_text(plan: Plan) -> str:
     rows = [("SERVICE", "ACTION", "FROM", "TO", "WHY")]
     rows += [
-        (s.service, str(s.action), short_or_dash(s.current), short_or_dash(s.target), s.reason)
+        (
+            s.service if s.task is None else f"{s.service} ({s.kind})",
+            str(s.action),
+            short_or_dash(s.current),
+            short_or_dash(s.target),
+            s.reason,
+        )
         for s in plan.steps
     ]
     return table(rows)
@@ -221,6 +227,14 @@ def snapshot_text(outcome: Outcome) -> str:
         rows.append(
             (service.name, short_or_dash(service.task_definition), images_text(taken, service))
         )
+    for task in taken.scheduled_tasks or ():
+        rows.append(
+            (
+                f"{task.name} ({task.kind})",
+                short_or_dash(task.task_definition),
+                task_images(taken, task.task_definition),
+            )
+        )
     listing = table(rows) if len(rows) > 1 else "(no services)"
     where = (
         "dry run: nothing stored"
@@ -229,8 +243,22 @@ def snapshot_text(outcome: Outcome) -> str:
     )
     return (
         f"snapshot {taken.id} of cluster {outcome.cluster}: "
-        f"{plural(len(taken.services), 'service')}\n{listing}{_warnings_text(outcome)}\n{where}"
+        f"{counted(taken)}\n{listing}{_warnings_text(outcome)}\n{where}"
     )
+
+
+def counted(taken: Snapshot) -> str:
+    """ "4 services", "4 services, 2 scheduled tasks"."""
+    said = plural(len(taken.services), "service")
+    if taken.scheduled_tasks:
+        said += ", " + plural(len(taken.scheduled_tasks), "scheduled task")
+    return said
+
+
+def task_images(taken: Snapshot, task_definition: str) -> str:
+    """The images of a kept task definition (a scheduled task's: no digests are known)."""
+    kept = taken.task_definitions.get(task_definition)
+    return ", ".join(i.label for i in images_of(kept.body)) if kept else "-"
 
 
 def discover_text(outcome: Outcome) -> str:
