@@ -120,7 +120,7 @@ def test_snapshot_then_restore_in_one_job(shop: Any, workspace: Path) -> None:
     assert json.loads(restored.outputs["changed-services"]) == ["web"]
     services = {s["name"]: s for s in json.loads(restored.outputs["services"])}
     assert set(services["web"]) == {
-        *("name", "action", "from", "to", "status", "seconds", "message"),
+        *("name", "kind", "action", "from", "to", "status", "seconds", "message"),
         *("what", "from-images", "to-images"),
     }
     web = services["web"]

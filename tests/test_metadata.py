@@ -39,6 +39,7 @@ INPUTS = [
     "since",
     "full",
     "regions",
+    "scheduled-tasks",
     "signing-key",
 ]
 OUTPUTS = ["snapshot-id", "snapshot-uri", "result", "changed-services", "services", "clusters"]

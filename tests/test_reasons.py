@@ -166,6 +166,18 @@ PINNED: list[tuple[Reason, str]] = [
     ),
     (because(Why.HOOK, hook="smoke", status="timed out"), "lifecycle hook smoke timed out"),
     (because(Why.ECS_ROLLBACK_REASON, reason="alarm"), "rolled back: alarm"),
+    (
+        because(Why.SCHEDULED_GONE, kind="schedule"),
+        "its schedule no longer exists (deleted since the snapshot)",
+    ),
+    (
+        because(Why.FAMILY_LATEST, family="nightly"),
+        "runs the latest revision of nightly, whatever it is: nothing to put back",
+    ),
+    (
+        because(Why.SCHEDULED_CHANGED, fields="Input, EcsParameters"),
+        "Input, EcsParameters changed since the snapshot",
+    ),
 ]
 
 

@@ -576,6 +576,7 @@ def test_a_row_from_a_step_and_its_dict() -> None:
     row = ServiceResult.of(made, Status.SUCCESS, seconds=3.46, changed=True)
     assert row.to_dict() == {
         "name": "web",
+        "kind": "service",
         "action": "update",
         "from": TD.format("w:2"),
         "to": TD.format("w:1"),

@@ -64,6 +64,7 @@ VALUES: dict[str, tuple[list[str], str]] = {
     "regions": (["--regions", "eu-west-1,us-east-1"], "eu-west-1, us-east-1"),
     "full": (["--full"], "true"),
     "signing_key": (["--signing-key", "alias/ecsundo-snapshots"], " alias/ecsundo-snapshots "),
+    "scheduled_tasks": (["--scheduled-tasks", "nightly,reports/*"], "nightly\nreports/*"),
 }
 
 # Each option: a bad value, for the CLI and the action.
@@ -78,6 +79,7 @@ BAD: dict[str, tuple[list[str], str]] = {
     "scope": (["--scope", "cluster"], "cluster"),
     "pin_images": (["--pin-images", "yes"], "yes"),
     "signing_key": (["--signing-key", "my-key"], "my-key"),
+    "scheduled_tasks": (["--scheduled-tasks", "night ly"], "night ly"),
 }
 
 

@@ -148,10 +148,10 @@ def test_truncated_document_is_refused(tmp_path: Path) -> None:
 def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
     store, path, document = _stored(tmp_path)
     future = json.loads(path.read_text())
-    future["schemaVersion"] = 3
+    future["schemaVersion"] = 4
     future["checksum"] = doc.checksum(future)
     _rewrite(path, json.dumps(future).encode())
-    with pytest.raises(SnapshotRefused, match="schema version 3"):
+    with pytest.raises(SnapshotRefused, match="schema version 4"):
         store.get(PROD, document.id)
 
 

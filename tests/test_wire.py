@@ -21,6 +21,7 @@ from simulator.wire import UnparsedCall, parse_call
 from tests import iam
 
 CLUSTER = "prod"
+CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
 BUCKET = "snapshots"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
 SVC = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
@@ -137,6 +138,39 @@ EXAMPLES: dict[tuple[str, str], Example] = {
             "Mac": b"signed",
         },
         {"KeyId": "alias/ecsundo", "Mac": "c2lnbmVk", "MacAlgorithm": "HMAC_SHA_256"},
+    ),
+    ("events", "ListEventBuses"): ("list_event_buses", {"Limit": 10}, {"Limit": 10}),
+    ("events", "ListRuleNamesByTarget"): (
+        "list_rule_names_by_target",
+        {"TargetArn": CLUSTER_ARN, "EventBusName": "default"},
+        {"TargetArn": CLUSTER_ARN, "EventBusName": "default"},
+    ),
+    ("events", "ListTargetsByRule"): (
+        "list_targets_by_rule",
+        {"Rule": "nightly", "EventBusName": "default"},
+        {"Rule": "nightly", "EventBusName": "default"},
+    ),
+    ("events", "PutTargets"): (
+        "put_targets",
+        {"Rule": "nightly", "Targets": [{"Id": "ecs-task", "Arn": CLUSTER_ARN}]},
+        {"Rule": "nightly", "Targets": [{"Id": "ecs-task", "Arn": CLUSTER_ARN}]},
+    ),
+    ("scheduler", "ListSchedules"): ("list_schedules", {"MaxResults": 10}, {"MaxResults": 10}),
+    ("scheduler", "GetSchedule"): (
+        "get_schedule",
+        {"Name": "weekly", "GroupName": "reports"},
+        {"Name": "weekly", "GroupName": "reports"},
+    ),
+    ("scheduler", "UpdateSchedule"): (
+        "update_schedule",
+        {
+            "Name": "weekly",
+            "GroupName": "reports",
+            "ScheduleExpression": "rate(7 days)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {"Arn": CLUSTER_ARN, "RoleArn": "arn:aws:iam::123456789012:role/s"},
+        },
+        {"Name": "weekly", "GroupName": "reports", "ScheduleExpression": "rate(7 days)"},
     ),
 }
 CLIENT = {"tagging": "resourcegroupstaggingapi"}
