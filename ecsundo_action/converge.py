@@ -43,6 +43,7 @@ from ecsundo_action.aws.records import (
     images_of,
     running_revision,
 )
+from ecsundo_action.aws.schedules import Kind
 from ecsundo_action.errors import (
     STOPPING,
     AwsError,
@@ -479,7 +480,7 @@ class Changes:
         """Each row with when its register, update and rollout ran (UTC: a timeline is read
         later), and whether ECS rolls the service out in stages."""
         now, now_utc = time.monotonic(), datetime.now(UTC)
-        steps = {step.service: step for step in self.plan.steps}
+        steps = {step.service: step for step in self.plan.steps if step.kind == Kind.SERVICE}
 
         def span(phase: Phase, times: tuple[float, float]) -> Span:
             began, ended = (now_utc - timedelta(seconds=now - at) for at in times)
@@ -487,6 +488,9 @@ class Changes:
 
         told = []
         for row in rows:
+            if row.kind != Kind.SERVICE:  # a scheduled task or auto scaling: one call
+                told.append(row)
+                continue
             spans = []
             step = steps.get(row.name)
             taken = step if step is None or step.action == row.action else step.fallback
@@ -565,6 +569,19 @@ class Changes:
             self._span("update", at)
         return Updated(to, None, at, None)
 
+    def _put_scaling(self, step: Step, at: float) -> Updated:
+        """A service's scalable target registered as recorded, and its policies put back."""
+        assert self.gateway.scaling is not None and step.target is not None
+        recorded = step.put["target"]
+        cluster = self.plan.cluster_arn.rsplit("/", 1)[-1]
+        try:
+            self.gateway.scaling.put(
+                cluster, step.service, recorded, step.put["policies"], register=step.put["register"]
+            )
+        finally:
+            self._span("update", at)
+        return Updated(step.target, None, at, None)
+
     def _stop(self, step: Step) -> Updated:
         """StopServiceDeployment(ROLLBACK); if the deployment finished meanwhile, the step
         the plan would have taken otherwise, in this run."""
@@ -593,6 +610,8 @@ class Changes:
         assert step.service_arn is not None
         self._stop_if_stopping()
         at = time.monotonic()
+        if step.kind == Kind.SCALABLE_TARGET:
+            return self._put_scaling(step, at)
         if step.task is not None:
             return self._put_scheduled(step, to, at)
         # Staying on the same task definition (a count or settings only): do not name it, it
@@ -654,7 +673,8 @@ class Changes:
                     why=(because(Why.RACING, other=short_name(done.racing)),),
                 )
             else:
-                accepted[step.key if step.task else step.service_arn or ""] = (step, done)
+                kind = step.kind == Kind.SERVICE
+                accepted[(step.service_arn or "") if kind else step.key] = (step, done)
         return rows, accepted
 
     def _in_plan_order(self, rows: dict[str, ServiceResult]) -> list[ServiceResult]:
@@ -666,7 +686,7 @@ class Changes:
         rows, updated = self._accepted()
         # A scheduled task's change is done once accepted: there is no rollout to wait for.
         for key, (step, done) in list(updated.items()):
-            if step.task is not None:
+            if step.kind != Kind.SERVICE:
                 del updated[key]
                 rows[step.key] = ServiceResult.of(step, Status.SUCCESS, to=done.to, changed=True)
         settled = self._wait(updated) if self.options.wait and updated else {}
@@ -719,7 +739,7 @@ class Changes:
         arns = {
             step.service: step.service_arn
             for step in self.plan.steps
-            if step.service_arn and step.task is None
+            if step.service_arn and step.kind == Kind.SERVICE
         }
         changed = [
             r

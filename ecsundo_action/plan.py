@@ -22,6 +22,7 @@ from ecsundo_action.aws.records import (
     ServiceDeployment,
     ServiceRevision,
 )
+from ecsundo_action.aws.scaling import ScalableTarget
 from ecsundo_action.aws.schedules import Kind, ScheduledTask
 from ecsundo_action.reasons import Reason, Why, because, say
 
@@ -118,8 +119,11 @@ class Step:
 
     @property
     def key(self) -> str:
-        """Unique in a plan: a service's name, or a scheduled task's kind and place."""
-        return self.service if self.task is None else self.task.key
+        """Unique in a plan: a service's name, a scheduled task's kind and place, or what
+        else of a service it changes (its auto scaling)."""
+        if self.task is not None:
+            return self.task.key
+        return self.service if self.kind == Kind.SERVICE else f"{self.kind}/{self.service}"
 
     @property
     def reason(self) -> str:
@@ -152,7 +156,8 @@ class Plan:
     def order(self, names: Iterable[str]) -> None:
         """Put the steps in the order of names (steps are added as their facts arrive)."""
         rank = {name: i for i, name in enumerate(names)}
-        self.steps.sort(key=lambda s: rank.get(s.service, len(rank)))
+        # A service's own step before what else of it changes (its auto scaling).
+        self.steps.sort(key=lambda s: (rank.get(s.service, len(rank)), s.kind != Kind.SERVICE))
 
 
 def plan_step(
@@ -586,3 +591,64 @@ def plan_scheduled(
             Action.UPDATE, facts.reuse, why_not, because(Why.REUSING, copy=short_name(facts.reuse))
         )
     return step(Action.REREGISTER, target, why_not, because(Why.REGISTERING))
+
+
+# -- service auto scaling --------------------------------------------------------------------
+
+
+def plan_scaling(service: Service, recorded: ScalableTarget, now: ScalableTarget) -> Step | None:
+    """Pure: what a service's auto scaling needs to be as the snapshot saw it (None: it had
+    none then and has none now). Its scalable target is registered again when its minimum,
+    maximum or suspended state differ (or it is gone); each policy changed or deleted since
+    is put back; a target or policies created since are told, and left as they are."""
+    if not recorded.registered and not now.registered:
+        return None
+
+    def step(action: Action, *why: Reason, **put: Any) -> Step:
+        return Step(
+            service.name,
+            service.arn,
+            action,
+            now.capacity,
+            recorded.capacity,
+            why=why,
+            kind=Kind.SCALABLE_TARGET,
+            put={"target": recorded, **put},
+        )
+
+    if not recorded.registered:
+        return step(Action.UNCHANGED, because(Why.SCALING_ADDED, now=now.capacity))
+    register = (
+        not now.registered
+        or (now.min_capacity, now.max_capacity) != (recorded.min_capacity, recorded.max_capacity)
+        or _canonical(dict(now.suspended)) != _canonical(dict(recorded.suspended))
+    )
+    back = [
+        p
+        for p in recorded.policies
+        if _canonical(now.policy(str(p.get("PolicyName")))) != _canonical(dict(p))
+    ]
+    added = [
+        str(p.get("PolicyName"))
+        for p in now.policies
+        if not recorded.policy(str(p.get("PolicyName")))
+    ]
+    why: list[Reason] = []
+    if register:
+        gone = not now.registered
+        why.append(
+            because(Why.SCALING_GONE, was=recorded.capacity)
+            if gone
+            else because(Why.CAPACITY, now=_scaling_state(now), was=_scaling_state(recorded))
+        )
+    if back:
+        why.append(because(Why.POLICIES_BACK, names=", ".join(str(p["PolicyName"]) for p in back)))
+    if added:
+        why.append(because(Why.POLICIES_ADDED, names=", ".join(added)))
+    action = Action.UPDATE if register or back else Action.UNCHANGED
+    return step(action, *why, register=register, policies=back)
+
+
+def _scaling_state(target: ScalableTarget) -> str:
+    suspended = [k.removesuffix("Suspended") for k, on in target.suspended.items() if on]
+    return target.capacity + (f" ({', '.join(suspended)} suspended)" if suspended else "")

@@ -51,6 +51,11 @@ class Why(StrEnum):
     SCHEDULED_GONE = "scheduled-gone"  # kind: its rule, target or schedule was deleted since
     FAMILY_LATEST = "family-latest"  # family: it runs the family's latest revision
     SCHEDULED_CHANGED = "scheduled-changed"  # fields: of its target, besides the task definition
+    SCALING_ADDED = "scaling-added"  # now: a scalable target registered since the snapshot
+    SCALING_GONE = "scaling-gone"  # was: its scalable target was deregistered since
+    CAPACITY = "capacity"  # now, was: min and max, or the suspended state, differ
+    POLICIES_BACK = "policies-back"  # names: scaling policies changed or deleted since
+    POLICIES_ADDED = "policies-added"  # names: scaling policies created since
     UNREADABLE = "unreadable"  # error: the service could not be read
     NOT_ROLLED_BACK = "not-rolled-back"  # error
     # What happened once started.
@@ -135,6 +140,12 @@ WORDS: dict[Why, str] = {
     Why.SCHEDULED_GONE: "its {kind} no longer exists (deleted since the snapshot)",
     Why.FAMILY_LATEST: "runs the latest revision of {family}, whatever it is: nothing to put back",
     Why.SCHEDULED_CHANGED: "{fields} changed since the snapshot",
+    Why.SCALING_ADDED: "auto scaling ({now}) registered since the snapshot, which saw none: "
+    "left as it is",
+    Why.SCALING_GONE: "its scalable target ({was}) was deregistered since the snapshot",
+    Why.CAPACITY: "auto scaling {now} -> {was}",
+    Why.POLICIES_BACK: "scaling policies changed or deleted since: {names}",
+    Why.POLICIES_ADDED: "scaling policies created since, left as they are: {names}",
     Why.UNREADABLE: "not restored: it could not be read ({error})",
     Why.NOT_ROLLED_BACK: "not rolled back: {error}",
     Why.NOT_STARTED: "not started",
@@ -181,6 +192,9 @@ TOLD_BY_WHAT = frozenset(
         Why.SETTING,
         Why.SETTING_MORE,
         Why.SCHEDULED_CHANGED,
+        Why.SCALING_GONE,
+        Why.CAPACITY,
+        Why.POLICIES_BACK,
         Why.ON_COPY,
         Why.DESIRED_COUNT,
         Why.TARGET_PINNED,

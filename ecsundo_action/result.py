@@ -168,6 +168,8 @@ def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...]
         if step.has(Why.TASK_SETS):
             return "skipped: task-set-controlled (EXTERNAL)"
         return "left alone"
+    if step.kind == Kind.SCALABLE_TARGET:
+        return _scaling(step, status)
     if action == Action.UNCHANGED:
         on_copy = _reason(step.why, Why.ON_COPY)
         on = f"already on {short_or_dash(step.current)}"
@@ -212,6 +214,20 @@ def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...]
             return f"re-registered {target} as {kept.get('copy')}; the update failed"
         return f"tried to {plan}"
     return done if status in (Status.SUCCESS, Status.UPDATED, Status.PARTIAL) else plan
+
+
+def _scaling(step: Step, status: Status) -> str:
+    """A service's auto scaling: "put back min 2, max 10 and policy cpu"."""
+    if step.action == Action.UNCHANGED:
+        return f"auto scaling already {step.current}"
+    parts = [step.target or "-"] if step.put.get("register") else []
+    names = [str(p.get("PolicyName")) for p in step.put.get("policies") or ()]
+    if names:
+        parts.append(f"{'policy' if len(names) == 1 else 'policies'} {', '.join(names)}")
+    what = "put back auto scaling " + " and ".join(parts)
+    if status == Status.FAILED:
+        return f"tried to {what}"
+    return what
 
 
 def _reason(why: tuple[Reason, ...], code: Why) -> Reason | None:

@@ -1,9 +1,11 @@
 """`make demo`: the seed article's story, told against an in-process AWS stand-in.
 
-A cluster runs four services. We snapshot it, then deploy a bad release the way
-CloudFormation leaves things (new revisions; the old ones deregistered, one of them
-deleted outright), a smoke check fails, and `ecsundo cluster restore` puts every service
-back, re-registering what is gone. A second restore changes nothing. Then a broken build
+A cluster runs four services, a nightly scheduled task (an EventBridge rule) and web's auto
+scaling. We snapshot it, then deploy a bad release the way CloudFormation leaves things (new
+revisions, the nightly job moved to one too; the old ones deregistered, one of them deleted
+outright; web's auto scaling minimum raised), a smoke check fails, and `ecsundo cluster
+restore` puts every service, the nightly job and web's auto scaling back, re-registering
+what is gone. A second restore changes nothing. Then a broken build
 is pushed under the worker's mutable tag and deployed without a new task definition: the
 restore pins the worker back to the digest it ran.
 """
@@ -20,6 +22,7 @@ from typing import Any
 from simulator import Simulator
 
 CLUSTER = "shop"
+NIGHTLY = "nightly-reports"  # an EventBridge rule that runs the reports task at 03:00
 GOOD, BAD = "1.4.2", "1.5.0"
 
 
@@ -50,6 +53,16 @@ def task_definition(family: str, version: str, **extra: Any) -> dict[str, Any]:
         "tags": [{"key": "team", "value": "checkout"}],
         **extra,
     }
+
+
+def where_the_rest_is(sim: Simulator) -> tuple[str, str]:
+    """What the nightly job runs, and web's auto scaling range."""
+    [target] = sim.client("events").list_targets_by_rule(Rule=NIGHTLY)["Targets"]
+    [scaling] = sim.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/{CLUSTER}/web"]
+    )["ScalableTargets"]
+    runs = target["EcsParameters"]["TaskDefinitionArn"].rsplit("/", 1)[-1]
+    return runs, f"min {scaling['MinCapacity']}, max {scaling['MaxCapacity']}"
 
 
 def say(text: str) -> None:
@@ -99,6 +112,12 @@ def main() -> int:
             arn = sim.register(task_definition(family, GOOD))
             sim.create_service(CLUSTER, family, arn, desired_count=2, launch_type="FARGATE")
             print(f"  {family:<9} runs {arn.rsplit('/', 1)[-1]}  ({family}:{GOOD})")
+        reports = sim.register(task_definition("reports", GOOD))
+        sim.put_rule_target(NIGHTLY, CLUSTER, reports, TaskCount=1, LaunchType="FARGATE")
+        sim.register_scalable_target(CLUSTER, "web", 2, 6)
+        sim.put_scaling_policy(CLUSTER, "web", "cpu-60", 60.0)
+        runs, scale = where_the_rest_is(sim)
+        print(f"  {NIGHTLY} (a scheduled task) runs {runs}; web scales within {scale}")
 
         say("Before the deploy: snapshot")
         ecsundo("cluster", "snapshot", CLUSTER, "--store", store)
@@ -113,6 +132,12 @@ def main() -> int:
             print(f"  {family:<9} -> {new.rsplit('/', 1)[-1]}; {was} deregistered")
         ecs.delete_task_definitions(taskDefinitions=["api:1"])
         print("  api:1 deleted outright (DeleteTaskDefinitions)")
+        reports_bad = sim.register(task_definition("reports", BAD))
+        sim.put_rule_target(NIGHTLY, CLUSTER, reports_bad, TaskCount=1, LaunchType="FARGATE")
+        ecs.deregister_task_definition(taskDefinition="reports:1")
+        sim.register_scalable_target(CLUSTER, "web", 4, 10)
+        runs, scale = where_the_rest_is(sim)
+        print(f"  {NIGHTLY} -> {runs}; reports:1 deregistered; web's auto scaling -> {scale}")
 
         say("Smoke tests")
         broken = smoke_check(sim, set())
@@ -131,6 +156,11 @@ def main() -> int:
         say("Smoke tests again")
         broken = smoke_check(sim, set())
         print("  all green" if not broken else "\n".join(f"  FAIL {b}" for b in broken))
+        runs, scale = where_the_rest_is(sim)
+        print(f"  {NIGHTLY} runs {runs} (reports:1 registered again); web scales within {scale}")
+        body = ecs.describe_task_definition(taskDefinition=runs)["taskDefinition"]
+        if not body["containerDefinitions"][0]["image"].endswith(GOOD) or scale != "min 2, max 6":
+            broken.append("the nightly job or web's auto scaling was not put back")
 
         say("Restore again: nothing left to do, no new revisions")
         again = ecsundo("cluster", "restore", CLUSTER, "--store", store)

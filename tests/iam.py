@@ -34,6 +34,7 @@ IAM_PREFIX = {  # by signing name
     "kms": "kms",
     "events": "events",
     "scheduler": "scheduler",
+    "application-autoscaling": "application-autoscaling",
 }
 # Putting a scheduled task back hands the role its target names to EventBridge or Scheduler.
 HANDS_A_ROLE = {("events", "PutTargets"), ("scheduler", "UpdateSchedule")}

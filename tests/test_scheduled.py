@@ -13,6 +13,7 @@ import pytest
 
 from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.errors import NotFoundError
+from ecsundo_action.reasons import Why
 from ecsundo_action.render.markdown import run_summary
 from ecsundo_action.render.text import text
 from ecsundo_action.result import Status, Verdict
@@ -205,3 +206,110 @@ def test_through_the_cli_rows_say_their_kind(
     )
     assert typo.returncode == 1 and typo.stdout == ""
     assert "scheduled-tasks: scheduled task 'weekly' matches no scheduled task" in typo.stderr
+
+
+# -- service auto scaling --------------------------------------------------------------------
+
+
+def scaling(sim: Any, service: str = "web") -> tuple[dict[str, Any], dict[str, float]]:
+    """The service's scalable target, and its policies' target values by name."""
+    aas = sim.client("application-autoscaling")
+    [target] = aas.describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/prod/{service}"]
+    )["ScalableTargets"]
+    policies = aas.describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId=f"service/prod/{service}"
+    )["ScalingPolicies"]
+    values = {
+        p["PolicyName"]: p["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+        for p in policies
+    }
+    return dict(target), values
+
+
+@pytest.fixture
+def scaled(sim: Any, tmp_path: Path) -> tuple[Any, str]:
+    """web (2 tasks) scales within 1..4 on CPU at 50%; api has no auto scaling."""
+    sim.create_cluster("prod")
+    sim.create_service("prod", "web", sim.register(body("web", "1")), desired_count=2)
+    sim.create_service("prod", "api", sim.register(body("api", "1")))
+    sim.register_scalable_target("prod", "web", 1, 4)
+    sim.put_scaling_policy("prod", "web", "cpu", 50.0)
+    return sim, f"file://{tmp_path}"
+
+
+def test_a_restore_puts_back_the_auto_scaling_a_deploy_changed(
+    scaled: tuple[Any, str], gateway: EcsGateway
+) -> None:
+    sim, store = scaled
+    taken = run(gateway, "snapshot", store=store)
+    assert taken.snapshot is not None
+    recorded = {s.name: s.auto_scaling for s in taken.snapshot.services}
+    web, api = recorded["web"], recorded["api"]
+    assert web is not None and (web.min_capacity, web.max_capacity) == (1, 4)
+    assert [p["PolicyName"] for p in web.policies] == ["cpu"]
+    assert api is not None and not api.registered  # read, and it had none
+    # The bad deploy raises the minimum, suspends scale-in, retunes cpu and adds mem.
+    suspended = {"DynamicScalingInSuspended": True}
+    sim.register_scalable_target("prod", "web", 3, 8, suspended=suspended)
+    sim.put_scaling_policy("prod", "web", "cpu", 80.0)
+    sim.put_scaling_policy("prod", "web", "mem", 70.0, metric="ECSServiceAverageMemoryUtilization")
+
+    dry = run(gateway, "restore", store=store, snapshot_id="latest", dry_run=True)
+    [plan] = [s for s in dry.services if s.kind == "auto scaling"]
+    assert plan.status == Status.PLANNED and plan.name == "web"
+    sim.calls.clear()
+    restored = run(
+        gateway, "restore", store=store, snapshot_id="latest", restore_desired_count=True
+    )
+
+    assert restored.verdict == Verdict.SUCCESS, restored.services
+    target, policies = scaling(sim)
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 4)
+    assert not any(target["SuspendedState"].values())
+    assert policies == {"cpu": 50.0, "mem": 70.0}  # mem was added since: told, not deleted
+    service = sim.client("ecs").describe_services(cluster="prod", services=["web"])["services"]
+    assert service[0]["desiredCount"] == 2  # the count and the target no longer fight
+    [row] = [s for s in restored.services if s.kind == "auto scaling"]
+    assert row.what == "put back auto scaling min 1, max 4 and policy cpu"
+    assert row.message == "scaling policies created since, left as they are: mem"
+    assert {c.operation for c in sim.mutating_calls()} == {
+        "RegisterScalableTarget",
+        "PutScalingPolicy",
+        "UpdateService",
+    }
+    assert not any(s.name == "api" and s.kind == "auto scaling" for s in restored.services)
+    sim.calls.clear()
+    again = run(gateway, "restore", store=store, snapshot_id="latest")
+    assert again.verdict == Verdict.UNCHANGED and sim.mutating_calls() == []
+
+
+def test_a_scalable_target_deregistered_since_is_registered_again(
+    scaled: tuple[Any, str], gateway: EcsGateway
+) -> None:
+    sim, store = scaled
+    run(gateway, "snapshot", store=store)
+    sim.client("application-autoscaling").deregister_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/prod/web",
+        ScalableDimension="ecs:service:DesiredCount",
+    )
+    # scope task-definition leaves auto scaling alone.
+    only = run(gateway, "restore", store=store, snapshot_id="latest", scope="task-definition")
+    assert [s.kind for s in only.services] == ["service", "service"]
+    restored = run(gateway, "restore", store=store, snapshot_id="latest")
+    [row] = [s for s in restored.services if s.kind == "auto scaling"]
+    assert row.status == Status.SUCCESS and row.has(Why.SCALING_GONE)
+    target, policies = scaling(sim)
+    assert (target["MinCapacity"], target["MaxCapacity"], policies) == (1, 4, {"cpu": 50.0})
+
+
+def test_auto_scaling_that_cannot_be_read_is_a_warning_not_a_failure(
+    scaled: tuple[Any, str], gateway: EcsGateway
+) -> None:
+    sim, store = scaled
+    sim.rules.refusals[("DescribeScalableTargets", "*")] = "AccessDeniedException"
+    taken = run(gateway, "snapshot", store=store)
+    assert taken.snapshot is not None
+    assert all(s.auto_scaling is None for s in taken.snapshot.services)  # not read
+    assert any("service auto scaling cannot be read" in w for w in taken.warnings)

@@ -155,6 +155,39 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         {"Rule": "nightly", "Targets": [{"Id": "ecs-task", "Arn": CLUSTER_ARN}]},
         {"Rule": "nightly", "Targets": [{"Id": "ecs-task", "Arn": CLUSTER_ARN}]},
     ),
+    ("application-autoscaling", "DescribeScalableTargets"): (
+        "describe_scalable_targets",
+        {"ServiceNamespace": "ecs", "ResourceIds": ["service/prod/web"]},
+        {"ServiceNamespace": "ecs", "ResourceIds": ["service/prod/web"]},
+    ),
+    ("application-autoscaling", "DescribeScalingPolicies"): (
+        "describe_scaling_policies",
+        {"ServiceNamespace": "ecs", "ResourceId": "service/prod/web"},
+        {"ServiceNamespace": "ecs", "ResourceId": "service/prod/web"},
+    ),
+    ("application-autoscaling", "RegisterScalableTarget"): (
+        "register_scalable_target",
+        {
+            "ServiceNamespace": "ecs",
+            "ResourceId": "service/prod/web",
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "MinCapacity": 1,
+            "MaxCapacity": 4,
+        },
+        {"ResourceId": "service/prod/web", "MinCapacity": 1, "MaxCapacity": 4},
+    ),
+    ("application-autoscaling", "PutScalingPolicy"): (
+        "put_scaling_policy",
+        {
+            "PolicyName": "cpu",
+            "ServiceNamespace": "ecs",
+            "ResourceId": "service/prod/web",
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {"TargetValue": 50.0},
+        },
+        {"PolicyName": "cpu", "ResourceId": "service/prod/web"},
+    ),
     ("scheduler", "ListSchedules"): ("list_schedules", {"MaxResults": 10}, {"MaxResults": 10}),
     ("scheduler", "GetSchedule"): (
         "get_schedule",

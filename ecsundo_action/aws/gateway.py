@@ -36,6 +36,7 @@ from ecsundo_action.aws.records import (
     ServiceRevision,
     TaskDefinition,
 )
+from ecsundo_action.aws.scaling import AutoScaling
 from ecsundo_action.aws.schedules import ScheduledTasks
 from ecsundo_action.errors import (
     AwsError,
@@ -215,6 +216,8 @@ class EcsGateway:
         # EventBridge and Scheduler in this Region, by service name, for the scheduled tasks
         # that run in a cluster (None: scheduled tasks are not read).
         self.scheduled = ScheduledTasks(make_client) if make_client is not None else None
+        # Application Auto Scaling: each service's scalable target and policies (None: not read).
+        self.scaling = AutoScaling(make_client) if make_client is not None else None
         # ECR, by Region, to check that pinned digests still exist (None: not checked).
         self.images = Registries(make_ecr) if make_ecr is not None else None
         # The Resource Groups Tagging API, to find resources by tag in one call (None: not

@@ -45,6 +45,7 @@ class Kind(StrEnum):
     SERVICE = "service"
     RULE = "rule"  # an EventBridge rule's ECS target
     SCHEDULE = "schedule"  # an EventBridge Scheduler schedule
+    SCALABLE_TARGET = "auto scaling"  # a service's scalable target and scaling policies
 
 
 @dataclass(frozen=True)

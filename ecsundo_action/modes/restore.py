@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from threading import Event
@@ -29,6 +29,7 @@ from ecsundo_action.aws.records import (
     images_of,
     running_revision,
 )
+from ecsundo_action.aws.scaling import ScalableTarget
 from ecsundo_action.aws.schedules import ScheduledTask
 from ecsundo_action.converge import Found, InFlight, Options, Read, Target, converge
 from ecsundo_action.errors import EcsundoError, NotFoundError, reason
@@ -45,6 +46,7 @@ from ecsundo_action.plan import (
     Want,
     left_alone_step,
     missing_step,
+    plan_scaling,
     plan_scheduled,
     plan_step,
     skip_step,
@@ -155,12 +157,13 @@ def _warnings(
     return warnings
 
 
-# What may be read of the services besides DescribeServices; either can be refused (or be
+# What may be read of the services besides DescribeServices; each can be refused (or be
 # unavailable in the Region) without ending the restore.
-DEPLOYMENTS, REVISIONS = "deployments", "revisions"
+DEPLOYMENTS, REVISIONS, SCALING = "deployments", "revisions", "scaling"
 _CANNOT = {
     DEPLOYMENTS: "in-flight deployments cannot be read ({}): none is stopped",
     REVISIONS: "service revisions cannot be read ({}): no pins, no settings",
+    SCALING: "service auto scaling cannot be read ({}): left as it is",
 }
 
 
@@ -171,11 +174,17 @@ class _Batch:
     services: dict[str, Service]
     in_flight: dict[str, ServiceDeployment]  # deployments ECS can still roll back itself
     revisions: dict[str, ServiceRevision]  # running now, and replaced by those in flight
-    refused: dict[str, str]  # DEPLOYMENTS / REVISIONS that could not be read: why
+    refused: dict[str, str]  # DEPLOYMENTS / REVISIONS / SCALING that could not be read: why
+    scaling: dict[str, ScalableTarget] = field(default_factory=dict)  # as it is now
 
 
 def _read_batch(
-    gateway: EcsGateway, cluster_arn: str, names: Sequence[str], request: Request, ask: set[str]
+    gateway: EcsGateway,
+    cluster_arn: str,
+    names: Sequence[str],
+    request: Request,
+    ask: set[str],
+    scaled: Sequence[str] = (),
 ) -> _Batch:
     """Read up to 10 services and, of what `ask` names, their in-flight deployments and
     running revisions. A refused DescribeServices raises; the others are only noted."""
@@ -205,6 +214,12 @@ def _read_batch(
             seen.revisions = gateway.describe_service_revisions(arns)
         except EcsundoError as exc:
             seen.refused[REVISIONS] = reason(exc)
+    scaled = [name for name in scaled if name in seen.services]
+    if scaled and SCALING in ask and gateway.scaling is not None:
+        try:
+            seen.scaling = gateway.scaling.read(cluster_arn.rsplit("/", 1)[-1], scaled)
+        except EcsundoError as exc:
+            seen.refused[SCALING] = reason(exc)
     return seen
 
 
@@ -229,7 +244,13 @@ class _Targets:
         self.snapshot = snapshot
         self.records = {s.name: s for s in snapshot.services}
         self.named = {p for p in request.services or () if not selection.is_pattern(p)}
-        self.ask = {DEPLOYMENTS, REVISIONS}  # once refused, not asked again
+        self.ask = {DEPLOYMENTS, REVISIONS, SCALING}  # once refused, not asked again
+        # Services whose auto scaling the snapshot recorded: put back with scope service.
+        self.scaled = {
+            s.name
+            for s in snapshot.services
+            if s.auto_scaling is not None and request.scope == Scope.SERVICE
+        }
         self.lock = threading.Lock()  # reads run on several threads
 
     def reads(self, chosen: Sequence[str]) -> Iterator[Read]:
@@ -239,14 +260,23 @@ class _Targets:
     def read(self, names: Sequence[str]) -> Found:
         with self.lock:
             ask = set(self.ask)
-        seen = _read_batch(self.gateway, self.cluster_arn, names, self.request, ask)
+        scaled = [name for name in names if name in self.scaled]
+        seen = _read_batch(self.gateway, self.cluster_arn, names, self.request, ask, scaled)
         notes = []
         with self.lock:
             for kind, why in seen.refused.items():
                 if kind in self.ask:  # told once
                     self.ask.discard(kind)
                     notes.append(_CANNOT[kind].format(why))
-        return Found([self.target(name, seen) for name in names], notes)
+        targets = [self.target(name, seen) for name in names]
+        for name, now in seen.scaling.items():
+            record, service = self.records[name], seen.services[name]
+            assert record.auto_scaling is not None
+            if service.status == "ACTIVE":
+                step = plan_scaling(service, record.auto_scaling, now)
+                if step is not None:
+                    targets.append(Target(step.key, step=step))
+        return Found(targets, notes)
 
     def unreadable(self, names: Sequence[str], why: str) -> list[Step]:
         return [

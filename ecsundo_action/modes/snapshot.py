@@ -21,6 +21,7 @@ from ecsundo_action import __version__
 from ecsundo_action.aws.arns import TD_ARN, short_name
 from ecsundo_action.aws.gateway import EcsGateway, HistoryUnavailable
 from ecsundo_action.aws.records import Cluster, Service, ServiceRevision, TaskDefinition, by_age
+from ecsundo_action.aws.scaling import ScalableTarget
 from ecsundo_action.aws.schedules import ScheduledTask
 from ecsundo_action.errors import AwsError, EcsundoError, NotFoundError, SnapshotRefused, reason
 from ecsundo_action.modes import selection
@@ -159,6 +160,9 @@ class _Reading:
         self.draining: list[str] = []
         self.revisions_unreadable = False
         self.described: dict[str, Future[TaskDefinition | None]] = {}
+        # Each service's auto scaling, read a listing page at a time (None once refused).
+        self.scaling: dict[str, ScalableTarget] | None = {} if gateway.scaling else None
+        self.scaling_refused: str | None = None
 
     def run(self) -> None:
         self.loop.start(self.on_page, next, self.pages, None)
@@ -174,8 +178,21 @@ class _Reading:
             self.listed += page
             picked = set(selection.pick([short_name(arn) for arn in page], self.patterns))
             self.waiting += [arn for arn in page if short_name(arn) in picked]
+            if self.gateway.scaling is not None and picked:
+                read = self.gateway.scaling.read
+                self.loop.start(self.on_scaling, read, self.cluster.name, sorted(picked))
             self.loop.start(self.on_page, next, self.pages, None)
         self.read_more()
+
+    def on_scaling(self, done: Future[dict[str, ScalableTarget]]) -> None:
+        try:
+            found = done.result()
+        except EcsundoError as exc:  # not recorded, said once; the snapshot goes on
+            self.scaling_refused = self.scaling_refused or reason(exc)
+            self.scaling = None
+            return
+        if self.scaling is not None:
+            self.scaling.update(found)
 
     def read_more(self) -> None:
         while self.reading < self.threads.concurrency and (
@@ -237,9 +254,16 @@ def capture(
             "ECS's service revisions cannot be read here: image digests and service settings "
             "are not recorded (a restore puts back task definitions only)"
         )
+    if reading.scaling_refused:
+        warnings.append(
+            f"service auto scaling cannot be read ({reading.scaling_refused}): not recorded "
+            "(a restore leaves it as it is)"
+        )
     records = []
     for name in sorted(reading.recorded):
         record, notes = reading.recorded[name]
+        if reading.scaling is not None and name in reading.scaling:
+            record = replace(record, auto_scaling=reading.scaling[name])
         records.append(record)
         warnings += notes
     # A task definition's body never changes once registered: what an earlier snapshot of

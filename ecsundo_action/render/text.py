@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
 from ecsundo_action.aws.records import ContainerImage, images_of
+from ecsundo_action.aws.schedules import Kind
 from ecsundo_action.plan import Action, Plan
 from ecsundo_action.progress import Progress
 from ecsundo_action.reasons import plural
@@ -162,7 +163,7 @@ def plan_text(plan: Plan) -> str:
     rows = [("SERVICE", "ACTION", "FROM", "TO", "WHY")]
     rows += [
         (
-            s.service if s.task is None else f"{s.service} ({s.kind})",
+            s.service if s.kind == Kind.SERVICE else f"{s.service} ({s.kind})",
             str(s.action),
             short_or_dash(s.current),
             short_or_dash(s.target),

@@ -25,6 +25,7 @@ from typing import Any
 
 from ecsundo_action.aws.arns import TD_ARN
 from ecsundo_action.aws.records import Cluster, ContainerImage
+from ecsundo_action.aws.scaling import ScalableTarget
 from ecsundo_action.aws.schedules import ScheduledTask
 from ecsundo_action.errors import SnapshotRefused
 
@@ -51,6 +52,7 @@ class ServiceRecord:
     revision: str | None = None  # the service revision recorded
     rollout_state: str | None = None
     recorded_from: str | None = None  # why this is not the newest deployment (mid-rollout)
+    auto_scaling: ScalableTarget | None = None  # None: not read (NONE: it had no target)
 
     def to_json(self) -> Document:
         record: Document = {
@@ -73,6 +75,8 @@ class ServiceRecord:
             "recordedFrom": self.recorded_from,
         }
         record.update({key: value for key, value in optional.items() if value})
+        if self.auto_scaling is not None:
+            record["autoScaling"] = self.auto_scaling.to_json()
         return record
 
     @classmethod
@@ -92,6 +96,9 @@ class ServiceRecord:
             revision=record.get("serviceRevision"),
             rollout_state=record.get("rolloutState"),
             recorded_from=record.get("recordedFrom"),
+            auto_scaling=(
+                ScalableTarget.from_json(record["autoScaling"]) if "autoScaling" in record else None
+            ),
         )
 
 
