@@ -238,6 +238,7 @@ def test_a_version_1_document_still_restores(
     old["schemaVersion"] = 1
     for service in old["services"]:
         for field in ("deploymentController", "images", "settings", "serviceRevision"):
+            service.pop("autoScaling", None)  # version 3 only
             service.pop(field, None)
         service.pop("rolloutState", None)
     old.pop("scheduledTasks", None)  # version 3 only

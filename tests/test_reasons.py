@@ -178,6 +178,26 @@ PINNED: list[tuple[Reason, str]] = [
         because(Why.SCHEDULED_CHANGED, fields="Input, EcsParameters"),
         "Input, EcsParameters changed since the snapshot",
     ),
+    (
+        because(Why.SCALING_ADDED, now="min 1, max 2"),
+        "auto scaling (min 1, max 2) registered since the snapshot, which saw none: left as it is",
+    ),
+    (
+        because(Why.SCALING_GONE, was="min 1, max 4"),
+        "its scalable target (min 1, max 4) was deregistered since the snapshot",
+    ),
+    (
+        because(Why.CAPACITY, now="min 3, max 8", was="min 1, max 4"),
+        "auto scaling min 3, max 8 -> min 1, max 4",
+    ),
+    (
+        because(Why.POLICIES_BACK, names="cpu"),
+        "scaling policies changed or deleted since: cpu",
+    ),
+    (
+        because(Why.POLICIES_ADDED, names="mem"),
+        "scaling policies created since, left as they are: mem",
+    ),
 ]
 
 

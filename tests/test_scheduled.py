@@ -18,6 +18,7 @@ from ecsundo_action.render.markdown import run_summary
 from ecsundo_action.render.text import text
 from ecsundo_action.result import Status, Verdict
 from tests.conftest import body, ecsundo, run
+from tests.runner import defaults, run_step
 
 SECRET = "hunter2-in-the-overrides"
 
@@ -313,3 +314,48 @@ def test_auto_scaling_that_cannot_be_read_is_a_warning_not_a_failure(
     assert taken.snapshot is not None
     assert all(s.auto_scaling is None for s in taken.snapshot.services)  # not read
     assert any("service auto scaling cannot be read" in w for w in taken.warnings)
+
+
+def test_through_the_action_everything_the_deploy_moved_comes_back(
+    shop: tuple[Any, str, dict[str, str]], workspace: Path
+) -> None:
+    """The whole story in the action: a service, a rule, a schedule and auto scaling."""
+    sim, _, first = shop
+    sim.register_scalable_target("prod", "web", 1, 4)
+    recorded_rule, recorded_schedule = rule_target(sim), schedule(sim)
+    snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="prod"), sim.env, workspace)
+    assert snap.returncode == 0, snap.stdout + snap.stderr
+    kinds = {(s["name"], s["kind"]) for s in json.loads(snap.outputs["services"])}
+    assert kinds == {("web", "service"), ("nightly", "rule"), ("reports/weekly", "schedule")}
+    assert "| nightly \\(rule\\) | web:1 |" in snap.summary
+    assert SECRET not in snap.stdout + snap.summary
+    bad_deploy(sim, first)
+    sim.register_scalable_target("prod", "web", 3, 8)
+
+    restored = run_step(
+        "entrypoint.py",
+        defaults(mode="restore", cluster="prod", snapshot_id=snap.outputs["snapshot-id"]),
+        sim.env,
+        workspace,
+    )
+
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    rows = {(s["name"], s["kind"]): s["status"] for s in json.loads(restored.outputs["services"])}
+    assert rows == {
+        ("web", "service"): "success",
+        ("web", "auto scaling"): "success",
+        ("nightly", "rule"): "success",
+        ("reports/weekly", "schedule"): "success",
+    }
+    copy = rule_target(sim)["EcsParameters"]["TaskDefinitionArn"]
+    assert rule_target(sim) == {
+        **recorded_rule,
+        "EcsParameters": {**recorded_rule["EcsParameters"], "TaskDefinitionArn": copy},
+    }
+    assert schedule(sim)["Target"] == recorded_schedule["Target"]
+    target, _ = scaling(sim)
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 4)
+    assert "| nightly \\(rule\\) |" in restored.summary
+    assert "| web \\(auto scaling\\) |" in restored.summary
+    seen = restored.stdout + restored.summary + "".join(restored.outputs.values())
+    assert SECRET not in seen
