@@ -19,6 +19,8 @@ from ecsundo_action.aws.records import (
     ServiceDeployment,
     ServiceRevision,
 )
+from ecsundo_action.aws.scaling import NONE, ScalableTarget
+from ecsundo_action.aws.schedules import Kind, ScheduledTask
 from ecsundo_action.modes import restore
 from ecsundo_action.plan import (
     ACTIVE,
@@ -26,12 +28,15 @@ from ecsundo_action.plan import (
     Action,
     Plan,
     Registration,
+    Scope,
     Step,
     TargetFacts,
     Want,
     missing_step,
     pinned_body,
     pins_for,
+    plan_scaling,
+    plan_scheduled,
     plan_step,
     setting_changes,
     skip_step,
@@ -1032,3 +1037,85 @@ def test_no_digests_to_expect_means_any_source_digests_will_do() -> None:
         recorded=nothing_set(),
     )
     assert step is not None and step.action == Action.STOP
+
+
+# -- scheduled tasks and service auto scaling -----------------------------------------------
+
+CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/prod"
+
+
+def nightly(task_definition: str, **ecs: Any) -> ScheduledTask:
+    target = {
+        "Id": "t",
+        "Arn": CLUSTER_ARN,
+        "EcsParameters": {"TaskDefinitionArn": task_definition, **ecs},
+    }
+    arn = "arn:aws:events:us-east-1:123456789012:rule/nightly"
+    return ScheduledTask(Kind.RULE, "nightly", arn, "default", "nightly", "t", target)
+
+
+def test_a_scheduled_task_goes_back_to_its_task_definition_as_a_service_would() -> None:
+    was, now = nightly(TD.format("job:1"), TaskCount=1), nightly(TD.format("job:2"), TaskCount=1)
+    same = plan_scheduled(was, was, ACTIVE, scope=Scope.SERVICE)
+    assert (same.action, same.why) == (Action.UNCHANGED, ())
+    update = plan_scheduled(was, now, ACTIVE, scope=Scope.SERVICE)
+    assert (update.action, update.target, update.kind) == (
+        Action.UPDATE,
+        TD.format("job:1"),
+        "rule",
+    )
+    gone = plan_scheduled(was, now, TargetFacts("INACTIVE"), scope=Scope.SERVICE)
+    assert gone.action == Action.REREGISTER and words(gone.why) == (
+        "job:1 is INACTIVE",
+        "registering it again",
+    )
+    reused = plan_scheduled(was, now, TargetFacts(None, TD.format("job:5")), scope=Scope.SERVICE)
+    assert (reused.action, reused.target) == (Action.UPDATE, TD.format("job:5"))
+    on_copy = plan_scheduled(
+        was,
+        nightly(TD.format("job:5"), TaskCount=1),
+        TargetFacts(None, TD.format("job:5")),
+        scope=Scope.SERVICE,
+    )
+    assert on_copy.action == Action.UNCHANGED and on_copy.has(Why.ON_COPY)
+    assert plan_scheduled(was, None, ACTIVE, scope=Scope.SERVICE).action == Action.MISSING
+    family = nightly("arn:aws:ecs:us-east-1:123456789012:task-definition/job")
+    latest = plan_scheduled(family, family, ACTIVE, scope=Scope.SERVICE)
+    assert latest.action == Action.SKIPPED and latest.has(Why.FAMILY_LATEST)
+
+
+def test_a_scheduled_task_s_other_fields_go_back_only_with_scope_service() -> None:
+    was, now = nightly(TD.format("job:1"), TaskCount=1), nightly(TD.format("job:1"), TaskCount=4)
+    service = plan_scheduled(was, now, ACTIVE, scope=Scope.SERVICE)
+    assert service.action == Action.UPDATE and service.put == was.definition
+    assert words(service.why) == ("EcsParameters changed since the snapshot",)
+    only = plan_scheduled(was, now, ACTIVE, scope=Scope.TASK_DEFINITION)
+    assert only.action == Action.UNCHANGED  # the task definition is already right
+
+
+def test_auto_scaling_goes_back_and_what_was_added_is_told() -> None:
+    web = service("web", TD.format("web:1"))
+    cpu = {"PolicyName": "cpu", "PolicyType": "TargetTrackingScaling"}
+    was = ScalableTarget(True, 1, 4, {"DynamicScalingInSuspended": False}, (cpu,))
+    assert plan_scaling(web, NONE, NONE) is None  # none then, none now: no row
+    same = plan_scaling(web, was, was)
+    assert same is not None and same.action == Action.UNCHANGED and same.why == ()
+    raised = replace(was, min_capacity=3, policies=(cpu, {"PolicyName": "mem"}))
+    step = plan_scaling(web, was, raised)
+    assert step is not None and step.action == Action.UPDATE
+    assert (step.put["register"], step.put["policies"]) == (True, [])
+    assert words(step.why) == (
+        "auto scaling min 3, max 4 -> min 1, max 4",
+        "scaling policies created since, left as they are: mem",
+    )
+    retuned = replace(was, policies=({**cpu, "PolicyType": "StepScaling"},))
+    policy = plan_scaling(web, was, retuned)
+    assert policy is not None and (policy.put["register"], policy.put["policies"]) == (False, [cpu])
+    suspended = replace(was, suspended={"DynamicScalingInSuspended": True})
+    assert words(plan_scaling(web, was, suspended).why) == (  # type: ignore[union-attr]
+        "auto scaling min 1, max 4 (DynamicScalingIn suspended) -> min 1, max 4",
+    )
+    gone = plan_scaling(web, was, NONE)
+    assert gone is not None and gone.has(Why.SCALING_GONE) and gone.put["policies"] == [cpu]
+    added = plan_scaling(web, NONE, was)
+    assert added is not None and added.action == Action.UNCHANGED and added.has(Why.SCALING_ADDED)
