@@ -173,6 +173,10 @@ def test_a_rule_deleted_since_is_missing_and_blocks_nothing(
     assert rows["nightly"].message == "its rule no longer exists (deleted since the snapshot)"
     assert rows["web"].status == rows["reports/weekly"].status == Status.SUCCESS
     assert restored.verdict == Verdict.PARTIAL
+    summary = run_summary(restored)
+    assert "**nightly \\(rule\\)**" in summary  # first, in needs attention
+    assert "next: recreate the rule or schedule, or leave it out with scheduled-tasks" in summary
+    assert "console" not in summary.split("**nightly")[1].split("\n")[0]  # no service link
 
 
 def test_through_the_cli_rows_say_their_kind(

@@ -225,6 +225,7 @@ NEXT: dict[Why, str] = {
     Why.TASK_SETS: "roll it back with the tool that manages its task sets",
     Why.NO_BODY: "restore it from another snapshot, or deploy a known-good release",
     Why.NO_EARLIER: "deploy a known-good release: there is nothing earlier to go back to",
+    Why.SCHEDULED_GONE: "recreate the rule or schedule, or leave it out with scheduled-tasks",
 }
 
 
@@ -398,6 +399,8 @@ PLAN_HEADER = ["service", "now", "would run", "what would happen", "why"]
 def _images(service: ServiceResult) -> tuple[Md | str, Md | str]:
     """The images before and after, each in a code span (the tag, or the short digest that
     tells two builds of one tag apart, and how many other containers)."""
+    if service.kind == Kind.SCALABLE_TARGET:  # no images: its range before and after
+        return escape(service.from_ or "-"), escape(service.to or "-")
     was, now = image_parts(service.before, service.after)
     return _image_cell(was), _image_cell(now)
 

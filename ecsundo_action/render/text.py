@@ -294,6 +294,8 @@ def service_rows(services: list[ServiceResult], width: int | None = None) -> str
     rows = [("SERVICE", "RESULT", "BEFORE", "AFTER", "TIME", "WHAT HAPPENED")]
     for s in services:
         before, after = image_change(s.before, s.after)
+        if s.kind == Kind.SCALABLE_TARGET:  # no images: its range before and after
+            before, after = s.from_ or "-", s.to or "-"
         said = "; ".join(part for part in (s.what, s.message) if part)
         rows.append((s.label, str(s.status), before, after, f"{s.seconds:.0f}s", said))
     return table(rows, width)
