@@ -58,28 +58,23 @@ class Runner(Narrated):
         """One line of our own words (no AWS text): printed as is."""
         self._command(text)
 
+    @staticmethod
+    def _annotate(annotate: Any, message: str, title: str | None) -> None:
+        """An annotation, after what was printed before it; actions-toolkit escapes it onto
+        one line."""
+        sys.stdout.flush()
+        annotate(message, **({"title": title} if title else {}))
+        sys.stdout.flush()
+
     def error(self, message: str, title: str | None = None) -> None:
-        """An `::error` annotation; actions-toolkit escapes it onto one line."""
-        sys.stdout.flush()
-        if title:
-            core.error(message, title=title)
-        else:
-            core.error(message)
-        sys.stdout.flush()
+        self._annotate(core.error, message, title)
 
     def warning(self, message: str) -> None:
-        sys.stdout.flush()
-        core.warning(message)
-        sys.stdout.flush()
+        self._annotate(core.warning, message, None)
 
     def notice(self, message: str, title: str | None = None) -> None:
-        """A `::notice` annotation: worth knowing, nothing wrong."""
-        sys.stdout.flush()
-        if title:
-            core.notice(message, title=title)
-        else:
-            core.notice(message)
-        sys.stdout.flush()
+        """Worth knowing, nothing wrong."""
+        self._annotate(core.notice, message, title)
 
     @staticmethod
     def set_output(name: str, value: Any) -> None:

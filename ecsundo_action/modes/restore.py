@@ -440,15 +440,7 @@ def _scheduled_tasks(
                 "(taken by an older ecsundo, or with scheduled-tasks: false)"
             )
         return []
-    tasks = snapshot.scheduled_tasks
-    names = selection.select(
-        [t.name for t in tasks],
-        patterns,
-        f"snapshot {snapshot.id}",
-        what="scheduled-tasks",
-        one="scheduled task",
-    )
-    return [t for t in tasks if t.name in set(names)]
+    return selection.scheduled(snapshot.scheduled_tasks, patterns, f"snapshot {snapshot.id}")
 
 
 def restore(

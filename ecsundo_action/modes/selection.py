@@ -6,10 +6,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from ecsundo_action.aws.arns import SERVICE_ARN
 from ecsundo_action.aws.records import Cluster
 from ecsundo_action.errors import InputError, NotFoundError
+
+if TYPE_CHECKING:  # importing it would load botocore before the inputs are checked
+    from ecsundo_action.aws.schedules import ScheduledTask
 
 # A service or cluster name, or a glob pattern of one.
 NAME_OR_PATTERN = re.compile(r"[A-Za-z0-9_\-*?\[\]!]{1,255}")
@@ -136,6 +140,17 @@ def select(
 # A rule or schedule name, after its event bus or schedule group when not the default one,
 # or a glob pattern of one (EventBridge and Scheduler names: letters, digits, . - _).
 SCHEDULED_NAME = re.compile(r"[A-Za-z0-9._\-*?\[\]!]{1,64}(/[A-Za-z0-9._\-*?\[\]!]{1,64})?")
+
+
+def scheduled(
+    tasks: Iterable[ScheduledTask], patterns: Sequence[str] | None, where: str
+) -> list[ScheduledTask]:
+    """The scheduled tasks the names and patterns take, by name (all when there are none;
+    a name or pattern that takes none is an error, as for services)."""
+    found = list(tasks)
+    what, one = "scheduled-tasks", "scheduled task"
+    names = set(select([t.name for t in found], patterns, where, what=what, one=one))
+    return [t for t in found if t.name in names]
 
 
 def parse_scheduled(text: str, what: str) -> tuple[str, ...] | None:

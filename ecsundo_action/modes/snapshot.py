@@ -307,11 +307,7 @@ def _scheduled(
     patterns: tuple[str, ...] | None,
 ) -> list[ScheduledTask]:
     """The scheduled tasks the selection takes (a name that takes none is an error)."""
-    where = f"cluster {cluster.name!r}"
-    names = selection.select(
-        [t.name for t in found], patterns, where, what="scheduled-tasks", one="scheduled task"
-    )
-    return [t for t in found if t.name in set(names)]
+    return selection.scheduled(found, patterns, f"cluster {cluster.name!r}")
 
 
 def _keep_bodies(
