@@ -551,3 +551,14 @@ def test_snapshot_and_guard_take_a_new_id_or_none() -> None:
 def test_other_modes_drop_a_snapshot_id(mode: Mode) -> None:
     assert action({"snapshot_id": "before-v2"}, mode).snapshot_id is None
     assert action({"snapshot_id": "../x"}, mode).snapshot_id is None
+
+
+def test_checking_inputs_loads_no_botocore() -> None:
+    """Inputs are checked before anything heavy loads: a bad input answers at once."""
+    import subprocess
+    import sys
+
+    check = "import sys, ecsundo_action.request, ecsundo_action.edges.action as a; "
+    check += "sys.exit('botocore' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, timeout=60)
+    assert done.returncode == 0

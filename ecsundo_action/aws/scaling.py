@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ecsundo_action.aws.pacing import Pacer
 
 NAMESPACE, DIMENSION = "ecs", "ecs:service:DesiredCount"
@@ -100,6 +98,9 @@ class AutoScaling:
             return self._client
 
     def _pages(self, doing: str, operation: str, **kwargs: Any) -> list[Any]:
+        # Imported here: the records above are read by input checks, before botocore loads.
+        from botocore.exceptions import BotoCoreError, ClientError
+
         from ecsundo_action.aws.gateway import translate  # the gateway owns this module
 
         try:
@@ -161,6 +162,8 @@ class AutoScaling:
         register: bool,
     ) -> None:
         """Register the target as recorded (when `register`), then put each policy back."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         from ecsundo_action.aws.gateway import translate
 
         client, where = self.client(), resource_id(cluster, service)

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from ecsundo_action.aws.arns import CLUSTER_ARN
 from ecsundo_action.aws.pacing import Pacer
 from ecsundo_action.errors import AwsError, NotFoundError
@@ -156,6 +154,9 @@ class ScheduledTasks:
 
     @staticmethod
     def _calling(doing: str, call: Callable[[], Any]) -> Any:
+        # Imported here: the records above are read by input checks, before botocore loads.
+        from botocore.exceptions import BotoCoreError, ClientError
+
         from ecsundo_action.aws.gateway import translate  # the gateway owns this module
 
         try:
