@@ -115,7 +115,7 @@ class Step:
     # whole as `put` says, with the task definition it lands on filled in).
     kind: Kind = Kind.SERVICE
     task: ScheduledTask | None = field(default=None, compare=False)
-    put: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    put: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -544,20 +544,35 @@ def plan_scheduled(
 
     Its target gets the recorded task definition back (ACTIVE: as it is; else an earlier
     re-registration of it, or a new one, shared with the services that want the same body).
-    With scope service the rest of its target (or schedule) goes back as recorded too; with
-    scope task-definition only the task definition changes. Its rule, target or schedule
-    deleted since is missing; a family without a revision runs its latest and is left."""
+    Unlike a service, a scheduled task on an INACTIVE task definition is not where it should
+    be: each run is a new task, and ECS starts none from an INACTIVE one. With scope service
+    the rest of its target (or schedule) goes back as recorded too; with scope
+    task-definition only the task definition changes. Its rule, target or schedule deleted
+    since is missing. A target recorded on a family without a revision (its latest) gets that
+    back, with nothing to register."""
     name, kind, target = recorded.name, recorded.kind, recorded.task_definition
     if now is None:
         gone = because(Why.SCHEDULED_GONE, kind=str(kind))
         return Step(name, None, Action.MISSING, None, target, why=(gone,), kind=kind, task=recorded)
     current = now.task_definition
-    if not TD_ARN.fullmatch(target):
-        latest = because(Why.FAMILY_LATEST, family=short_name(target))
-        return Step(
-            name, now.arn, Action.SKIPPED, current, target, why=(latest,), kind=kind, task=now
-        )
     base = recorded if scope == Scope.SERVICE else now
+    if not TD_ARN.fullmatch(target):  # a family: ECS runs its latest ACTIVE revision
+        fields = _changed_fields(recorded, now) if scope == Scope.SERVICE else []
+        action = Action.UNCHANGED if current == target and not fields else Action.UPDATE
+        latest = because(Why.FAMILY_LATEST, family=short_name(target))
+        changed = (because(Why.SCHEDULED_CHANGED, fields=", ".join(fields)),) if fields else ()
+        return Step(
+            name,
+            now.arn,
+            action,
+            current,
+            target,
+            why=(latest, *changed),
+            settings=dict.fromkeys(fields, True),
+            kind=kind,
+            task=now,
+            put=base.definition,
+        )
     fields = _changed_fields(recorded, now) if scope == Scope.SERVICE else []
     notes = (because(Why.SCHEDULED_CHANGED, fields=", ".join(fields)),) if fields else ()
     usable = facts.status == "ACTIVE"
@@ -577,7 +592,7 @@ def plan_scheduled(
             put=base.definition,
         )
 
-    if current in (target, landing):
+    if landing is not None and current == landing:
         if not fields:
             if current == target:
                 return step(Action.UNCHANGED, current)
@@ -645,6 +660,8 @@ def plan_scaling(service: Service, recorded: ScalableTarget, now: ScalableTarget
         why.append(because(Why.POLICIES_BACK, names=", ".join(str(p["PolicyName"]) for p in back)))
     if added:
         why.append(because(Why.POLICIES_ADDED, names=", ".join(added)))
+    if not (register or back or added):
+        return None  # as the snapshot saw it, nothing to tell: the service's row says enough
     action = Action.UPDATE if register or back else Action.UNCHANGED
     return step(action, *why, register=register, policies=back)
 

@@ -138,7 +138,8 @@ WORDS: dict[Why, str] = {
     "minutes: restarted or returned to since, not released (name it to roll it back)",
     Why.NOT_RESTORED: "not restored: {error}",
     Why.SCHEDULED_GONE: "its {kind} no longer exists (deleted since the snapshot)",
-    Why.FAMILY_LATEST: "runs the latest revision of {family}, whatever it is: nothing to put back",
+    Why.FAMILY_LATEST: "runs the latest revision of {family}, as the snapshot saw it: nothing "
+    "to register",
     Why.SCHEDULED_CHANGED: "{fields} changed since the snapshot",
     Why.SCALING_ADDED: "auto scaling ({now}) registered since the snapshot, which saw none: "
     "left as it is",

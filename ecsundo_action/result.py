@@ -94,7 +94,8 @@ class ServiceResult:
     @property
     def label(self) -> str:
         """Its name in a table: a scheduled task's says its kind."""
-        return self.name if self.kind == Kind.SERVICE else f"{self.name} ({self.kind})"
+        kind = str(self.kind).replace("-", " ")
+        return self.name if self.kind == Kind.SERVICE else f"{self.name} ({kind})"
 
     def has(self, why: Why) -> bool:
         return any(r.why == why for r in self.why)
@@ -334,7 +335,9 @@ class Outcome:
 
     @property
     def changed_services(self) -> list[str]:
-        return [s.name for s in self.services if s.changed]
+        """The services this run changed (their scheduled tasks and auto scaling are rows of
+        their own kinds, not services)."""
+        return [s.name for s in self.services if s.changed and s.kind == Kind.SERVICE]
 
     def outputs(self) -> dict[str, Any]:
         """The action's step outputs (names fixed by the contract)."""

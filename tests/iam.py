@@ -38,6 +38,16 @@ IAM_PREFIX = {  # by signing name
 }
 # Putting a scheduled task back hands the role its target names to EventBridge or Scheduler.
 HANDS_A_ROLE = {("events", "PutTargets"), ("scheduler", "UpdateSchedule")}
+# What Application Auto Scaling does as the caller (its permission validation): the alarms of
+# a target-tracking policy, and the service-linked role a target registered anew needs.
+ON_BEHALF = {
+    ("application-autoscaling", "PutScalingPolicy"): {
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:DeleteAlarms",
+    },
+    ("application-autoscaling", "RegisterScalableTarget"): {"iam:CreateServiceLinkedRole"},
+}
 
 
 def needs(service: str, operation: str, params: dict[str, Any]) -> set[str]:
@@ -46,7 +56,9 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> set[str]:
         return {S3_ACTIONS[operation]}
     if service in IAM_PREFIX:  # tagging; ECR; the signing key's MACs; scheduled tasks
         actions = {f"{IAM_PREFIX[service]}:{operation}"}
-        return actions | ({"iam:PassRole"} if (service, operation) in HANDS_A_ROLE else set())
+        if (service, operation) in HANDS_A_ROLE:
+            actions.add("iam:PassRole")
+        return actions | ON_BEHALF.get((service, operation), set())
     assert service == "ecs", (service, operation)
     actions = {f"ecs:{operation}"}
     if operation == "RegisterTaskDefinition":

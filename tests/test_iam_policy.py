@@ -54,6 +54,10 @@ def test_a_call_needs_its_action_and_what_its_parameters_hand_over() -> None:
     assert iam.needs("tagging", "GetResources", {}) == {"tag:GetResources"}
     assert iam.needs("events", "ListTargetsByRule", {}) == {"events:ListTargetsByRule"}
     assert iam.needs("events", "PutTargets", {}) == {"events:PutTargets", "iam:PassRole"}
+    # Application Auto Scaling makes a target-tracking policy's alarms as the caller.
+    assert "cloudwatch:PutMetricAlarm" in iam.needs(
+        "application-autoscaling", "PutScalingPolicy", {}
+    )
     assert iam.needs("scheduler", "UpdateSchedule", {}) == {
         "scheduler:UpdateSchedule",
         "iam:PassRole",

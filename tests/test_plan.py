@@ -1081,7 +1081,16 @@ def test_a_scheduled_task_goes_back_to_its_task_definition_as_a_service_would() 
     assert plan_scheduled(was, None, ACTIVE, scope=Scope.SERVICE).action == Action.MISSING
     family = nightly("arn:aws:ecs:us-east-1:123456789012:task-definition/job")
     latest = plan_scheduled(family, family, ACTIVE, scope=Scope.SERVICE)
-    assert latest.action == Action.SKIPPED and latest.has(Why.FAMILY_LATEST)
+    assert latest.action == Action.UNCHANGED and latest.has(Why.FAMILY_LATEST)
+    pinned_since = plan_scheduled(family, now, ACTIVE, scope=Scope.TASK_DEFINITION)
+    assert (pinned_since.action, pinned_since.target) == (Action.UPDATE, family.task_definition)
+    # On its recorded task definition, deregistered since: ECS starts no task from it.
+    inactive = plan_scheduled(was, was, TargetFacts("INACTIVE"), scope=Scope.SERVICE)
+    assert inactive.action == Action.REREGISTER and inactive.current == inactive.target
+    copy = plan_scheduled(
+        was, was, TargetFacts("INACTIVE", TD.format("job:9")), scope=Scope.SERVICE
+    )
+    assert (copy.action, copy.target) == (Action.UPDATE, TD.format("job:9"))
 
 
 def test_a_scheduled_task_s_other_fields_go_back_only_with_scope_service() -> None:
@@ -1098,8 +1107,7 @@ def test_auto_scaling_goes_back_and_what_was_added_is_told() -> None:
     cpu = {"PolicyName": "cpu", "PolicyType": "TargetTrackingScaling"}
     was = ScalableTarget(True, 1, 4, {"DynamicScalingInSuspended": False}, (cpu,))
     assert plan_scaling(web, NONE, NONE) is None  # none then, none now: no row
-    same = plan_scaling(web, was, was)
-    assert same is not None and same.action == Action.UNCHANGED and same.why == ()
+    assert plan_scaling(web, was, was) is None  # as it was, nothing to tell: no row
     raised = replace(was, min_capacity=3, policies=(cpu, {"PolicyName": "mem"}))
     step = plan_scaling(web, was, raised)
     assert step is not None and step.action == Action.UPDATE

@@ -172,7 +172,7 @@ PINNED: list[tuple[Reason, str]] = [
     ),
     (
         because(Why.FAMILY_LATEST, family="nightly"),
-        "runs the latest revision of nightly, whatever it is: nothing to put back",
+        "runs the latest revision of nightly, as the snapshot saw it: nothing to register",
     ),
     (
         because(Why.SCHEDULED_CHANGED, fields="Input, EcsParameters"),

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ecsundo_action.aws.gateway import EcsGateway
-from ecsundo_action.errors import NotFoundError
+from ecsundo_action.errors import EcsundoError, NotFoundError
 from ecsundo_action.reasons import Why
 from ecsundo_action.render.markdown import run_summary
 from ecsundo_action.render.text import text
 from ecsundo_action.result import Status, Verdict
-from tests.conftest import body, ecsundo, run
+from tests.conftest import body, ecsundo, run, until
 from tests.runner import defaults, run_step
 
 SECRET = "hunter2-in-the-overrides"
@@ -261,7 +262,7 @@ def test_a_restore_puts_back_the_auto_scaling_a_deploy_changed(
     sim.put_scaling_policy("prod", "web", "mem", 70.0, metric="ECSServiceAverageMemoryUtilization")
 
     dry = run(gateway, "restore", store=store, snapshot_id="latest", dry_run=True)
-    [plan] = [s for s in dry.services if s.kind == "auto scaling"]
+    [plan] = [s for s in dry.services if s.kind == "auto-scaling"]
     assert plan.status == Status.PLANNED and plan.name == "web"
     sim.calls.clear()
     restored = run(
@@ -275,7 +276,7 @@ def test_a_restore_puts_back_the_auto_scaling_a_deploy_changed(
     assert policies == {"cpu": 50.0, "mem": 70.0}  # mem was added since: told, not deleted
     service = sim.client("ecs").describe_services(cluster="prod", services=["web"])["services"]
     assert service[0]["desiredCount"] == 2  # the count and the target no longer fight
-    [row] = [s for s in restored.services if s.kind == "auto scaling"]
+    [row] = [s for s in restored.services if s.kind == "auto-scaling"]
     assert row.what == "put back auto scaling min 1, max 4 and policy cpu"
     assert row.message == "scaling policies created since, left as they are: mem"
     assert {c.operation for c in sim.mutating_calls()} == {
@@ -283,7 +284,7 @@ def test_a_restore_puts_back_the_auto_scaling_a_deploy_changed(
         "PutScalingPolicy",
         "UpdateService",
     }
-    assert not any(s.name == "api" and s.kind == "auto scaling" for s in restored.services)
+    assert not any(s.name == "api" and s.kind == "auto-scaling" for s in restored.services)
     sim.calls.clear()
     again = run(gateway, "restore", store=store, snapshot_id="latest")
     assert again.verdict == Verdict.UNCHANGED and sim.mutating_calls() == []
@@ -303,7 +304,7 @@ def test_a_scalable_target_deregistered_since_is_registered_again(
     only = run(gateway, "restore", store=store, snapshot_id="latest", scope="task-definition")
     assert [s.kind for s in only.services] == ["service", "service"]
     restored = run(gateway, "restore", store=store, snapshot_id="latest")
-    [row] = [s for s in restored.services if s.kind == "auto scaling"]
+    [row] = [s for s in restored.services if s.kind == "auto-scaling"]
     assert row.status == Status.SUCCESS and row.has(Why.SCALING_GONE)
     target, policies = scaling(sim)
     assert (target["MinCapacity"], target["MaxCapacity"], policies) == (1, 4, {"cpu": 50.0})
@@ -326,6 +327,7 @@ def test_through_the_action_everything_the_deploy_moved_comes_back(
     """The whole story in the action: a service, a rule, a schedule and auto scaling."""
     sim, _, first = shop
     sim.register_scalable_target("prod", "web", 1, 4)
+    sim.put_scaling_policy("prod", "web", "cpu", 50.0)
     recorded_rule, recorded_schedule = rule_target(sim), schedule(sim)
     snap = run_step("entrypoint.py", defaults(mode="snapshot", cluster="prod"), sim.env, workspace)
     assert snap.returncode == 0, snap.stdout + snap.stderr
@@ -335,6 +337,7 @@ def test_through_the_action_everything_the_deploy_moved_comes_back(
     assert SECRET not in snap.stdout + snap.summary
     bad_deploy(sim, first)
     sim.register_scalable_target("prod", "web", 3, 8)
+    sim.put_scaling_policy("prod", "web", "cpu", 90.0)
 
     restored = run_step(
         "entrypoint.py",
@@ -347,7 +350,7 @@ def test_through_the_action_everything_the_deploy_moved_comes_back(
     rows = {(s["name"], s["kind"]): s["status"] for s in json.loads(restored.outputs["services"])}
     assert rows == {
         ("web", "service"): "success",
-        ("web", "auto scaling"): "success",
+        ("web", "auto-scaling"): "success",
         ("nightly", "rule"): "success",
         ("reports/weekly", "schedule"): "success",
     }
@@ -357,9 +360,105 @@ def test_through_the_action_everything_the_deploy_moved_comes_back(
         "EcsParameters": {**recorded_rule["EcsParameters"], "TaskDefinitionArn": copy},
     }
     assert schedule(sim)["Target"] == recorded_schedule["Target"]
-    target, _ = scaling(sim)
-    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 4)
+    target, policies = scaling(sim)
+    assert (target["MinCapacity"], target["MaxCapacity"], policies) == (1, 4, {"cpu": 50.0})
+    assert json.loads(restored.outputs["changed-services"]) == ["web"]  # services only
     assert "| nightly \\(rule\\) |" in restored.summary
     assert "| web \\(auto scaling\\) |" in restored.summary
     seen = restored.stdout + restored.summary + "".join(restored.outputs.values())
     assert SECRET not in seen
+
+
+# -- what the review found ----------------------------------------------------------------
+
+
+def test_scheduled_tasks_that_cannot_be_read_are_a_warning_unless_named(
+    shop: tuple[Any, str, dict[str, str]], gateway: EcsGateway
+) -> None:
+    sim, store, _ = shop
+    sim.rules.refusals[("ListEventBuses", "*")] = "AccessDeniedException"
+    taken = run(gateway, "snapshot", store=store)
+    assert taken.snapshot is not None and taken.snapshot.scheduled_tasks is None  # not read
+    [warning] = [w for w in taken.warnings if w.startswith("scheduled tasks cannot be read")]
+    assert "AccessDeniedException" in warning and warning.endswith(": not recorded")
+    assert [s.name for s in taken.snapshot.services] == ["web"]
+    with pytest.raises(EcsundoError, match="AccessDeniedException"):
+        run(gateway, "snapshot", store=store, scheduled_tasks=("nightly",))
+
+
+def test_a_scheduled_task_left_on_its_deregistered_task_definition_is_moved_off_it(
+    shop: tuple[Any, str, dict[str, str]], gateway: EcsGateway
+) -> None:
+    """ECS starts no task from an INACTIVE task definition: a nightly job on one never runs."""
+    sim, store, first = shop
+    run(gateway, "snapshot", store=store)
+    sim.client("ecs").deregister_task_definition(taskDefinition=first["web"])
+    restored = run(gateway, "restore", store=store, snapshot_id="latest")
+    rows = {s.label: s for s in restored.services}
+    assert rows["nightly (rule)"].status == Status.SUCCESS, rows
+    copy = rule_target(sim)["EcsParameters"]["TaskDefinitionArn"]
+    assert copy != first["web"] and copy.endswith("web:2")
+    assert rows["web"].status == Status.UNCHANGED  # a service keeps running on it
+
+
+def test_a_schedule_that_started_is_updated_without_its_start_date(
+    shop: tuple[Any, str, dict[str, str]], gateway: EcsGateway
+) -> None:
+    sim, store, first = shop
+    started = datetime.now(UTC) + timedelta(seconds=2)
+    redeploy_schedule(sim, first["report"], StartDate=started)
+    run(gateway, "snapshot", store=store)
+    redeploy_schedule(sim, sim.register(body("report", "2")), StartDate=started)
+    until(lambda: datetime.now(UTC) > started, "the start date to pass", 10)
+    sim.calls.clear()
+    restored = run(
+        gateway, "restore", store=store, snapshot_id="latest", scheduled_tasks=("reports/*",)
+    )
+    assert restored.verdict == Verdict.SUCCESS, restored.services
+    [update] = [c for c in sim.mutating_calls() if c.operation == "UpdateSchedule"]
+    assert "StartDate" not in update.params  # a past one is refused, and means nothing now
+    assert schedule(sim)["Target"]["EcsParameters"]["TaskDefinitionArn"] == first["report"]
+
+
+def test_a_refused_target_fails_its_row_without_aws_s_words(
+    shop: tuple[Any, str, dict[str, str]], gateway: EcsGateway
+) -> None:
+    sim, store, first = shop
+    run(gateway, "snapshot", store=store)
+    bad_deploy(sim, first)
+    sim.rules.target_failures[("nightly", "*")] = "ConcurrentModificationException"
+    restored = run(gateway, "restore", store=store, snapshot_id="latest")
+    rows = {s.label: s for s in restored.services}
+    failed = rows["nightly (rule)"]
+    assert failed.status == Status.FAILED and restored.verdict == Verdict.PARTIAL
+    assert "ConcurrentModificationException (AWS's message is not shown" in failed.message
+    assert rows["web"].status == rows["reports/weekly (schedule)"].status == Status.SUCCESS
+    assert SECRET not in json.dumps(restored.outputs())
+
+
+def test_a_narrowed_selection_takes_no_scheduled_task_unless_named(
+    shop: tuple[Any, str, dict[str, str]], gateway: EcsGateway
+) -> None:
+    sim, store, first = shop
+    narrowed = run(gateway, "snapshot", store=store, services=("web",))
+    assert narrowed.snapshot is not None and narrowed.snapshot.scheduled_tasks is None
+    run(gateway, "snapshot", store=store)
+    bad_deploy(sim, first)
+    sim.calls.clear()
+    web_only = run(gateway, "restore", store=store, snapshot_id="latest", services=("web",))
+    assert [s.label for s in web_only.services] == ["web"]
+    assert {c.operation for c in sim.mutating_calls()} == {
+        "RegisterTaskDefinition",
+        "UpdateService",
+    }
+    [notice] = web_only.notices
+    assert notice.startswith("2 scheduled tasks of the snapshot left as they are")
+    named = run(
+        gateway,
+        "restore",
+        store=store,
+        snapshot_id="latest",
+        services=("web",),
+        scheduled_tasks=("nightly",),
+    )
+    assert [s.label for s in named.services] == ["web", "nightly (rule)"]

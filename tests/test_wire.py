@@ -212,7 +212,8 @@ CLIENT = {"tagging": "resourcegroupstaggingapi"}
 def policy_operations() -> set[tuple[str, str]]:
     """The (service, operation) pairs behind docs/iam-policy.json's actions."""
     found = set()
-    for action in iam.allowed() - {"iam:PassRole"}:
+    on_behalf = {action for actions in iam.ON_BEHALF.values() for action in actions}
+    for action in iam.allowed() - {"iam:PassRole"} - on_behalf:
         prefix, name = action.split(":")
         if prefix == "s3":
             found |= {("s3", op) for op, needed in iam.S3_ACTIONS.items() if needed == action}

@@ -16,6 +16,7 @@ import copy
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -43,7 +44,7 @@ class Kind(StrEnum):
     SERVICE = "service"
     RULE = "rule"  # an EventBridge rule's ECS target
     SCHEDULE = "schedule"  # an EventBridge Scheduler schedule
-    SCALABLE_TARGET = "auto scaling"  # a service's scalable target and scaling policies
+    SCALABLE_TARGET = "auto-scaling"  # a service's scalable target and scaling policies
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class ScheduledTask:
     container: str  # the rule's event bus, or the schedule's group
     resource: str  # the rule's or the schedule's own name
     target_id: str | None  # a rule target's Id
-    definition: Mapping[str, Any] = field(compare=False)
+    # Never in a repr: a target's Input may carry environment values.
+    definition: Mapping[str, Any] = field(compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -233,7 +235,9 @@ class ScheduledTasks:
         ]
 
     def _schedules(self, cluster_arn: str, map_: Mapper) -> list[ScheduledTask]:
-        pages = self._pages("list schedules", "scheduler", "list_schedules")
+        pages = self._pages(
+            "list schedules", "scheduler", "list_schedules", PaginationConfig={"PageSize": 100}
+        )
         ours = [
             (s["GroupName"], s["Name"])
             for page in pages
@@ -273,13 +277,26 @@ class ScheduledTasks:
     # -- putting back --------------------------------------------------------------------
 
     def put(self, task: ScheduledTask, definition: Mapping[str, Any]) -> None:
-        """Put the rule's target, or the whole schedule, as `definition` says."""
+        """Put the rule's target, or the whole schedule, as `definition` says. AWS's words
+        are not repeated when it refuses: they may quote the target's Input."""
+        try:
+            self._put(task, definition)
+        except AwsError as exc:
+            if isinstance(exc, NotFoundError) or exc.__cause__ is None:
+                raise
+            code = getattr(exc.__cause__, "response", {}).get("Error", {}).get("Code")
+            raise AwsError(
+                f"{_doing(task)}: {code or type(exc.__cause__).__name__} (AWS's message is not "
+                "shown: it may quote the target's input)"
+            ) from None
+
+    def _put(self, task: ScheduledTask, definition: Mapping[str, Any]) -> None:
+        doing = _doing(task)
         if task.kind == Kind.SCHEDULE:
-            doing = f"update schedule {task.name}"
-            if self._call(doing, "scheduler", "update_schedule", **definition) is None:
+            sent = self._schedule_update(task, definition)
+            if self._call(doing, "scheduler", "update_schedule", **sent) is None:
                 raise NotFoundError(f"{doing}: the schedule no longer exists")
             return
-        doing = f"put the target of rule {task.name}"
         answer = self._call(
             doing,
             "events",
@@ -292,9 +309,46 @@ class ScheduledTasks:
             raise NotFoundError(f"{doing}: the rule no longer exists")
         for failed in answer.get("FailedEntries") or []:  # refused per entry, not as an error
             raise AwsError(
-                f"put the target of rule {task.name}: {failed.get('ErrorCode', 'Error')}: "
-                f"{' '.join(str(failed.get('ErrorMessage', '')).split())}"
+                f"{doing}: {failed.get('ErrorCode', 'Error')} (AWS's message is not shown: it "
+                "may quote the target's input)"
             )
+
+    def _schedule_update(
+        self, task: ScheduledTask, definition: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What UpdateSchedule is sent: every field it takes (botocore's model says which)
+        as GetSchedule gave it, but a start date already past (Scheduler refuses one more
+        than 5 minutes old, and a schedule that started is started). A schedule whose end
+        date is past has ended: updating it would start nothing."""
+        model = self._client("scheduler").meta.service_model.operation_model("UpdateSchedule")
+        sent = {k: v for k, v in definition.items() if k in model.input_shape.members}
+        now = datetime.now(UTC)
+        end = _moment(sent.get("EndDate"))
+        if end is not None and end <= now:
+            raise AwsError(f"{_doing(task)}: it ended at {sent['EndDate']}; left as it is")
+        start = _moment(sent.get("StartDate"))
+        if start is not None and start <= now:
+            del sent["StartDate"]
+        return sent
+
+
+def _doing(task: ScheduledTask) -> str:
+    if task.kind == Kind.SCHEDULE:
+        return f"update schedule {task.name}"
+    return f"put the target of rule {task.name}"
+
+
+def _moment(value: Any) -> datetime | None:
+    """A schedule's date, as botocore gives it or as a snapshot keeps it (ISO 8601)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
 
 
 def _rule_arn(cluster_arn: str, bus: str, rule: str) -> str:

@@ -404,8 +404,8 @@ class _ScheduledTargets:
             return Target(recorded.key, step=decide(ACTIVE))  # missing, or nothing to keep
         kept = self.snapshot.kept(arn)
         after = images_of(kept.body)
-        if now.task_definition == arn and decide(ACTIVE).action == Action.UNCHANGED:
-            return Target(recorded.key, step=decide(ACTIVE), after=after)
+        # Even on its recorded task definition it needs the facts: an INACTIVE one starts
+        # no task, so the target must move to a registration of it.
 
         def with_registration(facts: TargetFacts) -> tuple[Step, Registration | None]:
             step = decide(facts)
@@ -431,7 +431,7 @@ def _scheduled_tasks(
     """The snapshot's scheduled tasks this restore takes (a name that takes none, or names
     given for a snapshot that recorded none, is an error before anything changes)."""
     patterns = request.scheduled_tasks
-    if patterns == () or gateway.scheduled is None:
+    if not selection.takes_scheduled(request) or gateway.scheduled is None:
         return []
     if snapshot.scheduled_tasks is None:
         if patterns:
@@ -477,6 +477,15 @@ def restore(
         )
 
     tasks = _scheduled_tasks(snapshot, request, gateway)
+    notices = []
+    if snapshot.scheduled_tasks and request.scheduled_tasks is None and request.services:
+        notices.append(
+            f"{plural(len(snapshot.scheduled_tasks), 'scheduled task')} of the snapshot left "
+            "as they are: services names some services only; name the scheduled tasks in "
+            "scheduled-tasks (--scheduled-tasks) to restore them too"
+        )
+    for line in notices:
+        progress.note(f"note: {line}")
     reads = chain(
         _Targets(gateway, where.arn, request, snapshot).reads(chosen),
         _ScheduledTargets(gateway, where.arn, request, snapshot, tasks).reads(),
@@ -496,5 +505,6 @@ def restore(
         store=store.uri,
         uncovered=uncovered,
         warnings=done.warnings,
+        notices=notices,
         interrupted=done.interrupted,
     )

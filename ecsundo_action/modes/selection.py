@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecsundo_action.aws.arns import SERVICE_ARN
 from ecsundo_action.aws.records import Cluster
@@ -151,6 +151,13 @@ def scheduled(
     what, one = "scheduled-tasks", "scheduled task"
     names = set(select([t.name for t in found], patterns, where, what=what, one=one))
     return [t for t in found if t.name in names]
+
+
+def takes_scheduled(request: Any) -> bool:
+    """Whether a run takes scheduled tasks: named ones; by default, every one, unless the
+    services were narrowed (a run for `web` must not change every nightly job too)."""
+    patterns = request.scheduled_tasks
+    return bool(patterns) or (patterns is None and request.services is None)
 
 
 def parse_scheduled(text: str, what: str) -> tuple[str, ...] | None:

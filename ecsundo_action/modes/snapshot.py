@@ -285,8 +285,17 @@ def capture(
         kept[record.task_definition] = KeptTaskDefinition(found.status, found.body, found.tags)
     tasks = None
     if scheduled is not None:
-        chosen = _scheduled(cluster, scheduled.result(), scheduled_patterns)
-        tasks = _keep_bodies(gateway, threads, chosen, kept, held, warnings)
+        try:
+            running = scheduled.result()
+        except EcsundoError as exc:
+            if scheduled_patterns:  # asked for by name: not taking them is a failure
+                raise
+            # Taken by default: the services' snapshot must not fail for them (a role
+            # without the new permissions, a partition without Scheduler).
+            warnings.append(f"scheduled tasks cannot be read ({reason(exc)}): not recorded")
+        else:
+            chosen = _scheduled(cluster, running, scheduled_patterns)
+            tasks = _keep_bodies(gateway, threads, chosen, kept, held, warnings)
     taken = Snapshot(
         id=snapshot_id or new_snapshot_id(now),
         created_at=timestamp(now),
@@ -390,7 +399,7 @@ def snapshot(
     known = cache(partial(_previous, loading, progress, passed_over, signed))
     # The scheduled tasks are found while the services are read.
     scheduled = None
-    if gateway.scheduled is not None and request.scheduled_tasks != ():
+    if gateway.scheduled is not None and selection.takes_scheduled(request):
         scheduled = threads.aside(gateway.scheduled.of_cluster, where.arn, threads.map)
     taken, warnings = capture(
         gateway,

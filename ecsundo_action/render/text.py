@@ -163,7 +163,7 @@ def plan_text(plan: Plan) -> str:
     rows = [("SERVICE", "ACTION", "FROM", "TO", "WHY")]
     rows += [
         (
-            s.service if s.kind == Kind.SERVICE else f"{s.service} ({s.kind})",
+            s.service if s.kind == Kind.SERVICE else f"{s.service} ({s.kind.replace('-', ' ')})",
             str(s.action),
             short_or_dash(s.current),
             short_or_dash(s.target),
