@@ -35,6 +35,7 @@ from ecsundo_action.aws.gateway import EcsGateway
 from ecsundo_action.aws.images import NOT_IN_ECR, Checked, by_digest
 from ecsundo_action.aws.records import (
     ContainerImage,
+    Kind,
     Service,
     ServiceDeployment,
     ServiceRevision,
@@ -43,7 +44,6 @@ from ecsundo_action.aws.records import (
     images_of,
     running_revision,
 )
-from ecsundo_action.aws.schedules import Kind
 from ecsundo_action.errors import (
     STOPPING,
     AwsError,
@@ -572,11 +572,12 @@ class Changes:
     def _put_scaling(self, step: Step, at: float) -> Updated:
         """A service's scalable target registered as recorded, and its policies put back."""
         assert self.gateway.scaling is not None and step.target is not None
-        recorded = step.put["target"]
+        change = step.scaling
+        assert change is not None
         cluster = self.plan.cluster_arn.rsplit("/", 1)[-1]
         try:
             self.gateway.scaling.put(
-                cluster, step.service, recorded, step.put["policies"], register=step.put["register"]
+                cluster, step.service, change.target, change.policies, register=change.register
             )
         finally:
             self._span("update", at)

@@ -18,12 +18,13 @@ from ecsundo_action.aws.arns import TD_ARN, short_digest, short_name
 from ecsundo_action.aws.records import (
     SERVICE_SETTINGS,
     ContainerImage,
+    Kind,
+    ScalableTarget,
+    ScheduledTask,
     Service,
     ServiceDeployment,
     ServiceRevision,
 )
-from ecsundo_action.aws.scaling import ScalableTarget
-from ecsundo_action.aws.schedules import Kind, ScheduledTask
 from ecsundo_action.reasons import Reason, Why, because, say
 
 # The tag a re-registration carries, naming the task definition it recreates. It is how a
@@ -116,6 +117,8 @@ class Step:
     kind: Kind = Kind.SERVICE
     task: ScheduledTask | None = field(default=None, compare=False)
     put: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # AUTO_SCALING: what of the service's auto scaling goes back.
+    scaling: ScalingChange | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -135,6 +138,15 @@ class Step:
     @property
     def changes(self) -> bool:
         return self.action in (Action.UPDATE, Action.REREGISTER, Action.STOP)
+
+
+@dataclass(frozen=True)
+class ScalingChange:
+    """A service's auto scaling as the snapshot saw it, and what of it must be put back."""
+
+    target: ScalableTarget
+    register: bool  # its minimum, maximum or suspended state (or the target itself)
+    policies: tuple[Mapping[str, Any], ...] = ()  # changed or deleted since
 
 
 @dataclass
@@ -619,7 +631,7 @@ def plan_scaling(service: Service, recorded: ScalableTarget, now: ScalableTarget
     if not recorded.registered and not now.registered:
         return None
 
-    def step(action: Action, *why: Reason, **put: Any) -> Step:
+    def step(action: Action, *why: Reason, change: ScalingChange | None = None) -> Step:
         return Step(
             service.name,
             service.arn,
@@ -628,7 +640,7 @@ def plan_scaling(service: Service, recorded: ScalableTarget, now: ScalableTarget
             recorded.capacity,
             why=why,
             kind=Kind.SCALABLE_TARGET,
-            put={"target": recorded, **put},
+            scaling=change or ScalingChange(recorded, False),
         )
 
     if not recorded.registered:
@@ -663,7 +675,7 @@ def plan_scaling(service: Service, recorded: ScalableTarget, now: ScalableTarget
     if not (register or back or added):
         return None  # as the snapshot saw it, nothing to tell: the service's row says enough
     action = Action.UPDATE if register or back else Action.UNCHANGED
-    return step(action, *why, register=register, policies=back)
+    return step(action, *why, change=ScalingChange(recorded, register, tuple(back)))
 
 
 def _scaling_state(target: ScalableTarget) -> str:

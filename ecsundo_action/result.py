@@ -9,8 +9,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
-from ecsundo_action.aws.records import ContainerImage
-from ecsundo_action.aws.schedules import Kind
+from ecsundo_action.aws.records import ContainerImage, Kind
 from ecsundo_action.plan import Action
 from ecsundo_action.reasons import TOLD_BY_WHAT, Reason, Why, say
 from ecsundo_action.request import Mode
@@ -221,8 +220,9 @@ def _scaling(step: Step, status: Status) -> str:
     """A service's auto scaling: "put back min 2, max 10 and policy cpu"."""
     if step.action == Action.UNCHANGED:
         return f"auto scaling already {step.current}"
-    parts = [step.target or "-"] if step.put.get("register") else []
-    names = [str(p.get("PolicyName")) for p in step.put.get("policies") or ()]
+    change = step.scaling
+    parts = [step.target or "-"] if change and change.register else []
+    names = [str(p.get("PolicyName")) for p in (change.policies if change else ())]
     if names:
         parts.append(f"{'policy' if len(names) == 1 else 'policies'} {', '.join(names)}")
     what = "put back auto scaling " + " and ".join(parts)

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from ecsundo_action.aws.records import Cluster, ContainerImage
-from ecsundo_action.aws.schedules import Kind, ScheduledTask
+from ecsundo_action.aws.records import Cluster, ContainerImage, Kind, ScheduledTask
 from ecsundo_action.errors import SnapshotRefused
 from ecsundo_action.snapshots import document as doc
 

@@ -11,16 +11,18 @@ from typing import Any
 import pytest
 
 from ecsundo_action.aws.records import (
+    NONE,
     SERVICE_SETTINGS,
     Cluster,
     ContainerImage,
     Deployment,
+    Kind,
+    ScalableTarget,
+    ScheduledTask,
     Service,
     ServiceDeployment,
     ServiceRevision,
 )
-from ecsundo_action.aws.scaling import NONE, ScalableTarget
-from ecsundo_action.aws.schedules import Kind, ScheduledTask
 from ecsundo_action.modes import restore
 from ecsundo_action.plan import (
     ACTIVE,
@@ -1111,19 +1113,22 @@ def test_auto_scaling_goes_back_and_what_was_added_is_told() -> None:
     raised = replace(was, min_capacity=3, policies=(cpu, {"PolicyName": "mem"}))
     step = plan_scaling(web, was, raised)
     assert step is not None and step.action == Action.UPDATE
-    assert (step.put["register"], step.put["policies"]) == (True, [])
+    assert step.scaling is not None
+    assert (step.scaling.register, step.scaling.policies) == (True, ())
     assert words(step.why) == (
         "auto scaling min 3, max 4 -> min 1, max 4",
         "scaling policies created since, left as they are: mem",
     )
     retuned = replace(was, policies=({**cpu, "PolicyType": "StepScaling"},))
     policy = plan_scaling(web, was, retuned)
-    assert policy is not None and (policy.put["register"], policy.put["policies"]) == (False, [cpu])
+    assert policy is not None and policy.scaling is not None
+    assert (policy.scaling.register, policy.scaling.policies) == (False, (cpu,))
     suspended = replace(was, suspended={"DynamicScalingInSuspended": True})
     assert words(plan_scaling(web, was, suspended).why) == (  # type: ignore[union-attr]
         "auto scaling min 1, max 4 (DynamicScalingIn suspended) -> min 1, max 4",
     )
     gone = plan_scaling(web, was, NONE)
-    assert gone is not None and gone.has(Why.SCALING_GONE) and gone.put["policies"] == [cpu]
+    assert gone is not None and gone.has(Why.SCALING_GONE) and gone.scaling is not None
+    assert gone.scaling.policies == (cpu,)
     added = plan_scaling(web, NONE, was)
     assert added is not None and added.action == Action.UNCHANGED and added.has(Why.SCALING_ADDED)

@@ -20,13 +20,13 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    NoCredentialsError,
     NoRegionError,
     ProfileNotFound,
 )
 from botocore.model import StructureShape
 
 from ecsundo_action.aws.arns import family_and_revision, short_name
+from ecsundo_action.aws.failures import translate
 from ecsundo_action.aws.images import Registries
 from ecsundo_action.aws.pacing import ECS_QUOTAS, Pacer
 from ecsundo_action.aws.records import (
@@ -144,10 +144,6 @@ class HistoryUnavailable(AwsError):
     that can do without it catch this; to the others it is one more AWS error."""
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 _GONE = re.compile(r"does ?n[o']t exist|not found|was ?n[o']t found|no longer exists", re.I)
 
 
@@ -178,17 +174,6 @@ def _strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _strings(item)
-
-
-def translate(doing: str, exc: ClientError | BotoCoreError) -> AwsError:
-    """One line saying what was being done and what AWS answered."""
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "Error")
-        return AwsError(f"{doing}: {code}: {_one_line(error.get('Message', ''))}")
-    if isinstance(exc, NoCredentialsError):
-        return AwsError(f"{doing}: no AWS credentials found in the environment")
-    return AwsError(f"{doing}: {_one_line(str(exc))}")
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

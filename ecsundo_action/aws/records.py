@@ -6,10 +6,12 @@ travel on. No AWS calls and no botocore here.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from ecsundo_action.aws.arns import CLUSTER_ARN, DIGEST, family_and_revision, short_digest
@@ -361,3 +363,146 @@ class Service:
     def daemon(self) -> bool:
         """A DAEMON service has no settable desiredCount."""
         return self.scheduling_strategy == "DAEMON"
+
+
+# -- scheduled tasks and service auto scaling ---------------------------------------------
+
+
+class Kind(StrEnum):
+    """What a row or step is about."""
+
+    SERVICE = "service"
+    RULE = "rule"  # an EventBridge rule's ECS target
+    SCHEDULE = "schedule"  # an EventBridge Scheduler schedule
+    SCALABLE_TARGET = "auto-scaling"  # a service's scalable target and scaling policies
+
+
+@dataclass(frozen=True)
+class ScheduledTask:
+    """One scheduled task as read: where it lives, and its definition whole (a rule's
+    target, or the schedule as UpdateSchedule takes it)."""
+
+    kind: Kind
+    name: str  # what a person names it: rule or schedule, with its bus or group if not default
+    arn: str  # the rule's or the schedule's
+    container: str  # the rule's event bus, or the schedule's group
+    resource: str  # the rule's or the schedule's own name
+    target_id: str | None  # a rule target's Id
+    # Never in a repr: a target's Input may carry environment values.
+    definition: Mapping[str, Any] = field(compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        """Unique in a cluster: its kind, where it lives, and (a rule's) which target."""
+        parts = [str(self.kind), self.container, self.resource, self.target_id or ""]
+        return "/".join(parts).rstrip("/")
+
+    @property
+    def ecs_parameters(self) -> Mapping[str, Any]:
+        target = self.definition if self.kind == Kind.RULE else self.definition.get("Target", {})
+        return target.get("EcsParameters") or {}
+
+    @property
+    def task_definition(self) -> str:
+        return str(self.ecs_parameters.get("TaskDefinitionArn", ""))
+
+    def running(self, task_definition: str) -> dict[str, Any]:
+        """Its definition, running `task_definition` instead."""
+        found = copy.deepcopy(dict(self.definition))
+        target = found if self.kind == Kind.RULE else found["Target"]
+        target["EcsParameters"]["TaskDefinitionArn"] = task_definition
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "kind": str(self.kind),
+            "name": self.name,
+            "arn": self.arn,
+            "taskDefinition": self.task_definition,
+            "definition": jsonable(self.definition),
+        }
+        if self.kind == Kind.RULE:
+            record["eventBus"], record["rule"] = self.container, self.resource
+            record["targetId"] = self.target_id
+        else:
+            record["group"], record["schedule"] = self.container, self.resource
+        return record
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> ScheduledTask:
+        kind = Kind(record["kind"])
+        rule = kind == Kind.RULE
+        return cls(
+            kind,
+            record["name"],
+            record["arn"],
+            record["eventBus"] if rule else record["group"],
+            record["rule"] if rule else record["schedule"],
+            record.get("targetId") if rule else None,
+            record["definition"],
+        )
+
+
+def jsonable(value: Any) -> Any:
+    """A definition as JSON keeps it: dates (a schedule's StartDate) as ISO 8601 text."""
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+SUSPENDED = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
+# What PutScalingPolicy is sent back of a described policy.
+POLICY_FIELDS = (
+    "PolicyName",
+    "PolicyType",
+    "TargetTrackingScalingPolicyConfiguration",
+    "StepScalingPolicyConfiguration",
+    "PredictiveScalingPolicyConfiguration",
+)
+
+
+@dataclass(frozen=True)
+class ScalableTarget:
+    """A service's auto scaling as read: registered False means it had none."""
+
+    registered: bool
+    min_capacity: int = 0
+    max_capacity: int = 0
+    suspended: Mapping[str, bool] = field(default_factory=dict)
+    policies: tuple[Mapping[str, Any], ...] = ()  # each as PutScalingPolicy takes it back
+
+    @property
+    def capacity(self) -> str:
+        return f"min {self.min_capacity}, max {self.max_capacity}" if self.registered else "none"
+
+    def policy(self, name: str) -> Mapping[str, Any] | None:
+        return next((p for p in self.policies if p.get("PolicyName") == name), None)
+
+    def to_json(self) -> dict[str, Any] | None:
+        if not self.registered:
+            return None
+        return {
+            "minCapacity": self.min_capacity,
+            "maxCapacity": self.max_capacity,
+            "suspendedState": dict(self.suspended),
+            "policies": [dict(p) for p in self.policies],
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any] | None) -> ScalableTarget:
+        if record is None:
+            return NONE
+        return cls(
+            True,
+            record["minCapacity"],
+            record["maxCapacity"],
+            record.get("suspendedState") or {},
+            tuple(record.get("policies") or ()),
+        )
+
+
+NONE = ScalableTarget(False)

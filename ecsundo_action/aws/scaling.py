@@ -12,70 +12,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ecsundo_action.aws.failures import translate
 from ecsundo_action.aws.pacing import Pacer
+from ecsundo_action.aws.records import NONE, POLICY_FIELDS, SUSPENDED, ScalableTarget
 
 NAMESPACE, DIMENSION = "ecs", "ecs:service:DesiredCount"
 TARGETS_BATCH = 50  # DescribeScalableTargets takes up to 50 ResourceIds
 # No documented rate (https://docs.aws.amazon.com/autoscaling/application/userguide/
 # application-auto-scaling-quotas.html lists resource counts only): a modest bucket each.
 SCALING_QUOTAS = {op: (20.0, 10.0) for op in ("DescribeScalableTargets", "DescribeScalingPolicies")}
-SUSPENDED = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
-# What PutScalingPolicy is sent back of a described policy.
-POLICY_FIELDS = (
-    "PolicyName",
-    "PolicyType",
-    "TargetTrackingScalingPolicyConfiguration",
-    "StepScalingPolicyConfiguration",
-    "PredictiveScalingPolicyConfiguration",
-)
-
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
-
-
-@dataclass(frozen=True)
-class ScalableTarget:
-    """A service's auto scaling as read: registered False means it had none."""
-
-    registered: bool
-    min_capacity: int = 0
-    max_capacity: int = 0
-    suspended: Mapping[str, bool] = field(default_factory=dict)
-    policies: tuple[Mapping[str, Any], ...] = ()  # each as PutScalingPolicy takes it back
-
-    @property
-    def capacity(self) -> str:
-        return f"min {self.min_capacity}, max {self.max_capacity}" if self.registered else "none"
-
-    def policy(self, name: str) -> Mapping[str, Any] | None:
-        return next((p for p in self.policies if p.get("PolicyName") == name), None)
-
-    def to_json(self) -> dict[str, Any] | None:
-        if not self.registered:
-            return None
-        return {
-            "minCapacity": self.min_capacity,
-            "maxCapacity": self.max_capacity,
-            "suspendedState": dict(self.suspended),
-            "policies": [dict(p) for p in self.policies],
-        }
-
-    @classmethod
-    def from_json(cls, record: Mapping[str, Any] | None) -> ScalableTarget:
-        if record is None:
-            return NONE
-        return cls(
-            True,
-            record["minCapacity"],
-            record["maxCapacity"],
-            record.get("suspendedState") or {},
-            tuple(record.get("policies") or ()),
-        )
-
-
-NONE = ScalableTarget(False)
 
 
 def resource_id(cluster: str, service: str) -> str:
@@ -98,11 +48,6 @@ class AutoScaling:
             return self._client
 
     def _pages(self, doing: str, operation: str, **kwargs: Any) -> list[Any]:
-        # Imported here: the records above are read by input checks, before botocore loads.
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from ecsundo_action.aws.gateway import translate  # the gateway owns this module
-
         try:
             return list(self.client().get_paginator(operation).paginate(**kwargs))
         except (ClientError, BotoCoreError) as exc:
@@ -162,10 +107,6 @@ class AutoScaling:
         register: bool,
     ) -> None:
         """Register the target as recorded (when `register`), then put each policy back."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from ecsundo_action.aws.gateway import translate
-
         client, where = self.client(), resource_id(cluster, service)
         common = {
             "ServiceNamespace": NAMESPACE,

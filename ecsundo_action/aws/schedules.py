@@ -12,16 +12,17 @@ documented quota; botocore retries the rest.
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ecsundo_action.aws.arns import CLUSTER_ARN
+from ecsundo_action.aws.failures import translate
 from ecsundo_action.aws.pacing import Pacer
+from ecsundo_action.aws.records import Kind, ScheduledTask, jsonable
 from ecsundo_action.errors import AwsError, NotFoundError
 
 # EventBridge: 50 requests a second for every API but PutEvents, one budget for all of them
@@ -36,92 +37,6 @@ DEFAULT_BUS, DEFAULT_GROUP = "default", "default"
 _READ_ONLY = ("Arn", "CreationDate", "LastModificationDate", "ResponseMetadata")
 
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
-
-
-class Kind(StrEnum):
-    """What a row or step is about."""
-
-    SERVICE = "service"
-    RULE = "rule"  # an EventBridge rule's ECS target
-    SCHEDULE = "schedule"  # an EventBridge Scheduler schedule
-    SCALABLE_TARGET = "auto-scaling"  # a service's scalable target and scaling policies
-
-
-@dataclass(frozen=True)
-class ScheduledTask:
-    """One scheduled task as read: where it lives, and its definition whole (a rule's
-    target, or the schedule as UpdateSchedule takes it)."""
-
-    kind: Kind
-    name: str  # what a person names it: rule or schedule, with its bus or group if not default
-    arn: str  # the rule's or the schedule's
-    container: str  # the rule's event bus, or the schedule's group
-    resource: str  # the rule's or the schedule's own name
-    target_id: str | None  # a rule target's Id
-    # Never in a repr: a target's Input may carry environment values.
-    definition: Mapping[str, Any] = field(compare=False, repr=False)
-
-    @property
-    def key(self) -> str:
-        """Unique in a cluster: its kind, where it lives, and (a rule's) which target."""
-        parts = [str(self.kind), self.container, self.resource, self.target_id or ""]
-        return "/".join(parts).rstrip("/")
-
-    @property
-    def ecs_parameters(self) -> Mapping[str, Any]:
-        target = self.definition if self.kind == Kind.RULE else self.definition.get("Target", {})
-        return target.get("EcsParameters") or {}
-
-    @property
-    def task_definition(self) -> str:
-        return str(self.ecs_parameters.get("TaskDefinitionArn", ""))
-
-    def running(self, task_definition: str) -> dict[str, Any]:
-        """Its definition, running `task_definition` instead."""
-        found = copy.deepcopy(dict(self.definition))
-        target = found if self.kind == Kind.RULE else found["Target"]
-        target["EcsParameters"]["TaskDefinitionArn"] = task_definition
-        return found
-
-    def to_json(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "kind": str(self.kind),
-            "name": self.name,
-            "arn": self.arn,
-            "taskDefinition": self.task_definition,
-            "definition": _jsonable(self.definition),
-        }
-        if self.kind == Kind.RULE:
-            record["eventBus"], record["rule"] = self.container, self.resource
-            record["targetId"] = self.target_id
-        else:
-            record["group"], record["schedule"] = self.container, self.resource
-        return record
-
-    @classmethod
-    def from_json(cls, record: Mapping[str, Any]) -> ScheduledTask:
-        kind = Kind(record["kind"])
-        rule = kind == Kind.RULE
-        return cls(
-            kind,
-            record["name"],
-            record["arn"],
-            record["eventBus"] if rule else record["group"],
-            record["rule"] if rule else record["schedule"],
-            record.get("targetId") if rule else None,
-            record["definition"],
-        )
-
-
-def _jsonable(value: Any) -> Any:
-    """A definition as JSON keeps it: dates (a schedule's StartDate) as ISO 8601 text."""
-    if isinstance(value, Mapping):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def _name(container: str, resource: str, default: str) -> str:
@@ -156,11 +71,6 @@ class ScheduledTasks:
 
     @staticmethod
     def _calling(doing: str, call: Callable[[], Any]) -> Any:
-        # Imported here: the records above are read by input checks, before botocore loads.
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        from ecsundo_action.aws.gateway import translate  # the gateway owns this module
-
         try:
             return call()
         except ClientError as exc:
@@ -262,7 +172,7 @@ class ScheduledTasks:
             group,
             name,
             None,
-            _jsonable(definition),
+            jsonable(definition),
         )
 
     def read(self, recorded: ScheduledTask, cluster_arn: str) -> ScheduledTask | None:

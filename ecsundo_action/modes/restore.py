@@ -23,14 +23,14 @@ from ecsundo_action.aws.arns import short_name
 from ecsundo_action.aws.gateway import DESCRIBE_SERVICES_BATCH, EcsGateway, chunks
 from ecsundo_action.aws.records import (
     ContainerImage,
+    ScalableTarget,
+    ScheduledTask,
     Service,
     ServiceDeployment,
     ServiceRevision,
     images_of,
     running_revision,
 )
-from ecsundo_action.aws.scaling import ScalableTarget
-from ecsundo_action.aws.schedules import ScheduledTask
 from ecsundo_action.converge import Found, InFlight, Options, Read, Target, converge
 from ecsundo_action.errors import EcsundoError, NotFoundError, reason
 from ecsundo_action.modes import selection

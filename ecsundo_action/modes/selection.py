@@ -13,7 +13,7 @@ from ecsundo_action.aws.records import Cluster
 from ecsundo_action.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:  # importing it would load botocore before the inputs are checked
-    from ecsundo_action.aws.schedules import ScheduledTask
+    from ecsundo_action.aws.records import ScheduledTask
 
 # A service or cluster name, or a glob pattern of one.
 NAME_OR_PATTERN = re.compile(r"[A-Za-z0-9_\-*?\[\]!]{1,255}")

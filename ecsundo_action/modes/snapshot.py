@@ -20,9 +20,15 @@ from typing import Any
 from ecsundo_action import __version__
 from ecsundo_action.aws.arns import TD_ARN, short_name
 from ecsundo_action.aws.gateway import EcsGateway, HistoryUnavailable
-from ecsundo_action.aws.records import Cluster, Service, ServiceRevision, TaskDefinition, by_age
-from ecsundo_action.aws.scaling import ScalableTarget
-from ecsundo_action.aws.schedules import ScheduledTask
+from ecsundo_action.aws.records import (
+    Cluster,
+    ScalableTarget,
+    ScheduledTask,
+    Service,
+    ServiceRevision,
+    TaskDefinition,
+    by_age,
+)
 from ecsundo_action.errors import AwsError, EcsundoError, NotFoundError, SnapshotRefused, reason
 from ecsundo_action.modes import selection
 from ecsundo_action.plan import Action

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
-from ecsundo_action.aws.schedules import Kind
+from ecsundo_action.aws.records import Kind
 from ecsundo_action.reasons import Why, plural
 from ecsundo_action.render.text import (
     UNEVENTFUL,

@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
-from ecsundo_action.aws.records import ContainerImage, images_of
-from ecsundo_action.aws.schedules import Kind
+from ecsundo_action.aws.records import ContainerImage, Kind, images_of
 from ecsundo_action.plan import Action, Plan
 from ecsundo_action.progress import Progress
 from ecsundo_action.reasons import plural

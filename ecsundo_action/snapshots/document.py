@@ -24,9 +24,7 @@ from importlib import resources
 from typing import Any
 
 from ecsundo_action.aws.arns import TD_ARN
-from ecsundo_action.aws.records import Cluster, ContainerImage
-from ecsundo_action.aws.scaling import ScalableTarget
-from ecsundo_action.aws.schedules import ScheduledTask
+from ecsundo_action.aws.records import Cluster, ContainerImage, ScalableTarget, ScheduledTask
 from ecsundo_action.errors import SnapshotRefused
 
 SCHEMA_VERSION = 3
