@@ -575,10 +575,18 @@ class Changes:
         change = step.scaling
         assert change is not None
         cluster = self.plan.cluster_arn.rsplit("/", 1)[-1]
+        scaling = self.gateway.scaling
         try:
-            self.gateway.scaling.put(
-                cluster, step.service, change.target, change.policies, register=change.register
-            )
+            if change.register:
+                scaling.register(cluster, step.service, change.target)
+            try:
+                scaling.put_policies(cluster, step.service, change.policies)
+            except EcsundoError as exc:
+                if not change.register:
+                    raise
+                # The range went back: the row says so, with what did not.
+                kept = because(Why.RANGE_ONLY, range=change.target.capacity)
+                raise NotChanged(because(Why.CALL_FAILED, error=str(exc)), kept) from exc
         finally:
             self._span("update", at)
         return Updated(step.target, None, at, None)

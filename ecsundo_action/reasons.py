@@ -56,6 +56,7 @@ class Why(StrEnum):
     CAPACITY = "capacity"  # now, was: min and max, or the suspended state, differ
     POLICIES_BACK = "policies-back"  # names: scaling policies changed or deleted since
     POLICIES_ADDED = "policies-added"  # names: scaling policies created since
+    RANGE_ONLY = "range-only"  # range: put back, though its policies were not
     UNREADABLE = "unreadable"  # error: the service could not be read
     NOT_ROLLED_BACK = "not-rolled-back"  # error
     # What happened once started.
@@ -147,6 +148,8 @@ WORDS: dict[Why, str] = {
     Why.CAPACITY: "auto scaling {now} -> {was}",
     Why.POLICIES_BACK: "scaling policies changed or deleted since: {names}",
     Why.POLICIES_ADDED: "scaling policies created since, left as they are: {names}",
+    Why.RANGE_ONLY: "its range ({range}) and suspended state were put back; run again for the "
+    "policies",
     Why.UNREADABLE: "not restored: it could not be read ({error})",
     Why.NOT_ROLLED_BACK: "not rolled back: {error}",
     Why.NOT_STARTED: "not started",

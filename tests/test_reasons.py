@@ -198,6 +198,10 @@ PINNED: list[tuple[Reason, str]] = [
         because(Why.POLICIES_ADDED, names="mem"),
         "scaling policies created since, left as they are: mem",
     ),
+    (
+        because(Why.RANGE_ONLY, range="min 1, max 4"),
+        "its range (min 1, max 4) and suspended state were put back; run again for the policies",
+    ),
 ]
 
 

@@ -23,6 +23,7 @@ import pytest
 from cmarkgfm.cmark import Options
 
 from ecsundo_action.aws.records import Cluster, ContainerImage
+from ecsundo_action.reasons import Why, because, say
 from ecsundo_action.render.markdown import (
     LIMIT,
     NOTE_ROOM,
@@ -1127,3 +1128,12 @@ def test_each_example_shows_what_it_is_there_for() -> None:
         assert [b.lang for b in pages[name].blocks if b.lang == "mermaid"] == []
     assert "To apply this plan" in texts["dry-run.md"]
     assert "To restore it" in texts["snapshot.md"]
+
+
+def test_a_gone_build_s_next_step_is_said_once() -> None:
+    gone = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web@" + DIGEST
+    why = (because(Why.IMAGE_GONE, image=gone), because(Why.IMAGE_GONE_NEXT))
+    failed = replace(row("web", Status.FAILED, message=say(why)), why=why)
+    summary = run_summary(Outcome("restore", "prod", services=[failed]))
+    [line] = [line for line in summary.splitlines() if line.startswith("- ❌ **web**")]
+    assert line.count("push that build again") == 1 and "no longer exists in ECR" in line

@@ -462,3 +462,22 @@ def test_a_narrowed_selection_takes_no_scheduled_task_unless_named(
         scheduled_tasks=("nightly",),
     )
     assert [s.label for s in named.services] == ["web", "nightly (rule)"]
+
+
+def test_a_refused_policy_still_leaves_the_range_put_back_and_says_so(
+    scaled: tuple[Any, str], gateway: EcsGateway
+) -> None:
+    sim, store = scaled
+    run(gateway, "snapshot", store=store)
+    sim.register_scalable_target("prod", "web", 3, 8)
+    sim.put_scaling_policy("prod", "web", "cpu", 80.0)
+    sim.rules.refusals[("PutScalingPolicy", "web")] = "AccessDeniedException"
+    restored = run(gateway, "restore", store=store, snapshot_id="latest")
+    [row] = [s for s in restored.services if s.kind == "auto-scaling"]
+    assert row.status == Status.FAILED and restored.verdict == Verdict.PARTIAL
+    assert "AccessDeniedException" in row.message
+    assert row.message.endswith(
+        "its range (min 1, max 4) and suspended state were put back; run again for the policies"
+    )
+    target, policies = scaling(sim)
+    assert (target["MinCapacity"], target["MaxCapacity"], policies) == (1, 4, {"cpu": 80.0})

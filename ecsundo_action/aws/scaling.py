@@ -97,31 +97,33 @@ class AutoScaling:
         found.update(map_(whole, with_target))
         return found
 
-    def put(
-        self,
-        cluster: str,
-        service: str,
-        target: ScalableTarget,
-        policies: Sequence[Mapping[str, Any]],
-        *,
-        register: bool,
-    ) -> None:
-        """Register the target as recorded (when `register`), then put each policy back."""
-        client, where = self.client(), resource_id(cluster, service)
-        common = {
-            "ServiceNamespace": NAMESPACE,
-            "ResourceId": where,
-            "ScalableDimension": DIMENSION,
-        }
+    def register(self, cluster: str, service: str, target: ScalableTarget) -> None:
+        """The service's scalable target as recorded: its range and suspended state."""
         try:
-            if register:
-                client.register_scalable_target(
-                    **common,
-                    MinCapacity=target.min_capacity,
-                    MaxCapacity=target.max_capacity,
-                    SuspendedState={k: bool(target.suspended.get(k, False)) for k in SUSPENDED},
-                )
-            for policy in policies:
-                client.put_scaling_policy(**common, **policy)
+            self.client().register_scalable_target(
+                **_where(cluster, service),
+                MinCapacity=target.min_capacity,
+                MaxCapacity=target.max_capacity,
+                SuspendedState={k: bool(target.suspended.get(k, False)) for k in SUSPENDED},
+            )
         except (ClientError, BotoCoreError) as exc:
-            raise translate(f"put back the auto scaling of service {service}", exc) from exc
+            raise translate(f"register the scalable target of service {service}", exc) from exc
+
+    def put_policies(
+        self, cluster: str, service: str, policies: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Each scaling policy as recorded (created, or replaced by its name)."""
+        for policy in policies:
+            try:
+                self.client().put_scaling_policy(**_where(cluster, service), **policy)
+            except (ClientError, BotoCoreError) as exc:
+                doing = f"put back scaling policy {policy.get('PolicyName')} of service {service}"
+                raise translate(doing, exc) from exc
+
+
+def _where(cluster: str, service: str) -> dict[str, str]:
+    return {
+        "ServiceNamespace": NAMESPACE,
+        "ResourceId": resource_id(cluster, service),
+        "ScalableDimension": DIMENSION,
+    }

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from ecsundo_action.aws.arns import short_digest, short_or_dash
 from ecsundo_action.aws.records import Kind
-from ecsundo_action.reasons import Why, plural
+from ecsundo_action.reasons import TOLD_BY_WHAT, Why, plural, say
 from ecsundo_action.render.text import (
     UNEVENTFUL,
     counted,
@@ -255,6 +255,14 @@ def _where(service: ServiceResult) -> str:
     return where
 
 
+def _cause(service: ServiceResult) -> str:
+    """The row's cause without the next step its reasons may carry: the line says it once,
+    after "next:"."""
+    if not service.has(Why.IMAGE_GONE_NEXT):
+        return service.cause
+    return say(r for r in service.why if r.why not in (*TOLD_BY_WHAT, Why.IMAGE_GONE_NEXT))
+
+
 def _needs_attention(result: Outcome) -> str:
     """First, when anything did not end where it should: each such service, where it is,
     why, and what to do next, with a link to it in the ECS console."""
@@ -265,7 +273,7 @@ def _needs_attention(result: Outcome) -> str:
     for service in rows:
         line = (
             f"{ICONS.get(str(service.status), '')} **{escape(service.label)}**"
-            f"{_where(service)}: {escape(service.cause)} — "
+            f"{_where(service)}: {escape(_cause(service))} — "
             f"next: {escape(_next_step(service))}"
         )
         if result.region and service.kind == Kind.SERVICE:
