@@ -574,7 +574,7 @@ class Changes:
         assert self.gateway.scaling is not None and step.target is not None
         change = step.scaling
         assert change is not None
-        cluster = self.plan.cluster_arn.rsplit("/", 1)[-1]
+        cluster = short_name(self.plan.cluster_arn)
         scaling = self.gateway.scaling
         try:
             if change.register:
@@ -693,7 +693,7 @@ class Changes:
     def finish(self) -> list[ServiceResult]:
         """Wait, in one loop, for every updated service to settle; one result per step."""
         rows, updated = self._accepted()
-        # A scheduled task's change is done once accepted: there is no rollout to wait for.
+        # A scheduled task's or auto scaling's change is done once accepted: no rollout.
         for key, (step, done) in list(updated.items()):
             if step.kind != Kind.SERVICE:
                 del updated[key]

@@ -529,20 +529,18 @@ def _changed_fields(recorded: ScheduledTask, now: ScheduledTask) -> list[str]:
     """What differs in a scheduled task's definition besides the task definition it runs, by
     field name only (a target's Input may carry environment values: never shown)."""
     was, is_ = recorded.running(""), now.running("")
-    changed = [
-        k for k in dict.fromkeys([*was, *is_]) if _canonical(was.get(k)) != _canonical(is_.get(k))
-    ]
+    changed = _differing(was, is_)
     target = "Target" if recorded.kind == Kind.SCHEDULE else None
     if target in changed:  # a schedule's target: which of its fields
-        inner_was, inner_now = was.get(target) or {}, is_.get(target) or {}
-        keys = dict.fromkeys([*inner_was, *inner_now])
-        inner = [
-            f"{target}.{k}"
-            for k in keys
-            if _canonical(inner_was.get(k)) != _canonical(inner_now.get(k))
-        ]
-        changed = [k for k in changed if k != target] + inner
+        inner = _differing(was.get(target) or {}, is_.get(target) or {})
+        changed = [k for k in changed if k != target] + [f"{target}.{k}" for k in inner]
     return changed
+
+
+def _differing(was: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """The keys whose values differ (absent counts as a value), in the order first seen."""
+    keys = dict.fromkeys([*was, *now])
+    return [k for k in keys if _canonical(was.get(k)) != _canonical(now.get(k))]
 
 
 def plan_scheduled(
@@ -568,27 +566,8 @@ def plan_scheduled(
         return Step(name, None, Action.MISSING, None, target, why=(gone,), kind=kind, task=recorded)
     current = now.task_definition
     base = recorded if scope == Scope.SERVICE else now
-    if not TD_ARN.fullmatch(target):  # a family: ECS runs its latest ACTIVE revision
-        fields = _changed_fields(recorded, now) if scope == Scope.SERVICE else []
-        action = Action.UNCHANGED if current == target and not fields else Action.UPDATE
-        latest = because(Why.FAMILY_LATEST, family=short_name(target))
-        changed = (because(Why.SCHEDULED_CHANGED, fields=", ".join(fields)),) if fields else ()
-        return Step(
-            name,
-            now.arn,
-            action,
-            current,
-            target,
-            why=(latest, *changed),
-            settings=dict.fromkeys(fields, True),
-            kind=kind,
-            task=now,
-            put=base.definition,
-        )
     fields = _changed_fields(recorded, now) if scope == Scope.SERVICE else []
     notes = (because(Why.SCHEDULED_CHANGED, fields=", ".join(fields)),) if fields else ()
-    usable = facts.status == "ACTIVE"
-    landing = target if usable else facts.reuse
 
     def step(action: Action, to: str, *why: Reason) -> Step:
         return Step(
@@ -604,6 +583,11 @@ def plan_scheduled(
             put=base.definition,
         )
 
+    if not TD_ARN.fullmatch(target):  # a family: ECS runs its latest ACTIVE revision
+        action = Action.UNCHANGED if current == target and not fields else Action.UPDATE
+        return step(action, target, because(Why.FAMILY_LATEST, family=short_name(target)))
+    usable = facts.status == "ACTIVE"
+    landing = target if usable else facts.reuse
     if landing is not None and current == landing:
         if not fields:
             if current == target:

@@ -175,6 +175,8 @@ def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...]
         on = f"already on {short_or_dash(step.current)}"
         return f"{on}, its re-registration of {on_copy.get('target')}" if on_copy else on
     target, landed = short_or_dash(step.target), short_or_dash(to)
+    count = _reason(step.why, Why.DESIRED_COUNT)
+    counted = f"{count.get('now')} -> {count.get('to')}" if count is not None else None
     if action == Action.STOP:
         plan, done = (
             f"stop the in-flight deployment (ECS rolls back to {target})",
@@ -186,23 +188,16 @@ def happened(step: Step, status: Status, to: str | None, why: tuple[Reason, ...]
         pinning = _pinning(step)
         plan, done = plan + pinning, done + pinning
     elif step.current == to and step.desired_count is not None:
-        plan = done = "desired count"
+        plan = done = f"desired count {counted or f'to {step.desired_count}'}"
+        counted = None  # the clause is the count
     else:
         plan, done = f"update to {target}", f"updated to {landed}"
         reused = _reason(step.why, Why.REUSING)
         if reused is not None:  # the target is an earlier re-registration of the original
             copy_of = f", its re-registration of {_original(step, state=False)}"
             plan, done = plan + copy_of, done + copy_of
-    count = _reason(step.why, Why.DESIRED_COUNT)
-    if count is not None:
-        counted = f"{count.get('now')} -> {count.get('to')}"
-        plan, done = (
-            (f"{plan} {counted}", f"{done} {counted}")
-            if plan == "desired count"
-            else (f"{plan}, desired count {counted}", f"{done}, desired count {counted}")
-        )
-    elif plan == "desired count":
-        plan = done = f"desired count to {step.desired_count}"
+    if counted is not None:
+        plan, done = f"{plan}, desired count {counted}", f"{done}, desired count {counted}"
     if step.settings:
         names = ", ".join(step.settings)
         plan = f"{plan} and its settings ({names})"

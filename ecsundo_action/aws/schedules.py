@@ -33,9 +33,6 @@ EVENTS_QUOTAS = {"*": (50.0, 50.0)}
 SCHEDULER_QUOTAS = {op: (50.0, 50.0) for op in ("ListSchedules", "GetSchedule", "UpdateSchedule")}
 DEFAULT_BUS, DEFAULT_GROUP = "default", "default"
 
-# GetSchedule's fields that UpdateSchedule does not take back (the rest it must be sent).
-_READ_ONLY = ("Arn", "CreationDate", "LastModificationDate", "ResponseMetadata")
-
 Mapper = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
 
 
@@ -164,7 +161,9 @@ class ScheduledTasks:
         )
         if answer is None:
             return None
-        definition = {k: v for k, v in answer.items() if k not in _READ_ONLY}
+        # What UpdateSchedule takes back (botocore's model says which): all it must be sent.
+        model = self._client("scheduler").meta.service_model.operation_model("UpdateSchedule")
+        definition = {k: v for k, v in answer.items() if k in model.input_shape.members}
         return ScheduledTask(
             Kind.SCHEDULE,
             _name(group, name, DEFAULT_GROUP),
@@ -226,12 +225,11 @@ class ScheduledTasks:
     def _schedule_update(
         self, task: ScheduledTask, definition: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """What UpdateSchedule is sent: every field it takes (botocore's model says which)
-        as GetSchedule gave it, but a start date already past (Scheduler refuses one more
-        than 5 minutes old, and a schedule that started is started). A schedule whose end
-        date is past has ended: updating it would start nothing."""
-        model = self._client("scheduler").meta.service_model.operation_model("UpdateSchedule")
-        sent = {k: v for k, v in definition.items() if k in model.input_shape.members}
+        """What UpdateSchedule is sent: the definition as read (only what UpdateSchedule
+        takes), but a start date already past (Scheduler refuses one more than 5 minutes old,
+        and a schedule that started is started). A schedule whose end date is past has ended:
+        updating it would start nothing."""
+        sent = dict(definition)
         now = datetime.now(UTC)
         end = _moment(sent.get("EndDate"))
         if end is not None and end <= now:

@@ -217,7 +217,7 @@ def _read_batch(
     scaled = [name for name in scaled if name in seen.services]
     if scaled and SCALING in ask and gateway.scaling is not None:
         try:
-            seen.scaling = gateway.scaling.read(cluster_arn.rsplit("/", 1)[-1], scaled)
+            seen.scaling = gateway.scaling.read(short_name(cluster_arn), scaled)
         except EcsundoError as exc:
             seen.refused[SCALING] = reason(exc)
     return seen

@@ -300,7 +300,8 @@ def capture(
             # without the new permissions, a partition without Scheduler).
             warnings.append(f"scheduled tasks cannot be read ({reason(exc)}): not recorded")
         else:
-            chosen = _scheduled(cluster, running, scheduled_patterns)
+            where = f"cluster {cluster.name!r}"
+            chosen = selection.scheduled(running, scheduled_patterns, where)
             tasks = _keep_bodies(gateway, threads, chosen, kept, held, warnings)
     taken = Snapshot(
         id=snapshot_id or new_snapshot_id(now),
@@ -314,15 +315,6 @@ def capture(
         scheduled_tasks=tasks,
     )
     return taken, warnings
-
-
-def _scheduled(
-    cluster: Cluster,
-    found: list[ScheduledTask],
-    patterns: tuple[str, ...] | None,
-) -> list[ScheduledTask]:
-    """The scheduled tasks the selection takes (a name that takes none is an error)."""
-    return selection.scheduled(found, patterns, f"cluster {cluster.name!r}")
 
 
 def _keep_bodies(
